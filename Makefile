@@ -1,0 +1,121 @@
+# berth - see README.md. `make run` and `make test` do all the set-up.
+
+PREFIX ?= /usr/local
+CC ?= cc
+SAN ?=
+
+GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+ifeq ($(SAN),1)
+BUILD := build/asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD := build/release
+SANFLAGS :=
+endif
+BIN := $(BUILD)/bin
+
+PKGS := libh2o libuv jansson libarchive libcurl openssl
+CPPFLAGS += -D_GNU_SOURCE -DH2O_USE_LIBUV=1 -DBERTH_GIT_COMMIT='"$(GIT_COMMIT)"' -I. -Icommon
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+	  -fstack-protector-strong $(SANFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+COMMON_SRCS := $(wildcard common/*.c)
+ENGINE_SRCS := $(shell find engine -name '*.c' ! -name main.c | sort)
+CLI_SRCS := $(shell find cli -name '*.c' ! -name main.c | sort)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+
+COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/%.o)
+ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+BINARIES := $(BIN)/berthd $(BIN)/berth
+
+.PHONY: all deps run test unit asan fuzz bench install clean
+all: deps $(BINARIES) bin
+
+# bin/ is where users find the binaries: a link to the release build.
+bin: $(BINARIES)
+	@if [ "$(SAN)" != 1 ]; then ln -sfn $(BUILD)/bin bin; fi
+
+# Installs Debian packages only when a build dependency is missing.
+deps:
+	@pkg-config --exists $(PKGS) cmocka 2>/dev/null || contrib/install-deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcommon.a: $(COMMON_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/libengine.a: $(ENGINE_OBJS)
+	ar rcs $@ $^
+
+$(BIN)/berthd: $(BUILD)/engine/main.o $(BUILD)/libengine.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BIN)/berth: $(BUILD)/cli/main.o $(CLI_OBJS) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libengine.a $(BUILD)/libcommon.a $(CLI_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL) -lcmocka
+
+run: all
+	@mkdir -p .berth
+	@echo "berthd: serving on unix://$(CURDIR)/.berth/berth.sock"
+	@echo "In another shell:  export DOCKER_HOST=unix://$(CURDIR)/.berth/berth.sock"
+	exec $(BIN)/berthd --data-root $(CURDIR)/.berth --exec-root $(CURDIR)/.berth/run \
+		-H unix://$(CURDIR)/.berth/berth.sock --pidfile $(CURDIR)/.berth/berthd.pid
+
+# Unit, integration and docker-CLI tiers; ends with "N passed, N failed".
+test: all $(UNIT_BINS)
+	@contrib/install-deps.sh
+	@BUILD=$(BUILD) tests/run.sh
+
+unit: all $(UNIT_BINS)
+	@BUILD=$(BUILD) TIERS=unit tests/run.sh
+
+asan:
+	@$(MAKE) --no-print-directory SAN=1 CC=$(CC) test
+
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS)
+	@mkdir -p build/fuzz
+	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS) $(LDLIBS_ALL)
+
+fuzz: deps $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+		name=$$(basename $$t); mkdir -p build/fuzz/corpus-$$name; \
+		echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build/fuzz/corpus-$$name \
+			tests/fuzz/seeds/$$name 2>&1 | tail -3 || exit 1; \
+	done
+
+bench: all
+	@bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/systemd/system \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BINARIES) $(DESTDIR)$(PREFIX)/bin/
+	sed 's|@PREFIX@|$(PREFIX)|g' contrib/systemd/berth.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/berth.service
+	install -m 0644 contrib/systemd/berth.socket $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -m 0644 contrib/completion/berth.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/berth
+	install -m 0644 contrib/man/berthd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 contrib/man/berth.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

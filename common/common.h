@@ -1,0 +1,402 @@
+/*
+ * common.h - the code every berth module shares.
+ *
+ * One error convention for the whole tree:
+ *
+ *   - A function that can fail returns an int: 0 (or a non-negative count) on
+ *     success, -1 on failure.
+ *   - On failure it fills `berth_error **err` with a message and the HTTP status
+ *     that best describes it (400 bad parameter, 404 no such object, 409
+ *     conflict, 500 anything else), so an API handler can hand any error
+ *     straight to the client in Docker's shape: {"message": "..."}.
+ *   - The caller owns the error: it frees it with berth_error_free(), or lets a
+ *     `cleanup_error` variable do so.
+ *
+ *       berth_error *err cleanup_error = NULL;
+ *       if (berth_file_read_all(path, &buf, &len, &err) < 0)
+ *               return berth_error_propagate(&err, outer_err);
+ *
+ * Resources are released with __attribute__((cleanup)) helpers (cleanup_free,
+ * cleanup_close, cleanup_json, ...) rather than goto ladders; a function that
+ * hands a resource to its caller takes it out of the variable first with
+ * berth_steal_ptr() / berth_steal_fd().
+ */
+#ifndef BERTH_COMMON_H
+#define BERTH_COMMON_H
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#define BERTH_VERSION "0.1.0"
+#define BERTH_API_VERSION "1.47"
+#define BERTH_API_MIN_VERSION "1.24"
+
+#ifndef BERTH_GIT_COMMIT
+#define BERTH_GIT_COMMIT "unknown"
+/* ------------------------------------------------------------- templates */
+
+/*
+ * The Go text/template subset the docker CLI's --format uses, evaluated
+ * against JSON data: {{.Field}}, {{.A.B}}, {{json .}}, {{index .M "k"}},
+ * {{range}}/{{if}}/{{else}}/{{end}}, {{join .L ","}}, {{lower}}, {{upper}},
+ * {{title}}, {{println}}, pipelines (`.A | json`). A missing field prints
+ * "<no value>" as Go does for maps.
+ */
+typedef struct berth_template berth_template;
+
+int berth_template_parse(const char *text, berth_template **out, berth_error **err);
+int berth_template_execute(const berth_template *t, const json_t *data, berth_buf *out,
+			   berth_error **err);
+void berth_template_free(berth_template *t);
+void berth_cleanup_template(berth_template **t);
+#define cleanup_template __attribute__((cleanup(berth_cleanup_template)))
+
+/* ------------------------------------------------------------ API client */
+
+/*
+ * A client for the Docker Engine API (berthd's or dockerd's) over a UNIX
+ * socket, or TCP with optional mutual TLS. Used by the berth CLI and compose.
+ */
+typedef struct berth_client berth_client;
+
+typedef struct berth_client_tls {
+	bool verify;        /* verify the server against ca */
+	const char *ca;     /* PEM files; NULL when unused */
+	const char *cert;
+	const char *key;
+} berth_client_tls;
+
+typedef struct berth_client_response {
+	long status;
+	berth_buf body;
+	char *content_type;
+} berth_client_response;
+
+/* host: "unix:///run/berth.sock", "tcp://127.0.0.1:2376"; tls may be NULL. */
+int berth_client_new(const char *host, const berth_client_tls *tls, berth_client **out,
+		     berth_error **err);
+void berth_client_free(berth_client *c);
+/* API version to prefix paths with ("1.47"); negotiated by berth_client_ping. */
+void berth_client_set_version(berth_client *c, const char *version);
+/* GET /_ping, and adopt min(server's API-Version, ours). */
+int berth_client_ping(berth_client *c, berth_error **err);
+
+/* One request; body may be NULL. A status >= 400 is returned in resp, not as
+ * an error: err is for transport failures ("Cannot connect to the ..."). */
+int berth_client_request(berth_client *c, const char *method, const char *path,
+			 const char *content_type, const void *body, size_t len,
+			 berth_client_response *resp, berth_error **err);
+void berth_client_response_reset(berth_client_response *resp);
+
+/* Streams the response body to cb as it arrives (events, pull, build...).
+ * cb returns non-zero to stop. *status receives the HTTP status. */
+typedef int (*berth_client_chunk_cb)(void *userdata, const char *data, size_t len);
+int berth_client_stream(berth_client *c, const char *method, const char *path,
+			const char *content_type, const void *body, size_t len, long *status,
+			berth_client_chunk_cb cb, void *userdata, berth_error **err);
+
+/* The "message" of a Docker error body, or the body itself. */
+char *berth_client_error_message(const berth_client_response *resp);
+
+/* -------------------------------------------------------------- filters */
+
+/*
+ * Docker's list filters: the `filters` query parameter is JSON, either
+ * {"key": {"value": true}} (current) or {"key": ["value"]} (old clients).
+ * The CLI builds them from `--filter key=value` with berth_filters_add.
+ */
+typedef struct berth_filters berth_filters;
+
+berth_filters *berth_filters_new(void);
+/* NULL or "" gives empty filters. 400 "invalid filter" style errors. */
+int berth_filters_parse(const char *json, berth_filters **out, berth_error **err);
+void berth_filters_free(berth_filters *f);
+void berth_cleanup_filters(berth_filters **f);
+#define cleanup_filters __attribute__((cleanup(berth_cleanup_filters)))
+/* Adds "key=value" as the CLI's --filter does; 400 when there is no '='. */
+int berth_filters_add_arg(berth_filters *f, const char *arg, berth_error **err);
+void berth_filters_add(berth_filters *f, const char *key, const char *value);
+/* The current JSON form ({"key":{"value":true}}); caller frees. */
+char *berth_filters_encode(const berth_filters *f);
+/* 400 "invalid filter 'key'" for a key not in the NULL-terminated list. */
+int berth_filters_validate(const berth_filters *f, const char *const *allowed, berth_error **err);
+bool berth_filters_empty(const berth_filters *f);
+/* The values of key (NULL-terminated, owned by f), or NULL when absent. */
+char *const *berth_filters_get(const berth_filters *f, const char *key);
+/* True when key is absent, or value equals one of its values. */
+bool berth_filters_match(const berth_filters *f, const char *key, const char *value);
+/* "label" filters against a JSON object of labels: every "k" must exist and
+ * every "k=v" must match (Docker's semantics). */
+bool berth_filters_match_labels(const berth_filters *f, const char *key, const json_t *labels);
+
+#endif
+
+#define BERTH_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define BERTH_UNUSED __attribute__((unused))
+#define BERTH_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ---------------------------------------------------------------- errors */
+
+typedef struct berth_error {
+	int status;  /* HTTP status this error maps to */
+	int errnum;  /* errno when a system call failed, else 0 */
+	char *msg;   /* human readable, Docker's wording where clients match on it */
+} berth_error;
+
+/* Sets *err (when err is not NULL) and returns -1. */
+int berth_error_set(berth_error **err, int status, const char *fmt, ...) BERTH_PRINTF(3, 4);
+/* Same, appending ": strerror(errnum)" and recording errnum; status 500. */
+int berth_error_set_errno(berth_error **err, int errnum, const char *fmt, ...) BERTH_PRINTF(3, 4);
+/* Prefixes the message of an existing error: "prefix: old message". */
+int berth_error_wrap(berth_error **err, const char *fmt, ...) BERTH_PRINTF(2, 3);
+/* Moves *from into *to (freeing *from when to is NULL) and returns -1. */
+int berth_error_propagate(berth_error **from, berth_error **to);
+void berth_error_free(berth_error **err);
+
+/* ------------------------------------------------------- cleanup helpers */
+
+void berth_cleanup_free(void *p);
+void berth_cleanup_close(int *fd);
+void berth_cleanup_json(json_t **j);
+void berth_cleanup_file(FILE **f);
+
+#define cleanup_free __attribute__((cleanup(berth_cleanup_free)))
+#define cleanup_close __attribute__((cleanup(berth_cleanup_close)))
+#define cleanup_json __attribute__((cleanup(berth_cleanup_json)))
+#define cleanup_file __attribute__((cleanup(berth_cleanup_file)))
+#define cleanup_error __attribute__((cleanup(berth_error_free)))
+
+static inline void *berth_steal_ptr_(void *pp)
+{
+	void **p = pp, *v = *p;
+	*p = NULL;
+	return v;
+}
+#define berth_steal_ptr(pp) berth_steal_ptr_((void *)(pp))
+
+static inline int berth_steal_fd(int *fd)
+{
+	int v = *fd;
+	*fd = -1;
+	return v;
+}
+
+/* ---------------------------------------------------------------- memory */
+
+/* Allocation failures abort: berth cannot do anything useful without memory. */
+void *berth_xmalloc(size_t n);
+void *berth_xcalloc(size_t n, size_t size);
+void *berth_xrealloc(void *p, size_t n);
+char *berth_xstrdup(const char *s);
+char *berth_xstrndup(const char *s, size_t n);
+char *berth_xasprintf(const char *fmt, ...) BERTH_PRINTF(1, 2);
+
+/* A growable byte buffer, always NUL-terminated. */
+typedef struct berth_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+} berth_buf;
+
+void berth_buf_append(berth_buf *b, const void *data, size_t len);
+void berth_buf_puts(berth_buf *b, const char *s);
+void berth_buf_printf(berth_buf *b, const char *fmt, ...) BERTH_PRINTF(2, 3);
+void berth_buf_vprintf(berth_buf *b, const char *fmt, va_list ap);
+/* Removes the first n bytes. */
+void berth_buf_consume(berth_buf *b, size_t n);
+/* Hands the data to the caller (never NULL) and empties the buffer. */
+char *berth_buf_steal(berth_buf *b);
+void berth_buf_reset(berth_buf *b);
+void berth_cleanup_buf(berth_buf *b);
+#define cleanup_buf __attribute__((cleanup(berth_cleanup_buf)))
+
+/* ----------------------------------------------------------------- files */
+
+/* Reads a whole file; *data is NUL-terminated. 404 when it does not exist. */
+int berth_file_read_all(const char *path, char **data, size_t *len, berth_error **err);
+/* Writes atomically: a temp file beside path, fsync, rename, fsync of the dir. */
+int berth_file_write_atomic(const char *path, const void *data, size_t len, int mode,
+			    berth_error **err);
+/* mkdir -p; existing directories are fine. */
+int berth_mkdir_all(const char *path, int mode, berth_error **err);
+/* Writes all of buf to fd, retrying on EINTR and short writes. */
+int berth_write_all(int fd, const void *buf, size_t len);
+
+/* ------------------------------------------------------------------ JSON */
+
+/* Parses a request body. Errors are 400 with Docker's wording. */
+int berth_json_parse(const char *data, size_t len, json_t **out, berth_error **err);
+/* Same, and insists on an object. */
+int berth_json_parse_object(const char *data, size_t len, json_t **out, berth_error **err);
+/* Compact serialization; never NULL. */
+char *berth_json_dump(const json_t *j);
+/* Typed getters for optional members: absent or null gives the default, a wrong
+ * type is a 400 naming the field. */
+int berth_json_get_string(const json_t *obj, const char *key, const char **out, berth_error **err);
+int berth_json_get_int(const json_t *obj, const char *key, json_int_t *out, berth_error **err);
+int berth_json_get_bool(const json_t *obj, const char *key, bool *out, berth_error **err);
+/* Returns the object member, or NULL; never errors. */
+const char *berth_json_string(const json_t *obj, const char *key);
+
+/* -------------------------------------------------------------- logging */
+
+typedef enum berth_log_level {
+	BERTH_LOG_DEBUG,
+	BERTH_LOG_INFO,
+	BERTH_LOG_WARN,
+	BERTH_LOG_ERROR,
+	BERTH_LOG_FATAL,
+} berth_log_level;
+
+/* Accepts dockerd's names: debug, info, warn, error, fatal. */
+int berth_log_level_parse(const char *name, berth_log_level *out);
+void berth_log_set_level(berth_log_level level);
+void berth_log(berth_log_level level, const char *fmt, ...) BERTH_PRINTF(2, 3);
+#define berth_debug(...) berth_log(BERTH_LOG_DEBUG, __VA_ARGS__)
+#define berth_info(...) berth_log(BERTH_LOG_INFO, __VA_ARGS__)
+#define berth_warn(...) berth_log(BERTH_LOG_WARN, __VA_ARGS__)
+#define berth_errorf(...) berth_log(BERTH_LOG_ERROR, __VA_ARGS__)
+
+/* ------------------------------------------------------------ utilities */
+
+/* Nanoseconds on the realtime clock. */
+int64_t berth_time_now_ns(void);
+/* RFC 3339 with nanoseconds, UTC: "2026-11-27T00:58:22.123456789Z". */
+void berth_time_format_rfc3339(int64_t ns, char *out, size_t outlen);
+/* Docker's time arguments: Unix seconds with optional fraction ("1700000000.5"),
+ * RFC 3339 ("2026-11-27T00:00:00Z"), or a duration before now ("10m", "1h30m").
+ * Returns nanoseconds since the epoch. */
+int berth_time_parse(const char *s, int64_t now_ns, int64_t *out_ns, berth_error **err);
+/* Go-style duration "1h2m3.5s", "300ms" to nanoseconds. */
+int berth_duration_parse(const char *s, int64_t *out_ns, berth_error **err);
+
+/* 64 random hex characters (a Docker object ID). */
+void berth_random_id(char out[65]);
+/* Lowercase hex of the SHA-256 of data. */
+void berth_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Human sizes as the docker CLI prints them, decimal units with `precision`
+ * significant digits (docker images uses 3: "1.98MB"; system df uses 4). */
+void berth_human_size(int64_t bytes, int precision, char *out, size_t outlen);
+/* Binary units for memory: "23.43GiB". */
+void berth_human_bytes_binary(int64_t bytes, char *out, size_t outlen);
+/* "2 minutes", "About an hour", "3 days" (Go's units.HumanDuration). */
+void berth_human_duration(int64_t ns, char *out, size_t outlen);
+
+/* Compares API versions "1.41" < "1.47": <0, 0, >0. */
+int berth_version_compare(const char *a, const char *b);
+
+/* Splits "a,b,c" style lists; returns a NULL-terminated array to free with
+ * berth_strv_free. */
+char **berth_str_split(const char *s, char sep);
+void berth_strv_free(char **v);
+size_t berth_strv_len(char *const *v);
+bool berth_str_has_prefix(const char *s, const char *prefix);
+
+/* Percent-decoding for URL queries; '+' becomes a space. */
+char *berth_url_decode(const char *s, size_t len);
+/* Percent-encoding for query values. */
+char *berth_url_encode(const char *s);
+
+/* ------------------------------------------------------------- templates */
+
+/*
+ * The Go text/template subset the docker CLI's --format uses, evaluated
+ * against JSON data: {{.Field}}, {{.A.B}}, {{json .}}, {{index .M "k"}},
+ * {{range}}/{{if}}/{{else}}/{{end}}, {{join .L ","}}, {{lower}}, {{upper}},
+ * {{title}}, {{println}}, pipelines (`.A | json`). A missing field prints
+ * "<no value>" as Go does for maps.
+ */
+typedef struct berth_template berth_template;
+
+int berth_template_parse(const char *text, berth_template **out, berth_error **err);
+int berth_template_execute(const berth_template *t, const json_t *data, berth_buf *out,
+			   berth_error **err);
+void berth_template_free(berth_template *t);
+void berth_cleanup_template(berth_template **t);
+#define cleanup_template __attribute__((cleanup(berth_cleanup_template)))
+
+/* ------------------------------------------------------------ API client */
+
+/*
+ * A client for the Docker Engine API (berthd's or dockerd's) over a UNIX
+ * socket, or TCP with optional mutual TLS. Used by the berth CLI and compose.
+ */
+typedef struct berth_client berth_client;
+
+typedef struct berth_client_tls {
+	bool verify;        /* verify the server against ca */
+	const char *ca;     /* PEM files; NULL when unused */
+	const char *cert;
+	const char *key;
+} berth_client_tls;
+
+typedef struct berth_client_response {
+	long status;
+	berth_buf body;
+	char *content_type;
+} berth_client_response;
+
+/* host: "unix:///run/berth.sock", "tcp://127.0.0.1:2376"; tls may be NULL. */
+int berth_client_new(const char *host, const berth_client_tls *tls, berth_client **out,
+		     berth_error **err);
+void berth_client_free(berth_client *c);
+/* API version to prefix paths with ("1.47"); negotiated by berth_client_ping. */
+void berth_client_set_version(berth_client *c, const char *version);
+/* GET /_ping, and adopt min(server's API-Version, ours). */
+int berth_client_ping(berth_client *c, berth_error **err);
+
+/* One request; body may be NULL. A status >= 400 is returned in resp, not as
+ * an error: err is for transport failures ("Cannot connect to the ..."). */
+int berth_client_request(berth_client *c, const char *method, const char *path,
+			 const char *content_type, const void *body, size_t len,
+			 berth_client_response *resp, berth_error **err);
+void berth_client_response_reset(berth_client_response *resp);
+
+/* Streams the response body to cb as it arrives (events, pull, build...).
+ * cb returns non-zero to stop. *status receives the HTTP status. */
+typedef int (*berth_client_chunk_cb)(void *userdata, const char *data, size_t len);
+int berth_client_stream(berth_client *c, const char *method, const char *path,
+			const char *content_type, const void *body, size_t len, long *status,
+			berth_client_chunk_cb cb, void *userdata, berth_error **err);
+
+/* The "message" of a Docker error body, or the body itself. */
+char *berth_client_error_message(const berth_client_response *resp);
+
+/* -------------------------------------------------------------- filters */
+
+/*
+ * Docker's list filters: the `filters` query parameter is JSON, either
+ * {"key": {"value": true}} (current) or {"key": ["value"]} (old clients).
+ * The CLI builds them from `--filter key=value` with berth_filters_add.
+ */
+typedef struct berth_filters berth_filters;
+
+berth_filters *berth_filters_new(void);
+/* NULL or "" gives empty filters. 400 "invalid filter" style errors. */
+int berth_filters_parse(const char *json, berth_filters **out, berth_error **err);
+void berth_filters_free(berth_filters *f);
+void berth_cleanup_filters(berth_filters **f);
+#define cleanup_filters __attribute__((cleanup(berth_cleanup_filters)))
+/* Adds "key=value" as the CLI's --filter does; 400 when there is no '='. */
+int berth_filters_add_arg(berth_filters *f, const char *arg, berth_error **err);
+void berth_filters_add(berth_filters *f, const char *key, const char *value);
+/* The current JSON form ({"key":{"value":true}}); caller frees. */
+char *berth_filters_encode(const berth_filters *f);
+/* 400 "invalid filter 'key'" for a key not in the NULL-terminated list. */
+int berth_filters_validate(const berth_filters *f, const char *const *allowed, berth_error **err);
+bool berth_filters_empty(const berth_filters *f);
+/* The values of key (NULL-terminated, owned by f), or NULL when absent. */
+char *const *berth_filters_get(const berth_filters *f, const char *key);
+/* True when key is absent, or value equals one of its values. */
+bool berth_filters_match(const berth_filters *f, const char *key, const char *value);
+/* "label" filters against a JSON object of labels: every "k" must exist and
+ * every "k=v" must match (Docker's semantics). */
+bool berth_filters_match_labels(const berth_filters *f, const char *key, const json_t *labels);
+
+#endif

@@ -1,0 +1,26 @@
+/* main.c - berthd's entry point. */
+#include <stdlib.h>
+
+#include "engine.h"
+
+int main(int argc, char **argv)
+{
+	berth_error *err cleanup_error = NULL;
+	berth_config *cfg = NULL;
+	bool exit_now = false;
+	if (berth_config_parse(argc, argv, &cfg, &exit_now, &err) < 0) {
+		fprintf(stderr, "berthd: %s\n", err->msg);
+		return 1;
+	}
+	if (exit_now)
+		return 0;
+	berth_daemon *d = NULL;
+	int rc = berth_daemon_start(cfg, &d, &err);
+	if (rc == 0)
+		rc = berth_daemon_run(d, &err);
+	if (rc < 0)
+		berth_log(BERTH_LOG_FATAL, "%s", err->msg);
+	berth_daemon_free(d);
+	berth_config_free(cfg);
+	return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,552 @@
+/*
+ * server.c - the HTTP side of berthd: h2o on the daemon's libuv loop.
+ *
+ * Listeners: unix:///path (mode 0660, --group), tcp://host:port (TLS through
+ * h2o's accept context; mutual TLS with --tlsverify) and fd:// (systemd socket
+ * activation). Every request goes to one h2o handler that wraps it in a
+ * transport-neutral berth_api_req and dispatches it (engine/api/request.c).
+ */
+#include <errno.h>
+#include <grp.h>
+#include <h2o.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "api/internal.h"
+#include "engine.h"
+
+/* Bodies above this are refused with 413; uploads (load, build) need more
+ * than h2o's 1 GiB default only with streaming, which is measured first. */
+#define BERTH_MAX_BODY ((size_t)1 << 30)
+/* A client that does not read its stream is dropped past this much backlog. */
+#define BERTH_MAX_STREAM_BACKLOG ((size_t)64 << 20)
+
+typedef struct listener {
+	union {
+		uv_handle_t handle;
+		uv_stream_t stream;
+		uv_pipe_t pipe;
+		uv_tcp_t tcp;
+	} u;
+	h2o_accept_ctx_t accept_ctx;
+	berth_server *server;
+	char *unix_path;        /* to unlink at stop */
+	bool is_pipe;
+} listener;
+
+struct berth_server {
+	berth_daemon *daemon;
+	h2o_globalconf_t config;
+	h2o_context_t ctx;
+	listener **listeners;
+	size_t nlisteners;
+	SSL_CTX *ssl_ctx;
+	bool stopped;
+};
+
+/* h2o keeps its handler's state in the handler object it allocates. */
+typedef struct berth_handler {
+	h2o_handler_t super;
+	berth_server *server;
+} berth_handler;
+
+typedef struct berth_api_deferred {
+	uv_work_t work;
+	berth_daemon *daemon;
+	berth_api_req *req;
+	berth_api_work_fn work_fn;
+	berth_api_done_fn done_fn;
+	void *userdata;
+	berth_error *work_err;
+	int rc;
+} berth_api_deferred;
+
+typedef struct h2o_stream {
+	h2o_generator_t generator;
+	berth_api_stream *stream;
+	bool final_sent;
+} h2o_stream;
+
+static const char *status_reason(int status)
+{
+	static const struct {
+		int status;
+		const char *reason;
+	} reasons[] = {
+		{101, "UPGRADED"},	      {200, "OK"},
+		{201, "Created"},	      {204, "No Content"},
+		{304, "Not Modified"},	      {400, "Bad Request"},
+		{401, "Unauthorized"},	      {403, "Forbidden"},
+		{404, "Not Found"},	      {405, "Method Not Allowed"},
+		{409, "Conflict"},	      {413, "Request Entity Too Large"},
+		{500, "Internal Server Error"}, {501, "Not Implemented"},
+		{503, "Service Unavailable"},
+	};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(reasons); i++) {
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	}
+	return "Unknown";
+}
+
+static void add_header(h2o_req_t *req, const char *name, const char *value)
+{
+	size_t vlen = strlen(value);
+	char *v = h2o_mem_alloc_pool(&req->pool, vlen + 1);
+	memcpy(v, value, vlen + 1);
+	h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 1, NULL, v, vlen);
+}
+
+/* The headers dockerd puts on every response. */
+static void set_response_head(berth_api_req *r, int status, const char *content_type)
+{
+	h2o_req_t *req = r->transport_data;
+	req->res.status = status;
+	req->res.reason = status_reason(status);
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+		       content_type ? content_type : "text/plain; charset=utf-8",
+		       strlen(content_type ? content_type : "text/plain; charset=utf-8"));
+	h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("Api-Version"), 0, NULL,
+			      H2O_STRLIT(BERTH_API_VERSION));
+	h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("Ostype"), 0, NULL,
+			      H2O_STRLIT("linux"));
+	bool exp = r->daemon && r->daemon->config->experimental;
+	h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("Docker-Experimental"), 0,
+			      NULL, exp ? "true" : "false", exp ? 4 : 5);
+	for (char **h = r->resp_headers; h && h[0] && h[1]; h += 2)
+		add_header(req, h[0], h[1]);
+}
+
+static void h2o_reply(berth_api_req *r, int status, const char *content_type, const void *body,
+		      size_t len)
+{
+	h2o_req_t *req = r->transport_data;
+	set_response_head(r, status, content_type);
+	req->res.content_length = len;
+	h2o_send_inline(req, body, len);
+}
+
+static const char *h2o_header(const berth_api_req *r, const char *name)
+{
+	h2o_req_t *req = r->transport_data;
+	ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+	if (i < 0)
+		return NULL;
+	h2o_iovec_t v = req->headers.entries[i].value;
+	/* header values in h2o are not terminated: copy into the pool once */
+	char *s = h2o_mem_alloc_pool(&req->pool, v.len + 1);
+	memcpy(s, v.base, v.len);
+	s[v.len] = '\0';
+	return s;
+}
+
+/* -------------------------------------------------------------- streams */
+
+static void stream_flush(h2o_stream *hs)
+{
+	berth_api_stream *s = hs->stream;
+	h2o_req_t *req = s->req->transport_data;
+	if (s->sending || hs->final_sent || s->closed)
+		return;
+	if (s->pending.len == 0 && !s->ended)
+		return;
+	/* swap: what was pending is now in flight until h2o calls proceed */
+	berth_buf tmp = s->inflight;
+	s->inflight = s->pending;
+	s->pending = tmp;
+	s->pending.len = 0;
+	h2o_iovec_t buf = h2o_iovec_init(s->inflight.data, s->inflight.len);
+	h2o_send_state_t state = s->ended ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS;
+	hs->final_sent = s->ended;
+	s->sending = true;
+	h2o_send(req, &buf, buf.len ? 1 : 0, state);
+}
+
+static void stream_on_proceed(h2o_generator_t *gen, h2o_req_t *req)
+{
+	h2o_stream *hs = (h2o_stream *)gen;
+	hs->stream->sending = false;
+	hs->stream->inflight.len = 0;
+	stream_flush(hs);
+}
+
+static void stream_on_stop(h2o_generator_t *gen, h2o_req_t *req)
+{
+	h2o_stream *hs = (h2o_stream *)gen;
+	berth_api_stream_closed(hs->stream);
+}
+
+static void stream_dispose(void *p)
+{
+	h2o_stream *hs = p;
+	berth_api_stream *s = hs->stream;
+	berth_api_stream_closed(s);
+	berth_buf_reset(&s->pending);
+	berth_buf_reset(&s->inflight);
+	free(s);
+}
+
+static int h2o_stream_start(berth_api_stream *s, int status, const char *content_type)
+{
+	h2o_req_t *req = s->req->transport_data;
+	h2o_stream *hs = h2o_mem_alloc_shared(&req->pool, sizeof(*hs), stream_dispose);
+	memset(hs, 0, sizeof(*hs));
+	hs->generator.proceed = stream_on_proceed;
+	hs->generator.stop = stream_on_stop;
+	hs->stream = s;
+	s->transport_data = hs;
+	set_response_head(s->req, status, content_type);
+	h2o_start_response(req, &hs->generator);
+	/* send the head now: clients wait for it before reading the stream */
+	s->sending = true;
+	h2o_send(req, NULL, 0, H2O_SEND_STATE_IN_PROGRESS);
+	return 0;
+}
+
+static void h2o_stream_write(berth_api_stream *s, const void *data, size_t len)
+{
+	if (berth_api_stream_pending(s) + len > BERTH_MAX_STREAM_BACKLOG) {
+		berth_warn("dropping a stream whose client does not read");
+		berth_api_stream_closed(s);
+		return;
+	}
+	berth_buf_append(&s->pending, data, len);
+	stream_flush(s->transport_data);
+}
+
+static void h2o_stream_end(berth_api_stream *s)
+{
+	stream_flush(s->transport_data);
+}
+
+static const berth_api_transport h2o_transport = {
+	.reply = h2o_reply,
+	.stream_start = h2o_stream_start,
+	.stream_write = h2o_stream_write,
+	.stream_end = h2o_stream_end,
+	.header = h2o_header,
+};
+
+/* ------------------------------------------------------------- requests */
+
+static void req_dispose(void *p)
+{
+	berth_api_req *r = p;
+	if (r->deferred)
+		r->deferred->req = NULL;
+	berth_api_req_release(r);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+	berth_handler *h = (berth_handler *)self;
+	berth_api_req *r = h2o_mem_alloc_shared(&req->pool, sizeof(*r), req_dispose);
+	memset(r, 0, sizeof(*r));
+	r->transport = &h2o_transport;
+	r->transport_data = req;
+	r->daemon = h->server->daemon;
+	berth_api_req_init(r, req->method.base, req->method.len, req->path.base, req->path.len);
+	r->body = req->entity.base ? req->entity.base : "";
+	r->body_len = req->entity.base ? req->entity.len : 0;
+	berth_api_dispatch(h->server->daemon, r);
+	return 0;
+}
+
+/* ---------------------------------------------------------- deferred work */
+
+static void deferred_work(uv_work_t *w)
+{
+	berth_api_deferred *def = w->data;
+	def->rc = def->work_fn(def->userdata, &def->work_err);
+}
+
+static void deferred_done(uv_work_t *w, int status)
+{
+	berth_api_deferred *def = w->data;
+	berth_api_req *req = def->req;
+	berth_error *err cleanup_error = NULL;
+	if (req)
+		req->deferred = NULL;
+	int rc = def->done_fn(def->daemon, req, def->userdata, def->rc < 0 ? def->work_err : NULL,
+			      &err);
+	if (req && !req->replied) {
+		const berth_error *e = err ? err : def->work_err;
+		if (rc < 0 && e)
+			berth_api_reply_error(req, e);
+		else if (!req->replied)
+			berth_api_reply_empty(req, 204);
+	}
+	berth_error_free(&def->work_err);
+	free(def);
+}
+
+int berth_api_defer(berth_daemon *d, berth_api_req *req, berth_api_work_fn work,
+		    berth_api_done_fn done, void *userdata)
+{
+	berth_api_deferred *def = berth_xcalloc(1, sizeof(*def));
+	def->work.data = def;
+	def->daemon = d;
+	def->req = req;
+	def->work_fn = work;
+	def->done_fn = done;
+	def->userdata = userdata;
+	req->deferred = def;
+	int rc = uv_queue_work(d->loop, &def->work, deferred_work, deferred_done);
+	if (rc != 0) {
+		req->deferred = NULL;
+		free(def);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ listeners */
+
+static void on_accept(uv_stream_t *server_handle, int status)
+{
+	listener *l = server_handle->data;
+	if (status != 0)
+		return;
+	uv_stream_t *conn;
+	if (l->is_pipe) {
+		uv_pipe_t *p = h2o_mem_alloc(sizeof(*p));
+		uv_pipe_init(server_handle->loop, p, 0);
+		conn = (uv_stream_t *)p;
+	} else {
+		uv_tcp_t *t = h2o_mem_alloc(sizeof(*t));
+		uv_tcp_init(server_handle->loop, t);
+		conn = (uv_stream_t *)t;
+	}
+	if (uv_accept(server_handle, conn) != 0) {
+		uv_close((uv_handle_t *)conn, (uv_close_cb)free);
+		return;
+	}
+	h2o_socket_t *sock = h2o_uv_socket_create(conn, (uv_close_cb)free);
+	h2o_accept(&l->accept_ctx, sock);
+}
+
+static listener *listener_new(berth_server *s, bool is_pipe)
+{
+	listener *l = berth_xcalloc(1, sizeof(*l));
+	l->server = s;
+	l->is_pipe = is_pipe;
+	l->accept_ctx.ctx = &s->ctx;
+	l->accept_ctx.hosts = s->config.hosts;
+	if (is_pipe)
+		uv_pipe_init(s->daemon->loop, &l->u.pipe, 0);
+	else
+		uv_tcp_init(s->daemon->loop, &l->u.tcp);
+	l->u.handle.data = l;
+	s->listeners = berth_xrealloc(s->listeners, (s->nlisteners + 1) * sizeof(*s->listeners));
+	s->listeners[s->nlisteners++] = l;
+	return l;
+}
+
+static int listen_on(listener *l, const char *host, berth_error **err)
+{
+	int rc = uv_listen(&l->u.stream, 1024, on_accept);
+	if (rc != 0)
+		return berth_error_set(err, 500, "listen on %s: %s", host, uv_strerror(rc));
+	return 0;
+}
+
+/* Group for the sockets: --group, else "docker" when it exists (dockerd's
+ * default), else root. */
+static int socket_group(const char *name, gid_t *gid, berth_error **err)
+{
+	*gid = 0;
+	struct group *g = getgrnam(name ? name : "docker");
+	if (g) {
+		*gid = g->gr_gid;
+		return 0;
+	}
+	if (name == NULL)
+		return 0;
+	char *end;
+	long n = strtol(name, &end, 10);
+	if (*name && *end == '\0') {
+		*gid = (gid_t)n;
+		return 0;
+	}
+	return berth_error_set(err, 400, "group %s not found", name);
+}
+
+static int listen_unix(berth_server *s, const char *host, const char *path, berth_error **err)
+{
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return berth_error_set(err, 400, "socket path too long: %s", path);
+	gid_t gid;
+	if (socket_group(s->daemon->config->group, &gid, err) < 0)
+		return -1;
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path); /* stale: the data root lock says no other berthd owns it */
+	char *dir cleanup_free = berth_xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (berth_mkdir_all(dir, 0755, err) < 0)
+			return -1;
+	}
+	listener *l = listener_new(s, true);
+	int rc = uv_pipe_bind(&l->u.pipe, path);
+	if (rc != 0)
+		return berth_error_set(err, 500, "listen on %s: %s", host, uv_strerror(rc));
+	l->unix_path = berth_xstrdup(path);
+	if (chmod(path, 0660) < 0 || chown(path, 0, gid) < 0)
+		return berth_error_set_errno(err, errno, "set owner and mode of %s", path);
+	return listen_on(l, host, err);
+}
+
+static int listen_tcp(berth_server *s, const char *host, const char *addr, berth_error **err)
+{
+	char *copy cleanup_free = berth_xstrdup(addr);
+	char *colon = strrchr(copy, ':');
+	if (colon == NULL)
+		return berth_error_set(err, 400, "invalid tcp address %s: missing port", host);
+	*colon = '\0';
+	const char *name = copy;
+	if (*name == '[') { /* [::1]:2376 */
+		name++;
+		char *close = strchr(copy, ']');
+		if (close)
+			*close = '\0';
+	}
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	int gai = getaddrinfo(*name ? name : NULL, colon + 1, &hints, &ai);
+	if (gai != 0)
+		return berth_error_set(err, 400, "invalid tcp address %s: %s", host, gai_strerror(gai));
+	listener *l = listener_new(s, false);
+	l->accept_ctx.ssl_ctx = s->ssl_ctx;
+	int rc = uv_tcp_bind(&l->u.tcp, ai->ai_addr, 0);
+	freeaddrinfo(ai);
+	if (rc != 0)
+		return berth_error_set(err, 500, "listen on %s: %s", host, uv_strerror(rc));
+	return listen_on(l, host, err);
+}
+
+/* systemd socket activation: LISTEN_FDS sockets from fd 3 on. */
+static int listen_fds(berth_server *s, const char *host, berth_error **err)
+{
+	const char *pid = getenv("LISTEN_PID");
+	const char *nfds = getenv("LISTEN_FDS");
+	if (nfds == NULL || (pid && atol(pid) != (long)getpid()))
+		return berth_error_set(err, 400, "no sockets found via socket activation: make sure "
+						 "the service was started by systemd");
+	int n = atoi(nfds);
+	for (int fd = 3; fd < 3 + n; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+			return berth_error_set_errno(err, errno, "socket activation fd %d", fd);
+		listener *l = listener_new(s, ss.ss_family == AF_UNIX);
+		l->accept_ctx.ssl_ctx = ss.ss_family == AF_UNIX ? NULL : s->ssl_ctx;
+		int rc = l->is_pipe ? uv_pipe_open(&l->u.pipe, fd) : uv_tcp_open(&l->u.tcp, fd);
+		if (rc != 0)
+			return berth_error_set(err, 500, "socket activation fd %d: %s", fd, uv_strerror(rc));
+		if (listen_on(l, host, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int tls_error(berth_error **err, const char *what, const char *file)
+{
+	char buf[256];
+	ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+	return berth_error_set(err, 400, "%s %s: %s", what, file, buf);
+}
+
+static int setup_tls(berth_server *s, berth_error **err)
+{
+	const berth_config *c = s->daemon->config;
+	if (!c->tls && !c->tlsverify)
+		return 0;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	s->ssl_ctx = ctx;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(ctx, c->tlscert) != 1)
+		return tls_error(err, "could not load TLS certificate", c->tlscert);
+	if (SSL_CTX_use_PrivateKey_file(ctx, c->tlskey, SSL_FILETYPE_PEM) != 1)
+		return tls_error(err, "could not load TLS key", c->tlskey);
+	if (c->tlsverify) {
+		if (SSL_CTX_load_verify_locations(ctx, c->tlscacert, NULL) != 1)
+			return tls_error(err, "could not read CA certificate", c->tlscacert);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	}
+	return 0;
+}
+
+static int listen_host(berth_server *s, const char *host, berth_error **err)
+{
+	if (berth_str_has_prefix(host, "unix://"))
+		return listen_unix(s, host, host + 7, err);
+	if (berth_str_has_prefix(host, "tcp://"))
+		return listen_tcp(s, host, host + 6, err);
+	if (berth_str_has_prefix(host, "fd://"))
+		return listen_fds(s, host, err);
+	return berth_error_set(err, 400, "invalid bind address format: %s", host);
+}
+
+int berth_server_start(berth_daemon *d, berth_server **out, berth_error **err)
+{
+	berth_server *s = berth_xcalloc(1, sizeof(*s));
+	s->daemon = d;
+	*out = s;
+	h2o_config_init(&s->config);
+	s->config.server_name = h2o_iovec_init(H2O_STRLIT("berth/" BERTH_VERSION " (linux)"));
+	s->config.max_request_entity_size = BERTH_MAX_BODY;
+	h2o_hostconf_t *host = h2o_config_register_host(&s->config,
+							  h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+	berth_handler *h = (berth_handler *)h2o_create_handler(path, sizeof(*h));
+	h->super.on_req = on_req;
+	h->server = s;
+	h2o_context_init(&s->ctx, d->loop, &s->config);
+	if (setup_tls(s, err) < 0)
+		return -1;
+	for (size_t i = 0; i < d->config->nhosts; i++) {
+		if (listen_host(s, d->config->hosts[i], err) < 0)
+			return -1;
+		berth_info("API listen on %s", d->config->hosts[i]);
+	}
+	return 0;
+}
+
+void berth_server_stop(berth_server *s)
+{
+	if (s == NULL || s->stopped)
+		return;
+	s->stopped = true;
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		listener *l = s->listeners[i];
+		if (l->unix_path)
+			unlink(l->unix_path);
+		if (!uv_is_closing(&l->u.handle))
+			uv_close(&l->u.handle, NULL);
+	}
+}
+
+void berth_server_free(berth_server *s)
+{
+	if (s == NULL)
+		return;
+	berth_server_stop(s);
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		free(s->listeners[i]->unix_path);
+		free(s->listeners[i]);
+	}
+	free(s->listeners);
+	if (s->ssl_ctx)
+		SSL_CTX_free(s->ssl_ctx);
+	free(s);
+}
