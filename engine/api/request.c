@@ -32,6 +32,10 @@ void berth_api_req_init(berth_api_req *req, const char *method, size_t method_le
 			const char *path_and_query, size_t len)
 {
 	req->method = berth_xstrndup(method, method_len);
+	if (memchr(path_and_query, '\0', len) || memchr(method, '\0', method_len)) {
+		berth_error_set(&req->route_err, 400, "invalid request: NUL byte in request line");
+		return;
+	}
 	const char *qmark = memchr(path_and_query, '?', len);
 	size_t path_len = qmark ? (size_t)(qmark - path_and_query) : len;
 	if (qmark)
@@ -339,6 +343,7 @@ void berth_api_stream_closed(berth_api_stream *s)
 	if (s->closed)
 		return;
 	s->closed = true;
-	if (s->on_close)
+	/* after end the owner has dropped the stream: nobody to tell */
+	if (s->on_close && !s->ended)
 		s->on_close(s, s->userdata);
 }

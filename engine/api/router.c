@@ -21,8 +21,12 @@ int berth_api_split_version(const char *path, size_t len, char version[16], size
 	while (end < len && path[end] != '/')
 		end++;
 	size_t vlen = end - 2;
-	if (vlen >= 16 || strspn(path + 2, "0123456789.") < vlen)
-		return 0; /* not a version segment: let routing answer 404 */
+	if (vlen >= 16)
+		return 0;
+	for (size_t i = 2; i < end; i++) {
+		if (!((path[i] >= '0' && path[i] <= '9') || path[i] == '.'))
+			return 0; /* not a version segment: let routing answer 404 */
+	}
 	char v[16];
 	memcpy(v, path + 2, vlen);
 	v[vlen] = '\0';
