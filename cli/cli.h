@@ -1,0 +1,218 @@
+/*
+ * cli.h - the berth command: the types shared by the files of cli/.
+ *
+ * A command is one entry of a dispatch table (berth_command). Its run
+ * function receives a berth_invocation: the global options (berth_cli), the
+ * command path as typed ("berth system info") and the arguments after the
+ * command name. It returns the process exit status, docker's:
+ *
+ *   0    success
+ *   1    the command failed (daemon unreachable, error from the daemon)
+ *   64   the --format template does not parse
+ *   125  bad flags or arguments
+ *
+ * Flags are declared per command as a berth_flag array pointing into the
+ * command's own option struct; berth_cli_parse() parses them, answers
+ * --help, and prints docker's flag errors.
+ */
+#ifndef BERTH_CLI_H
+#define BERTH_CLI_H
+
+#include "common.h"
+
+#define BERTH_EXIT_OK 0
+#define BERTH_EXIT_ERROR 1
+#define BERTH_EXIT_TEMPLATE 64
+#define BERTH_EXIT_USAGE 125
+
+/* ----------------------------------------------------------------- flags */
+
+/* A growable list of strings (repeatable flags, positional arguments). */
+typedef struct berth_strlist {
+	char **v; /* NULL-terminated once non-empty */
+	size_t n;
+} berth_strlist;
+
+void berth_strlist_push(berth_strlist *l, const char *s);
+void berth_strlist_reset(berth_strlist *l);
+#define cleanup_strlist __attribute__((cleanup(berth_strlist_reset)))
+
+typedef enum berth_flag_type {
+	BERTH_FLAG_BOOL,   /* value: bool * */
+	BERTH_FLAG_STRING, /* value: const char ** (points into argv) */
+	BERTH_FLAG_LIST,   /* value: berth_strlist *; every occurrence appends */
+} berth_flag_type;
+
+/* Validates one value of a flag; the message becomes
+ * `invalid argument "v" for "-f, --filter" flag: <message>`. */
+typedef int (*berth_flag_check)(const char *value, berth_error **err);
+
+typedef struct berth_flag {
+	const char *name;      /* long name, without "--" */
+	char shorthand;        /* 0 when none */
+	berth_flag_type type;
+	void *value;
+	const char *usage;     /* help text; may contain newlines */
+	const char *type_name; /* shown after the name in help ("filter"); NULL: from type */
+	const char *def;       /* default shown in help, NULL when none */
+	berth_flag_check check;
+	bool changed;          /* set by the parser */
+} berth_flag;
+
+/* pflag's `docker --format` help text, shared by every --format flag. */
+#define BERTH_FORMAT_HELP                                                                  \
+	"Format output using a custom template:\n"                                         \
+	"'json':             Print in JSON format\n"                                       \
+	"'TEMPLATE':         Print output using the given Go template.\n"                  \
+	"Refer to https://docs.docker.com/go/formatting/ for more information about "     \
+	"formatting output with templates"
+
+#define BERTH_FLAGS_HELP 1
+
+/*
+ * Parses argv (argv[0] is the first argument, not the command name) the way
+ * spf13/pflag does: --flag=value, --flag value, -f value, -fvalue, bundled
+ * booleans (-Dv), repeatable list flags, and "--" ending the flags.
+ * With interspersed, flags may follow positional arguments; without it the
+ * first positional argument ends the flags (the rest is returned as is).
+ * Returns 0, BERTH_FLAGS_HELP when --help/-h was given (*short_help tells
+ * -h), or -1 with pflag's message ("unknown flag: --foo").
+ */
+int berth_flags_parse(berth_flag *flags, size_t nflags, bool interspersed, int argc,
+		      char **argv, berth_strlist *args, bool *short_help, berth_error **err);
+/* The "Options:" block of a help text, as pflag's FlagUsagesWrapped(cols). */
+void berth_flags_usage(const berth_flag *flags, size_t nflags, int cols, berth_buf *out);
+/* Go's strconv.ParseBool. */
+int berth_parse_bool(const char *s, bool *out);
+
+/* --------------------------------------------------------------- format */
+
+/* Go's text/tabwriter, flags 0, padchar ' ': cells end with '\t', columns
+ * of adjacent lines align to max(minwidth, widest cell + padding). */
+void berth_tabwriter_format(const char *text, size_t len, int minwidth, int padding,
+			    berth_buf *out);
+
+typedef enum berth_format_kind {
+	BERTH_FORMAT_DEFAULT,  /* no --format: the command's own rendering */
+	BERTH_FORMAT_TEMPLATE, /* a template, "json" included ({{json .}}) */
+	BERTH_FORMAT_TABLE,    /* "table ...": header line + rows, tab-aligned */
+} berth_format_kind;
+
+typedef struct berth_format {
+	berth_format_kind kind;
+	berth_template *tmpl;
+	berth_buf text; /* rows rendered so far (tables) */
+} berth_format;
+
+/*
+ * spec is the --format value: "" (default), "json", "table", "table TEMPLATE"
+ * or "TEMPLATE"; `\t` and `\n` are unescaped as docker does. default_table is
+ * the command's table template used for a bare "table" (NULL when the command
+ * has none). A parse error is returned with status 64's message prefix left
+ * to the caller.
+ */
+int berth_format_init(berth_format *f, const char *spec, const char *default_table,
+		      berth_error **err);
+/* Renders one object: a template row followed by "\n". */
+int berth_format_row(berth_format *f, const json_t *data, berth_buf *out, berth_error **err);
+/* Tables: renders the header from a {"Field": "HEADER"} object. */
+int berth_format_header(berth_format *f, const json_t *headers, berth_error **err);
+/* Tables: appends the aligned table to out. */
+void berth_format_flush(berth_format *f, berth_buf *out);
+void berth_format_reset(berth_format *f);
+#define cleanup_format __attribute__((cleanup(berth_format_reset)))
+
+/* ---------------------------------------------------------------- the CLI */
+
+typedef struct berth_cli {
+	const char *host;     /* -H, DOCKER_HOST, or the default socket */
+	const char *config_dir;
+	const char *api_version; /* DOCKER_API_VERSION: fixed, no negotiation */
+	bool debug;
+	bool use_tls;
+	berth_client_tls tls;
+	berth_client *client; /* connected lazily by berth_cli_client */
+	FILE *out;
+	FILE *err;
+	int term_cols; /* help wrapping width */
+	char api_version_used[16];
+} berth_cli;
+
+typedef struct berth_command berth_command;
+typedef struct berth_invocation berth_invocation;
+
+struct berth_invocation {
+	berth_cli *cli;
+	const berth_command *cmd;
+	const char *path; /* "berth system info" */
+	int argc;
+	char **argv;      /* the arguments after the command name */
+	berth_strlist args; /* positional arguments, after berth_cli_parse */
+};
+
+struct berth_command {
+	const char *name;
+	const char *use;   /* after the path in "Usage:": "[OPTIONS]", "COMMAND" */
+	const char *short_desc;
+	const char *aliases; /* "berth system info, berth info" or NULL */
+	const char *category; /* root help section: "Common Commands", ... */
+	int min_args, max_args; /* max_args < 0: no limit */
+	int (*run)(berth_invocation *inv);
+	const berth_command *subcommands; /* groups: a table ended by a zero entry */
+};
+
+/*
+ * Parses a leaf command's flags and checks its argument count. Returns true
+ * to go on; false when the command is done and must return *status (0 after
+ * printing --help, 125 or 1 after printing a usage error).
+ */
+bool berth_cli_parse(berth_invocation *inv, berth_flag *flags, size_t nflags, int *status);
+/* Runs a group command ("system"): dispatches to its subcommands. */
+int berth_cli_run_group(berth_invocation *inv);
+/* Runs cmd with argv (arguments after its name) under the path parent + name. */
+int berth_cli_dispatch(berth_cli *cli, const berth_command *cmd, const char *parent, int argc,
+		       char **argv);
+/* Help texts, as docker's cobra templates print them. */
+void berth_cli_command_help(const berth_command *cmd, const char *path, const berth_flag *flags,
+			    size_t nflags, int cols, berth_buf *out);
+/* cobra's "  name        Short" rows of a table; category NULL: all rows. */
+void berth_cli_command_rows(const berth_command *cmds, const char *category, berth_buf *out);
+void berth_cli_usage_error(berth_cli *cli, const char *path, const char *use, const char *msg,
+			   const char *hint_verb);
+/* Prints err's message on stderr, frees it, returns status. */
+int berth_cli_fail(berth_cli *cli, berth_error **err, int status);
+/* The connected client; pings the daemon first to negotiate the version. */
+int berth_cli_client(berth_cli *cli, berth_client **out, berth_error **err);
+/* GET path as JSON; a daemon error becomes "Error response from daemon: ...". */
+int berth_cli_get_json(berth_cli *cli, const char *path, json_t **out, berth_error **err);
+/* Writes a buffer to cli->out. */
+void berth_cli_write(berth_cli *cli, const berth_buf *b);
+
+/* A string member, "" when absent: Go's zero value in docker's templates. */
+const char *berth_cli_str(const json_t *obj, const char *key);
+/* Go's fmt.Println of a bool. */
+const char *berth_cli_bool(bool b);
+
+/* Docker's "Client:" identity, shared by version and info: the JSON of
+ * docker's clientVersion; api_version may be NULL (omitted). */
+json_t *berth_cli_client_version(const char *api_version);
+/* The API version in use: DOCKER_API_VERSION, else min(server's, ours). */
+const char *berth_cli_api_version(berth_cli *cli, const char *server_api_version);
+const char *berth_cli_os(void);
+const char *berth_cli_arch(void);
+/* The build time of the CLI in Go's ANSIC layout ("Fri May 30 12:07:14 2025"). */
+const char *berth_cli_build_time(void);
+/* RFC 3339 times from the daemon in ANSIC, as docker's reformatDate. */
+char *berth_cli_reformat_date(const char *rfc3339);
+
+/* The commands. */
+int berth_cli_version(berth_invocation *inv);
+int berth_cli_info(berth_invocation *inv);
+int berth_cli_events(berth_invocation *inv);
+
+extern const berth_command berth_cli_system_commands[];
+
+/* Root help and the command table (cli/main.c). */
+extern const berth_command berth_cli_commands[];
+
+#endif

@@ -1,0 +1,334 @@
+/* command.c - running commands: flag parsing, help texts, usage errors, the client. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* ------------------------------------------------------------------ help */
+
+static void help_usage_line(const char *path, const char *use, berth_buf *out)
+{
+	berth_buf_printf(out, "Usage:  %s%s%s\n", path, (use && *use) ? " " : "", use ? use : "");
+}
+
+/* cobra's "  name        Short" rows: names padded to at least 11 columns. */
+void berth_cli_command_rows(const berth_command *cmds, const char *category, berth_buf *out)
+{
+	int pad = 11;
+	for (const berth_command *c = cmds; c->name; c++)
+		if ((int)strlen(c->name) > pad)
+			pad = (int)strlen(c->name);
+	for (const berth_command *c = cmds; c->name; c++)
+		if (category == NULL || (c->category && strcmp(c->category, category) == 0))
+			berth_buf_printf(out, "  %-*s %s\n", pad, c->name, c->short_desc);
+}
+
+void berth_cli_command_help(const berth_command *cmd, const char *path, const berth_flag *flags,
+			    size_t nflags, int cols, berth_buf *out)
+{
+	help_usage_line(path, cmd->use, out);
+	berth_buf_printf(out, "\n%s\n", cmd->short_desc);
+	if (cmd->aliases)
+		berth_buf_printf(out, "\nAliases:\n  %s\n", cmd->aliases);
+	if (cmd->subcommands) {
+		berth_buf_puts(out, "\nCommands:\n");
+		berth_cli_command_rows(cmd->subcommands, NULL, out);
+		berth_buf_printf(out, "\nRun '%s COMMAND --help' for more information on a command.\n",
+				 path);
+	}
+	if (nflags > 0) {
+		berth_buf_puts(out, "\nOptions:\n");
+		berth_flags_usage(flags, nflags, cols, out);
+	}
+}
+
+void berth_cli_usage_error(berth_cli *cli, const char *path, const char *use, const char *msg,
+			   const char *hint_verb)
+{
+	berth_buf b cleanup_buf = {0};
+	berth_buf_printf(&b, "%s\n\n", msg);
+	help_usage_line(path, use, &b);
+	berth_buf_printf(&b, "\n%s '%s --help' for more information\n", hint_verb, path);
+	fputs(b.data, cli->err);
+}
+
+static void print_help(berth_invocation *inv, const berth_flag *flags, size_t nflags, FILE *to)
+{
+	berth_buf b cleanup_buf = {0};
+	berth_cli_command_help(inv->cmd, inv->path, flags, nflags, inv->cli->term_cols, &b);
+	fputs(b.data, to);
+}
+
+/* ------------------------------------------------------------- arguments */
+
+/* docker's cli.NoArgs, ExactArgs, RequiresMinArgs, RequiresMaxArgs. */
+static bool check_args(berth_invocation *inv)
+{
+	const berth_command *cmd = inv->cmd;
+	int n = (int)inv->args.n;
+	const char *verb = "Run";
+	char *msg cleanup_free = NULL;
+	if (cmd->max_args == 0 && n > 0) {
+		msg = berth_xasprintf("berth: '%s' accepts no arguments", inv->path);
+	} else if (cmd->min_args == cmd->max_args && n != cmd->min_args) {
+		msg = berth_xasprintf("berth: '%s' requires %d argument%s", inv->path, cmd->min_args,
+				      cmd->min_args == 1 ? "" : "s");
+	} else if (n < cmd->min_args) {
+		msg = berth_xasprintf("berth: '%s' requires at least %d argument%s", inv->path,
+				      cmd->min_args, cmd->min_args == 1 ? "" : "s");
+		verb = "See";
+	} else if (cmd->max_args >= 0 && n > cmd->max_args) {
+		msg = berth_xasprintf("berth: '%s' requires at most %d argument%s", inv->path,
+				      cmd->max_args, cmd->max_args == 1 ? "" : "s");
+		verb = "See";
+	} else {
+		return true;
+	}
+	berth_cli_usage_error(inv->cli, inv->path, cmd->use, msg, verb);
+	return false;
+}
+
+bool berth_cli_parse(berth_invocation *inv, berth_flag *flags, size_t nflags, int *status)
+{
+	berth_error *err cleanup_error = NULL;
+	bool short_help = false;
+	int r = berth_flags_parse(flags, nflags, true, inv->argc, inv->argv, &inv->args,
+				  &short_help, &err);
+	if (r < 0) {
+		berth_cli_usage_error(inv->cli, inv->path, inv->cmd->use, err->msg, "Run");
+		*status = BERTH_EXIT_USAGE;
+		return false;
+	}
+	if (r == BERTH_FLAGS_HELP) {
+		if (short_help)
+			fputs("Flag shorthand -h has been deprecated, use --help\n", inv->cli->out);
+		print_help(inv, flags, nflags, inv->cli->out);
+		*status = BERTH_EXIT_OK;
+		return false;
+	}
+	if (!check_args(inv)) {
+		*status = BERTH_EXIT_ERROR;
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------- dispatch */
+
+static const berth_command *find_command(const berth_command *cmds, const char *name)
+{
+	for (const berth_command *c = cmds; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+int berth_cli_run_group(berth_invocation *inv)
+{
+	berth_error *err cleanup_error = NULL;
+	int r = berth_flags_parse(NULL, 0, false, inv->argc, inv->argv, &inv->args, NULL, &err);
+	if (r < 0) {
+		berth_cli_usage_error(inv->cli, inv->path, inv->cmd->use, err->msg, "Run");
+		return BERTH_EXIT_USAGE;
+	}
+	if (r == BERTH_FLAGS_HELP || inv->args.n == 0) {
+		/* A bare group prints its help on stderr, as cobra does. */
+		print_help(inv, NULL, 0, r == BERTH_FLAGS_HELP ? inv->cli->out : inv->cli->err);
+		return BERTH_EXIT_OK;
+	}
+	const berth_command *sub = find_command(inv->cmd->subcommands, inv->args.v[0]);
+	if (sub == NULL) {
+		char *msg cleanup_free = berth_xasprintf("berth: unknown command: %s %s", inv->path,
+							 inv->args.v[0]);
+		berth_cli_usage_error(inv->cli, inv->path, NULL, msg, "Run");
+		return BERTH_EXIT_ERROR;
+	}
+	return berth_cli_dispatch(inv->cli, sub, inv->path, (int)inv->args.n - 1, inv->args.v + 1);
+}
+
+int berth_cli_dispatch(berth_cli *cli, const berth_command *cmd, const char *parent, int argc,
+		       char **argv)
+{
+	char *path cleanup_free = berth_xasprintf("%s %s", parent, cmd->name);
+	berth_invocation inv = {.cli = cli, .cmd = cmd, .path = path, .argc = argc, .argv = argv};
+	int status = cmd->run ? cmd->run(&inv) : berth_cli_run_group(&inv);
+	berth_strlist_reset(&inv.args);
+	return status;
+}
+
+/* ---------------------------------------------------------------- output */
+
+int berth_cli_fail(berth_cli *cli, berth_error **err, int status)
+{
+	if (err && *err) {
+		fprintf(cli->err, "%s\n", (*err)->msg);
+		berth_error_free(err);
+	}
+	return status;
+}
+
+void berth_cli_write(berth_cli *cli, const berth_buf *b)
+{
+	if (b->len)
+		fwrite(b->data, 1, b->len, cli->out);
+	fflush(cli->out);
+}
+
+/* ---------------------------------------------------------------- client */
+
+int berth_cli_client(berth_cli *cli, berth_client **out, berth_error **err)
+{
+	if (cli->client == NULL) {
+		berth_client *c = NULL;
+		if (berth_client_new(cli->host, cli->use_tls ? &cli->tls : NULL, &c, err) < 0)
+			return -1;
+		if (cli->api_version) {
+			berth_client_set_version(c, cli->api_version);
+		} else if (berth_client_ping(c, err) < 0) {
+			berth_client_free(c);
+			return -1;
+		}
+		cli->client = c;
+	}
+	*out = cli->client;
+	return 0;
+}
+
+int berth_cli_get_json(berth_cli *cli, const char *path, json_t **out, berth_error **err)
+{
+	berth_client *c;
+	if (berth_cli_client(cli, &c, err) < 0)
+		return -1;
+	berth_client_response resp = {0};
+	if (berth_client_request(c, "GET", path, NULL, NULL, 0, &resp, err) < 0)
+		return -1;
+	int r = 0;
+	if (resp.status >= 400) {
+		char *msg cleanup_free = berth_client_error_message(&resp);
+		r = berth_error_set(err, (int)resp.status, "Error response from daemon: %s", msg);
+	} else if (berth_json_parse(resp.body.data, resp.body.len, out, err) < 0) {
+		r = berth_error_wrap(err, "Error reading the daemon's answer to GET %s", path);
+	}
+	berth_client_response_reset(&resp);
+	return r;
+}
+
+const char *berth_cli_str(const json_t *obj, const char *key)
+{
+	const char *s = berth_json_string(obj, key);
+	return s ? s : "";
+}
+
+const char *berth_cli_bool(bool b)
+{
+	return b ? "true" : "false";
+}
+
+/* -------------------------------------------------------------- identity */
+
+const char *berth_cli_api_version(berth_cli *cli, const char *server_api_version)
+{
+	const char *v = BERTH_API_VERSION;
+	if (cli->api_version)
+		v = cli->api_version;
+	else if (server_api_version && *server_api_version &&
+		 berth_version_compare(server_api_version, v) < 0)
+		v = server_api_version;
+	snprintf(cli->api_version_used, sizeof(cli->api_version_used), "%s", v);
+	return cli->api_version_used;
+}
+
+json_t *berth_cli_client_version(const char *api_version)
+{
+	json_t *v = json_object();
+	json_object_set_new(v, "Version", json_string(BERTH_VERSION));
+	if (api_version)
+		json_object_set_new(v, "ApiVersion", json_string(api_version));
+	json_object_set_new(v, "DefaultAPIVersion", json_string(BERTH_API_VERSION));
+	json_object_set_new(v, "GitCommit", json_string(BERTH_GIT_COMMIT));
+	json_object_set_new(v, "Os", json_string(berth_cli_os()));
+	json_object_set_new(v, "Arch", json_string(berth_cli_arch()));
+	json_object_set_new(v, "BuildTime", json_string(berth_cli_build_time()));
+	json_object_set_new(v, "Context", json_string("default"));
+	return v;
+}
+
+const char *berth_cli_os(void)
+{
+#if defined(__linux__)
+	return "linux";
+#else
+	return "unknown";
+#endif
+}
+
+/* Go's GOARCH names. */
+const char *berth_cli_arch(void)
+{
+#if defined(__x86_64__)
+	return "amd64";
+#elif defined(__aarch64__)
+	return "arm64";
+#elif defined(__arm__)
+	return "arm";
+#elif defined(__i386__)
+	return "386";
+#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+	return "ppc64le";
+#elif defined(__s390x__)
+	return "s390x";
+#elif defined(__riscv) && __riscv_xlen == 64
+	return "riscv64";
+#else
+	return "unknown";
+#endif
+}
+
+/* Go's time.ANSIC: "Mon Jan _2 15:04:05 2006". */
+static void format_ansic(const struct tm *tm, char *out, size_t outlen)
+{
+	strftime(out, outlen, "%a %b %e %H:%M:%S %Y", tm);
+}
+
+const char *berth_cli_build_time(void)
+{
+	static char built[64];
+	if (built[0] == '\0') {
+		struct tm tm = {0};
+		if (strptime(__DATE__ " " __TIME__, "%b %d %Y %H:%M:%S", &tm) == NULL)
+			return __DATE__ " " __TIME__;
+		time_t t = timegm(&tm);
+		gmtime_r(&t, &tm);
+		format_ansic(&tm, built, sizeof(built));
+	}
+	return built;
+}
+
+/* The zone offset at the end of an RFC 3339 time, in seconds; 0 for Z. */
+static long rfc3339_offset(const char *s)
+{
+	const char *t = strchr(s, 'T');
+	const char *z = t ? strpbrk(t, "+-Zz") : NULL;
+	if (z == NULL || *z == 'Z' || *z == 'z')
+		return 0;
+	int h = 0, m = 0;
+	if (sscanf(z + 1, "%2d:%2d", &h, &m) < 1)
+		return 0;
+	return (*z == '-' ? -1 : 1) * (h * 3600L + m * 60L);
+}
+
+char *berth_cli_reformat_date(const char *rfc3339)
+{
+	int64_t ns;
+	/* Go's RFC3339Nano wants a date, a time and a zone. */
+	const char *t = strchr(rfc3339, 'T');
+	if (t == NULL || strpbrk(t, "+-Zz") == NULL ||
+	    berth_time_parse(rfc3339, 0, &ns, NULL) < 0 || strspn(rfc3339, "0123456789") != 4)
+		return berth_xstrdup(rfc3339);
+	time_t secs = (time_t)(ns / 1000000000LL) + rfc3339_offset(rfc3339);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	char out[64];
+	format_ansic(&tm, out, sizeof(out));
+	return berth_xstrdup(out);
+}

@@ -1,0 +1,216 @@
+/* format.c - --format: templates, "json", "table" layouts and Go's tabwriter. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* ------------------------------------------------------------- tabwriter */
+
+typedef struct tw_cell {
+	const char *text;
+	size_t len;
+	size_t width; /* in runes, as Go counts */
+} tw_cell;
+
+typedef struct tw_line {
+	tw_cell *cells;
+	size_t n;
+} tw_line;
+
+typedef struct tabwriter {
+	tw_line *lines;
+	size_t nlines;
+	size_t *widths; /* a stack: the widths of the columns left of the current one */
+	size_t nwidths;
+	size_t minwidth, padding;
+	berth_buf *out;
+} tabwriter;
+
+static size_t rune_count(const char *s, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return n;
+}
+
+static void tw_add_cell(tw_line *line, const char *text, size_t len)
+{
+	line->cells = berth_xrealloc(line->cells, (line->n + 1) * sizeof(tw_cell));
+	line->cells[line->n++] = (tw_cell){text, len, rune_count(text, len)};
+}
+
+/* Splits text into lines of cells; a cell ends at '\t', the text after the
+ * last tab of a line is its last cell, and a final empty line has no cell. */
+static void tw_split(tabwriter *tw, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	for (;;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		tw->lines = berth_xrealloc(tw->lines, (tw->nlines + 1) * sizeof(tw_line));
+		tw_line *line = &tw->lines[tw->nlines++];
+		*line = (tw_line){0};
+		const char *cell = p;
+		for (const char *q = p; q < eol; q++) {
+			if (*q == '\t') {
+				tw_add_cell(line, cell, (size_t)(q - cell));
+				cell = q + 1;
+			}
+		}
+		if (nl || cell < eol)
+			tw_add_cell(line, cell, (size_t)(eol - cell));
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
+static void tw_write_lines(tabwriter *tw, size_t line0, size_t line1)
+{
+	for (size_t i = line0; i < line1; i++) {
+		const tw_line *line = &tw->lines[i];
+		for (size_t j = 0; j < line->n; j++) {
+			const tw_cell *c = &line->cells[j];
+			berth_buf_append(tw->out, c->text, c->len);
+			if (j < tw->nwidths)
+				for (size_t k = c->width; k < tw->widths[j]; k++)
+					berth_buf_append(tw->out, " ", 1);
+		}
+		if (i + 1 < tw->nlines)
+			berth_buf_append(tw->out, "\n", 1);
+	}
+}
+
+/* Go's Writer.format: column blocks are runs of adjacent lines that have a
+ * tab-terminated cell in this column; each is sized, then the columns to its
+ * right are formatted recursively. */
+static void tw_format(tabwriter *tw, size_t line0, size_t line1)
+{
+	size_t column = tw->nwidths;
+	for (size_t this = line0; this < line1; this++) {
+		if (column + 1 >= tw->lines[this].n)
+			continue;
+		tw_write_lines(tw, line0, this);
+		line0 = this;
+		size_t width = tw->minwidth;
+		for (; this < line1; this++) {
+			const tw_line *line = &tw->lines[this];
+			if (column + 1 >= line->n)
+				break;
+			if (line->cells[column].width + tw->padding > width)
+				width = line->cells[column].width + tw->padding;
+		}
+		tw->widths[tw->nwidths++] = width;
+		tw_format(tw, line0, this);
+		tw->nwidths--;
+		line0 = this;
+	}
+	tw_write_lines(tw, line0, line1);
+}
+
+void berth_tabwriter_format(const char *text, size_t len, int minwidth, int padding,
+			    berth_buf *out)
+{
+	tabwriter tw = {.minwidth = (size_t)minwidth, .padding = (size_t)padding, .out = out};
+	tw_split(&tw, text, len);
+	size_t maxcells = 0;
+	for (size_t i = 0; i < tw.nlines; i++)
+		if (tw.lines[i].n > maxcells)
+			maxcells = tw.lines[i].n;
+	tw.widths = berth_xcalloc(maxcells + 1, sizeof(size_t));
+	tw_format(&tw, 0, tw.nlines);
+	for (size_t i = 0; i < tw.nlines; i++)
+		free(tw.lines[i].cells);
+	free(tw.lines);
+	free(tw.widths);
+}
+
+/* --------------------------------------------------------------- formats */
+
+/* Docker's formatter: `\t` and `\n` typed on the command line become real. */
+static char *unescape(const char *s)
+{
+	berth_buf b = {0};
+	for (const char *p = s; *p; p++) {
+		if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
+			berth_buf_puts(&b, p[1] == 't' ? "\t" : "\n");
+			p++;
+		} else {
+			berth_buf_append(&b, p, 1);
+		}
+	}
+	return berth_buf_steal(&b);
+}
+
+static char *trim_spaces(const char *s)
+{
+	while (*s == ' ')
+		s++;
+	size_t len = strlen(s);
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
+	return berth_xstrndup(s, len);
+}
+
+int berth_format_init(berth_format *f, const char *spec, const char *default_table,
+		      berth_error **err)
+{
+	*f = (berth_format){.kind = BERTH_FORMAT_DEFAULT};
+	if (spec == NULL || *spec == '\0')
+		return 0;
+	char *text cleanup_free = NULL;
+	if (strcmp(spec, "json") == 0) {
+		text = berth_xstrdup("{{json .}}");
+		f->kind = BERTH_FORMAT_TEMPLATE;
+	} else if (default_table == NULL) {
+		/* Single-object commands (version, info, events) hand the text to
+		 * Go's template parser untouched. */
+		text = berth_xstrdup(spec);
+		f->kind = BERTH_FORMAT_TEMPLATE;
+	} else {
+		bool table = berth_str_has_prefix(spec, "table");
+		char *trimmed cleanup_free = trim_spaces(table ? spec + 5 : spec);
+		if (table && *trimmed == '\0')
+			text = unescape(default_table);
+		else
+			text = unescape(trimmed);
+		f->kind = table ? BERTH_FORMAT_TABLE : BERTH_FORMAT_TEMPLATE;
+	}
+	if (berth_template_parse(text, &f->tmpl, err) < 0) {
+		f->kind = BERTH_FORMAT_DEFAULT;
+		return -1;
+	}
+	return 0;
+}
+
+int berth_format_row(berth_format *f, const json_t *data, berth_buf *out, berth_error **err)
+{
+	berth_buf *dst = (f->kind == BERTH_FORMAT_TABLE) ? &f->text : out;
+	if (berth_template_execute(f->tmpl, data, dst, err) < 0)
+		return -1;
+	berth_buf_puts(dst, "\n");
+	return 0;
+}
+
+int berth_format_header(berth_format *f, const json_t *headers, berth_error **err)
+{
+	if (f->kind != BERTH_FORMAT_TABLE)
+		return 0;
+	return berth_format_row(f, headers, NULL, err);
+}
+
+void berth_format_flush(berth_format *f, berth_buf *out)
+{
+	if (f->kind != BERTH_FORMAT_TABLE || f->text.len == 0)
+		return;
+	berth_tabwriter_format(f->text.data, f->text.len, 10, 3, out);
+	berth_buf_reset(&f->text);
+}
+
+void berth_format_reset(berth_format *f)
+{
+	berth_template_free(f->tmpl);
+	f->tmpl = NULL;
+	berth_buf_reset(&f->text);
+}

@@ -1,0 +1,261 @@
+/*
+ * main.c - `berth`: docker's global options, then one command of the
+ * dispatch table. A new command is one row of berth_cli_commands (or of a
+ * group's table, like berth_cli_system_commands) and one function.
+ */
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define DEFAULT_HOST "unix:///run/berth.sock"
+#define DEFAULT_TLS_HOST "tcp://localhost:2376"
+#define ROOT_USE "[OPTIONS] COMMAND [ARG...]"
+
+/* Common commands first, in the order docker lists them; then by name. */
+const berth_command berth_cli_commands[] = {
+	{"version", "[OPTIONS]", "Show the berth version information", NULL, "Common Commands", 0,
+	 0, berth_cli_version, NULL},
+	{"info", "[OPTIONS]", "Display system-wide information", "berth system info, berth info",
+	 "Common Commands", 0, 0, berth_cli_info, NULL},
+	{"system", "COMMAND", "Manage berth", NULL, "Management Commands", 0, -1, NULL,
+	 berth_cli_system_commands},
+	{"events", "[OPTIONS]", "Get real time events from the server",
+	 "berth system events, berth events", "Commands", 0, 0, berth_cli_events, NULL},
+	{0},
+};
+
+static const char *const categories[] = {"Common Commands", "Management Commands",
+					 "Swarm Commands", "Commands"};
+
+typedef struct global_opts {
+	const char *config;
+	bool debug;
+	berth_strlist hosts;
+	const char *log_level;
+	bool tls, tlsverify;
+	const char *tlscacert, *tlscert, *tlskey;
+	bool version;
+	/* defaults shown in help */
+	char *config_default, *ca_default, *cert_default, *key_default;
+} global_opts;
+
+enum { F_CONFIG, F_DEBUG, F_HOST, F_LOG_LEVEL, F_TLS, F_TLSCACERT, F_TLSCERT, F_TLSKEY,
+       F_TLSVERIFY, F_VERSION, F_COUNT };
+
+static void global_flags(global_opts *g, berth_flag flags[F_COUNT])
+{
+	berth_flag table[F_COUNT] = {
+		[F_CONFIG] = {"config", 0, BERTH_FLAG_STRING, &g->config,
+			      "Location of client config files", .def = g->config_default},
+		[F_DEBUG] = {"debug", 'D', BERTH_FLAG_BOOL, &g->debug, "Enable debug mode"},
+		[F_HOST] = {"host", 'H', BERTH_FLAG_LIST, &g->hosts, "Daemon socket to connect to"},
+		[F_LOG_LEVEL] = {"log-level", 'l', BERTH_FLAG_STRING, &g->log_level,
+				 "Set the logging level (\"debug\", \"info\", \"warn\", \"error\", "
+				 "\"fatal\")",
+				 .def = "info"},
+		[F_TLS] = {"tls", 0, BERTH_FLAG_BOOL, &g->tls, "Use TLS; implied by --tlsverify"},
+		[F_TLSCACERT] = {"tlscacert", 0, BERTH_FLAG_STRING, &g->tlscacert,
+				 "Trust certs signed only by this CA", .def = g->ca_default},
+		[F_TLSCERT] = {"tlscert", 0, BERTH_FLAG_STRING, &g->tlscert,
+			       "Path to TLS certificate file", .def = g->cert_default},
+		[F_TLSKEY] = {"tlskey", 0, BERTH_FLAG_STRING, &g->tlskey, "Path to TLS key file",
+			      .def = g->key_default},
+		[F_TLSVERIFY] = {"tlsverify", 0, BERTH_FLAG_BOOL, &g->tlsverify,
+				 "Use TLS and verify the remote",
+				 .def = g->tlsverify ? "true" : NULL},
+		[F_VERSION] = {"version", 'v', BERTH_FLAG_BOOL, &g->version,
+			       "Print version information and quit"},
+	};
+	memcpy(flags, table, sizeof(table));
+}
+
+static const char *nonempty_env(const char *name)
+{
+	const char *v = getenv(name);
+	return (v && *v) ? v : NULL;
+}
+
+static char *default_config_dir(void)
+{
+	const char *dir = nonempty_env("DOCKER_CONFIG");
+	if (dir)
+		return berth_xstrdup(dir);
+	const char *home = nonempty_env("HOME");
+	if (home == NULL) {
+		struct passwd *pw = getpwuid(getuid());
+		home = pw ? pw->pw_dir : "/";
+	}
+	return berth_xasprintf("%s/.docker", home);
+}
+
+static void global_defaults(global_opts *g)
+{
+	g->config_default = default_config_dir();
+	const char *certs = nonempty_env("DOCKER_CERT_PATH");
+	if (certs == NULL)
+		certs = g->config_default;
+	g->ca_default = berth_xasprintf("%s/ca.pem", certs);
+	g->cert_default = berth_xasprintf("%s/cert.pem", certs);
+	g->key_default = berth_xasprintf("%s/key.pem", certs);
+	g->config = g->config_default;
+	g->tlscacert = g->ca_default;
+	g->tlscert = g->cert_default;
+	g->tlskey = g->key_default;
+	g->log_level = "info";
+	g->tlsverify = nonempty_env("DOCKER_TLS_VERIFY") != NULL;
+}
+
+static void global_reset(global_opts *g)
+{
+	berth_strlist_reset(&g->hosts);
+	free(g->config_default);
+	free(g->ca_default);
+	free(g->cert_default);
+	free(g->key_default);
+}
+
+static int terminal_cols(void)
+{
+	struct winsize ws;
+	if (isatty(0) && ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col - 1;
+	return 79;
+}
+
+static void root_help(berth_cli *cli, const berth_flag *flags, size_t nflags, FILE *to)
+{
+	berth_buf b cleanup_buf = {0};
+	berth_buf_puts(&b, "Usage:  berth [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n");
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(categories); i++) {
+		berth_buf rows cleanup_buf = {0};
+		berth_cli_command_rows(berth_cli_commands, categories[i], &rows);
+		if (rows.len)
+			berth_buf_printf(&b, "\n%s:\n%s", categories[i], rows.data);
+	}
+	berth_buf_puts(&b, "\nGlobal Options:\n");
+	berth_flags_usage(flags, nflags, cli->term_cols, &b);
+	berth_buf_puts(&b, "\nRun 'berth COMMAND --help' for more information on a command.\n");
+	fputs(b.data, to);
+}
+
+/* A readable PEM file given by flag, or found at its default place. */
+static const char *tls_file(const berth_flag *f, const char *value)
+{
+	if (f->changed || access(value, R_OK) == 0)
+		return value;
+	return NULL;
+}
+
+/* docker's ClientOptions.SetDefaultOptions and ParseHost. */
+static int configure(berth_cli *cli, global_opts *g, berth_flag *flags)
+{
+	berth_log_level level;
+	if (berth_log_level_parse(g->log_level, &level) < 0) {
+		fprintf(cli->err, "Unable to parse logging level: %s\n", g->log_level);
+		return -1;
+	}
+	berth_log_set_level(g->debug ? BERTH_LOG_DEBUG : level);
+	if (g->hosts.n > 1) {
+		fputs("Failed to initialize: unable to resolve docker endpoint: Specify only one -H\n",
+		      cli->err);
+		return -1;
+	}
+	cli->debug = g->debug;
+	cli->config_dir = g->config;
+	cli->api_version = nonempty_env("DOCKER_API_VERSION");
+	cli->use_tls = g->tls || g->tlsverify || flags[F_TLSVERIFY].changed;
+	if (cli->use_tls) {
+		cli->tls.verify = g->tlsverify;
+		cli->tls.ca = g->tlsverify ? tls_file(&flags[F_TLSCACERT], g->tlscacert) : NULL;
+		cli->tls.cert = tls_file(&flags[F_TLSCERT], g->tlscert);
+		cli->tls.key = tls_file(&flags[F_TLSKEY], g->tlskey);
+	}
+	if (g->hosts.n == 1)
+		cli->host = g->hosts.v[0];
+	else if (nonempty_env("DOCKER_HOST"))
+		cli->host = nonempty_env("DOCKER_HOST");
+	else
+		cli->host = cli->use_tls ? DEFAULT_TLS_HOST : DEFAULT_HOST;
+	return 0;
+}
+
+static const berth_command *find(const berth_command *table, const char *name)
+{
+	for (const berth_command *c = table; c && c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+/* `berth help CMD...` is `berth CMD... --help`, once every word is known. */
+static int help_command(berth_cli *cli, int argc, char **argv, const berth_flag *flags)
+{
+	if (argc == 0) {
+		root_help(cli, flags, F_COUNT, cli->out);
+		return BERTH_EXIT_OK;
+	}
+	berth_strlist words cleanup_strlist = {0};
+	const berth_command *table = berth_cli_commands;
+	for (int i = 0; i < argc; i++) {
+		const berth_command *c = find(table, argv[i]);
+		if (c == NULL) {
+			fprintf(cli->err, "unknown help topic: %s\n", argv[i]);
+			return BERTH_EXIT_ERROR;
+		}
+		berth_strlist_push(&words, argv[i]);
+		table = c->subcommands;
+	}
+	berth_strlist_push(&words, "--help");
+	return berth_cli_dispatch(cli, find(berth_cli_commands, words.v[0]), "berth",
+				 (int)words.n - 1, words.v + 1);
+}
+
+static int run_command(berth_cli *cli, const berth_strlist *args, const berth_flag *flags)
+{
+	const char *name = args->v[0];
+	if (strcmp(name, "help") == 0)
+		return help_command(cli, (int)args->n - 1, args->v + 1, flags);
+	const berth_command *c = find(berth_cli_commands, name);
+	if (c)
+		return berth_cli_dispatch(cli, c, "berth", (int)args->n - 1, args->v + 1);
+	fprintf(cli->err,
+		"berth: unknown command: berth %s\n\nRun 'berth --help' for more information\n", name);
+	return BERTH_EXIT_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+	berth_cli cli = {.out = stdout, .err = stderr, .term_cols = terminal_cols()};
+	global_opts g = {0};
+	berth_flag flags[F_COUNT];
+	berth_strlist args cleanup_strlist = {0};
+	berth_error *err cleanup_error = NULL;
+	int status = BERTH_EXIT_OK;
+
+	global_defaults(&g);
+	global_flags(&g, flags);
+	int r = berth_flags_parse(flags, F_COUNT, false, argc - 1, argv + 1, &args, NULL, &err);
+	if (r < 0) {
+		berth_cli_usage_error(&cli, "berth", ROOT_USE, err->msg, "Run");
+		status = BERTH_EXIT_USAGE;
+	} else if (r == BERTH_FLAGS_HELP) {
+		root_help(&cli, flags, F_COUNT, cli.out);
+	} else if (args.n == 0 && !g.version) {
+		/* A bare `berth` prints its help on stderr, as docker does. */
+		root_help(&cli, flags, F_COUNT, cli.err);
+	} else if (g.version) {
+		fprintf(cli.out, "berth version %s, build %s\n", BERTH_VERSION, BERTH_GIT_COMMIT);
+	} else if (configure(&cli, &g, flags) < 0) {
+		status = BERTH_EXIT_ERROR;
+	} else {
+		status = run_command(&cli, &args, flags);
+	}
+	berth_client_free(cli.client);
+	global_reset(&g);
+	fflush(stdout);
+	return status;
+}

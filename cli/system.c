@@ -1,0 +1,10 @@
+/* system.c - `berth system`: the group holding `system info` and `system events`. */
+#include "cli.h"
+
+const berth_command berth_cli_system_commands[] = {
+	{"events", "[OPTIONS]", "Get real time events from the server",
+	 "berth system events, berth events", NULL, 0, 0, berth_cli_events, NULL},
+	{"info", "[OPTIONS]", "Display system-wide information", "berth system info, berth info",
+	 NULL, 0, 0, berth_cli_info, NULL},
+	{0},
+};

@@ -1,0 +1,378 @@
+/*
+ * client.c - the Docker Engine API client (see common.h), on libcurl.
+ *
+ * One easy handle per client, reset between requests so that its connection
+ * stays open (keep-alive) across the requests of one command. UNIX sockets
+ * go through CURLOPT_UNIX_SOCKET_PATH with "http://localhost" URLs; tcp://
+ * becomes http:// or, with TLS, https:// with the client certificate.
+ */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define USER_AGENT "berth-cli/" BERTH_VERSION
+
+struct berth_client {
+	char *host;      /* as given: the daemon's name in messages */
+	char *unix_path; /* NULL for TCP */
+	char *base_url;  /* scheme://authority, no trailing slash */
+	bool tls;
+	bool tls_verify;
+	char *tls_ca, *tls_cert, *tls_key;
+	char version[16];
+	CURL *curl;
+};
+
+/* One transfer in flight. */
+typedef struct transfer {
+	CURL *curl;
+	berth_buf *body;            /* the whole body, without cb */
+	berth_client_chunk_cb cb;   /* streaming */
+	void *userdata;
+	berth_buf errbody;          /* a streamed error response, collected */
+	bool stopped;               /* cb asked to stop */
+	char *api_version;          /* the API-Version header */
+} transfer;
+
+/* curl_global_init is not thread-safe: compose may create clients on threads. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static char *xstrdup_or_null(const char *s)
+{
+	return s ? berth_xstrdup(s) : NULL;
+}
+
+/* tcp://host[:port] -> scheme://host:port (docker's default ports). */
+static int parse_tcp(berth_client *c, const char *addr, berth_error **err)
+{
+	const char *scheme = c->tls ? "https" : "http";
+	const char *sep = strstr(addr, "://");
+	if (sep)
+		addr = sep + 3;
+	size_t len = strcspn(addr, "/");
+	if (len == 0)
+		return berth_error_set(err, 400, "unable to parse docker host `%s`", c->host);
+	bool has_port = false;
+	if (addr[0] == '[') {
+		const char *close = memchr(addr, ']', len);
+		has_port = close && close[1] == ':';
+	} else {
+		has_port = memchr(addr, ':', len) != NULL;
+	}
+	if (has_port)
+		c->base_url = berth_xasprintf("%s://%.*s", scheme, (int)len, addr);
+	else
+		c->base_url = berth_xasprintf("%s://%.*s:%d", scheme, (int)len, addr,
+					      c->tls ? 2376 : 2375);
+	return 0;
+}
+
+int berth_client_new(const char *host, const berth_client_tls *tls, berth_client **out,
+		     berth_error **err)
+{
+	berth_client *c = berth_xcalloc(1, sizeof(*c));
+	c->host = berth_xstrdup(host);
+	snprintf(c->version, sizeof(c->version), "%s", BERTH_API_VERSION);
+	if (tls) {
+		c->tls = true;
+		c->tls_verify = tls->verify;
+		c->tls_ca = xstrdup_or_null(tls->ca);
+		c->tls_cert = xstrdup_or_null(tls->cert);
+		c->tls_key = xstrdup_or_null(tls->key);
+	}
+	int r = 0;
+	if (berth_str_has_prefix(host, "unix://")) {
+		c->unix_path = berth_xstrdup(host + strlen("unix://"));
+		c->base_url = berth_xstrdup("http://localhost");
+		if (*c->unix_path == '\0')
+			r = berth_error_set(err, 400, "unable to parse docker host `%s`", host);
+	} else if (strstr(host, "://") == NULL || berth_str_has_prefix(host, "tcp://") ||
+		   berth_str_has_prefix(host, "http://") || berth_str_has_prefix(host, "https://")) {
+		if (berth_str_has_prefix(host, "https://"))
+			c->tls = true;
+		r = parse_tcp(c, host, err);
+	} else {
+		r = berth_error_set(err, 400, "unable to parse docker host `%s`", host);
+	}
+	if (r == 0) {
+		pthread_once(&curl_once, curl_init);
+		c->curl = curl_easy_init();
+		if (c->curl == NULL)
+			r = berth_error_set(err, 500, "cannot initialise libcurl");
+	}
+	if (r < 0) {
+		berth_client_free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+void berth_client_free(berth_client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	free(c->host);
+	free(c->unix_path);
+	free(c->base_url);
+	free(c->tls_ca);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c);
+}
+
+void berth_client_set_version(berth_client *c, const char *version)
+{
+	snprintf(c->version, sizeof(c->version), "%s", version);
+}
+
+void berth_client_response_reset(berth_client_response *resp)
+{
+	berth_buf_reset(&resp->body);
+	free(resp->content_type);
+	resp->content_type = NULL;
+	resp->status = 0;
+}
+
+/* ------------------------------------------------------------- transfers */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	transfer *t = userdata;
+	size_t n = size * nmemb;
+	if (t->cb == NULL) {
+		berth_buf_append(t->body, data, n);
+		return n;
+	}
+	long status = 0;
+	curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 400) {
+		berth_buf_append(&t->errbody, data, n);
+		return n;
+	}
+	if (t->cb(t->userdata, data, n) != 0) {
+		t->stopped = true;
+		return n == 0 ? 1 : 0; /* anything but n aborts the transfer */
+	}
+	return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	transfer *t = userdata;
+	size_t n = size * nmemb;
+	static const char name[] = "api-version:";
+	if (n > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
+		const char *v = data + sizeof(name) - 1;
+		size_t len = n - (sizeof(name) - 1);
+		while (len > 0 && isspace((unsigned char)*v)) {
+			v++;
+			len--;
+		}
+		while (len > 0 && isspace((unsigned char)v[len - 1]))
+			len--;
+		free(t->api_version);
+		t->api_version = berth_xstrndup(v, len);
+	}
+	return n;
+}
+
+static void setup_tls(berth_client *c)
+{
+	if (!c->tls)
+		return;
+	curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
+	curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
+	if (c->tls_ca)
+		curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->tls_ca);
+	if (c->tls_cert)
+		curl_easy_setopt(c->curl, CURLOPT_SSLCERT, c->tls_cert);
+	if (c->tls_key)
+		curl_easy_setopt(c->curl, CURLOPT_SSLKEY, c->tls_key);
+}
+
+static void setup_method(CURL *curl, const char *method, const void *body, size_t len)
+{
+	if (strcmp(method, "GET") == 0 && body == NULL) {
+		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+		return;
+	}
+	if (strcmp(method, "POST") != 0)
+		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	if (body != NULL || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "");
+	}
+}
+
+/* Docker's wording for a daemon it cannot reach. */
+static int transport_error(berth_client *c, CURLcode rc, const char *method, const char *url,
+			   const char *detail, berth_error **err)
+{
+	if (rc == CURLE_COULDNT_CONNECT && c->unix_path && access(c->unix_path, F_OK) == 0 &&
+	    access(c->unix_path, R_OK | W_OK) < 0)
+		return berth_error_set(err, 500,
+				       "permission denied while trying to connect to the Docker "
+				       "daemon socket at %s",
+				       c->host);
+	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
+		return berth_error_set(err, 500,
+				       "Cannot connect to the Docker daemon at %s. Is the docker "
+				       "daemon running?",
+				       c->host);
+	const char *why = (detail && *detail) ? detail : curl_easy_strerror(rc);
+	char m[16];
+	snprintf(m, sizeof(m), "%c%s", method[0], method + 1);
+	for (char *p = m + 1; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return berth_error_set(err, 500, "error during connect: %s \"%s\": %s", m, url, why);
+}
+
+static int perform(berth_client *c, const char *method, const char *path, bool versioned,
+		   const char *content_type, const void *body, size_t len, transfer *t,
+		   long *status, berth_error **err)
+{
+	char *url cleanup_free = versioned
+		? berth_xasprintf("%s/v%s%s", c->base_url, c->version, path)
+		: berth_xasprintf("%s%s", c->base_url, path);
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *headers = curl_slist_append(NULL, "Expect:");
+	if (content_type) {
+		char *h cleanup_free = berth_xasprintf("Content-Type: %s", content_type);
+		headers = curl_slist_append(headers, h);
+	}
+	curl_easy_reset(c->curl);
+	t->curl = c->curl;
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, USER_AGENT);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, t);
+	if (c->unix_path)
+		curl_easy_setopt(c->curl, CURLOPT_UNIX_SOCKET_PATH, c->unix_path);
+	setup_tls(c);
+	setup_method(c->curl, method, body, len);
+
+	CURLcode rc = curl_easy_perform(c->curl);
+	curl_slist_free_all(headers);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+	if (rc == CURLE_WRITE_ERROR && t->stopped)
+		return 0;
+	if (rc != CURLE_OK)
+		return transport_error(c, rc, method, url, errbuf, err);
+	return 0;
+}
+
+int berth_client_request(berth_client *c, const char *method, const char *path,
+			 const char *content_type, const void *body, size_t len,
+			 berth_client_response *resp, berth_error **err)
+{
+	berth_client_response_reset(resp);
+	transfer t = {.body = &resp->body};
+	int r = perform(c, method, path, true, content_type, body, len, &t, &resp->status, err);
+	free(t.api_version);
+	if (r < 0)
+		return -1;
+	char *ct = NULL;
+	curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct);
+	resp->content_type = xstrdup_or_null(ct);
+	if (resp->body.data == NULL)
+		berth_buf_puts(&resp->body, "");
+	return 0;
+}
+
+/*
+ * Streams a 2xx body to cb. An error status (>= 400) never reaches cb: its
+ * body is collected and returned as err, with the HTTP status, and *status
+ * tells it too.
+ */
+int berth_client_stream(berth_client *c, const char *method, const char *path,
+			const char *content_type, const void *body, size_t len, long *status,
+			berth_client_chunk_cb cb, void *userdata, berth_error **err)
+{
+	transfer t = {.cb = cb, .userdata = userdata};
+	long st = 0;
+	int r = perform(c, method, path, true, content_type, body, len, &t, &st, err);
+	free(t.api_version);
+	if (status)
+		*status = st;
+	if (r == 0 && st >= 400) {
+		berth_client_response resp = {.status = st, .body = t.errbody};
+		char *msg cleanup_free = berth_client_error_message(&resp);
+		berth_error_set(err, (int)st, "%s", msg);
+		r = -1;
+	}
+	berth_buf_reset(&t.errbody);
+	return r;
+}
+
+int berth_client_ping(berth_client *c, berth_error **err)
+{
+	berth_buf body cleanup_buf = {0};
+	transfer t = {.body = &body};
+	long status = 0;
+	if (perform(c, "GET", "/_ping", false, NULL, NULL, 0, &t, &status, err) < 0) {
+		free(t.api_version);
+		return -1;
+	}
+	if (t.api_version && *t.api_version && berth_version_compare(t.api_version, c->version) < 0)
+		berth_client_set_version(c, t.api_version);
+	free(t.api_version);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- errors */
+
+static const char *status_text(long status)
+{
+	static const struct {
+		long code;
+		const char *text;
+	} texts[] = {
+		{400, "Bad Request"},	{401, "Unauthorized"},	       {403, "Forbidden"},
+		{404, "Not Found"},	{405, "Method Not Allowed"},   {409, "Conflict"},
+		{500, "Internal Server Error"}, {501, "Not Implemented"}, {503, "Service Unavailable"},
+	};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(texts); i++)
+		if (texts[i].code == status)
+			return texts[i].text;
+	return "Error";
+}
+
+char *berth_client_error_message(const berth_client_response *resp)
+{
+	const char *data = resp->body.data ? resp->body.data : "";
+	size_t len = resp->body.len;
+	json_t *j cleanup_json = json_loadb(data, len, JSON_DECODE_ANY, NULL);
+	const char *msg = berth_json_string(j, "message");
+	if (msg)
+		return berth_xstrdup(msg);
+	while (len > 0 && isspace((unsigned char)data[len - 1]))
+		len--;
+	if (len == 0)
+		return berth_xasprintf("request returned %s for API route and version, check if "
+				       "the server supports the requested API version",
+				       status_text(resp->status));
+	return berth_xstrndup(data, len);
+}
