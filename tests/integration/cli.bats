@@ -1,0 +1,75 @@
+#!/usr/bin/env bats
+# bin/berth against a private berthd: version, info, events, flags, errors.
+
+load ../helpers
+
+setup_file() { berth_start; }
+teardown_file() { berth_stop; }
+
+@test "berth version prints Client and Server" {
+	run "$BERTH" version
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Client:"* ]]
+	[[ "$output" == *"Server: berth"* ]]
+	[[ "$output" == *"API version:      1.47 (minimum version 1.24)"* ]]
+}
+
+@test "berth version --format reads nested fields and json" {
+	run "$BERTH" version --format '{{.Server.ApiVersion}}/{{.Server.Os}}'
+	[ "$status" -eq 0 ]
+	[ "$output" = "1.47/linux" ]
+	run "$BERTH" version --format '{{json .Server.Platform}}'
+	[ "$output" = '{"Name":"berth"}' ]
+}
+
+@test "berth -H and DOCKER_HOST select the daemon" {
+	run env -u DOCKER_HOST "$BERTH" -H "unix://$BERTH_SOCK" version --format '{{.Server.Version}}'
+	[ "$status" -eq 0 ]
+	[ -n "$output" ]
+	run env DOCKER_HOST="unix://$BERTH_SOCK" "$BERTH" info --format '{{.Driver}}'
+	[ "$output" = overlay2 ]
+}
+
+@test "berth info prints the server section like docker" {
+	run "$BERTH" info
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Storage Driver: overlay2"* ]]
+	[[ "$output" == *"Docker Root Dir: $BERTH_ROOT/data"* ]]
+	[[ "$output" == *" CPUs: $(nproc)"* ]]
+	run "$BERTH" system info --format '{{.OSType}}'
+	[ "$output" = linux ]
+}
+
+@test "berth events shows a daemon reload between --since and --until" {
+	t0=$(date +%s)
+	kill -HUP "$BERTHD_PID"
+	sleep 0.3
+	run "$BERTH" events --since "$t0" --until "$(( $(date +%s) + 1 ))"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" daemon reload "* ]]
+	run "$BERTH" system events --since "$t0" --until "$(( $(date +%s) + 1 ))" --filter type=daemon --format '{{.Type}} {{.Action}}'
+	[ "$(head -1 <<<"$output")" = "daemon reload" ]
+}
+
+@test "berth: a daemon that is not there is exit 1 with docker's message" {
+	run "$BERTH" -H "unix://$BERTH_ROOT/nothing.sock" info
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Cannot connect to the Docker daemon at unix://$BERTH_ROOT/nothing.sock. Is the docker daemon running?"* ]]
+}
+
+@test "berth: flag errors exit 125" {
+	run "$BERTH" version --bogus
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"unknown flag: --bogus"* ]]
+	run "$BERTH" events --since not-a-time
+	[ "$status" -ne 0 ]
+}
+
+@test "berth --help and command help" {
+	run "$BERTH" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Usage:  berth [OPTIONS] COMMAND"* ]]
+	run "$BERTH" events --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--since"* ]]
+}
