@@ -60,3 +60,32 @@ api_split() {
 require_docker_cli() {
 	command -v docker >/dev/null 2>&1 || skip "the docker CLI is not installed on this machine"
 }
+
+# busybox_rootfs DIR: a root filesystem from Debian's busybox-static, with
+# every applet linked and a passwd/group that has root and a user 1000.
+busybox_rootfs() {
+	local dir=$1 app
+	mkdir -p "$dir/bin" "$dir/etc" "$dir/tmp" "$dir/root" "$dir/home/user" "$dir/proc" "$dir/sys" "$dir/dev"
+	cp /bin/busybox "$dir/bin/busybox"
+	for app in $("$dir/bin/busybox" --list); do
+		[ "$app" = busybox ] || ln -sf busybox "$dir/bin/$app"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$dir/etc/passwd"
+	printf 'root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n' >"$dir/etc/group"
+	chmod 1777 "$dir/tmp"
+}
+
+# busybox_image [NAME]: imports the busybox rootfs into the private berthd as
+# NAME (default busybox:latest) with CMD ["sh"], through the API.
+busybox_image() {
+	local name=${1:-busybox:latest} tmp
+	tmp=$(mktemp -d "$BERTH_ROOT/rootfs.XXXXXX")
+	busybox_rootfs "$tmp/rootfs"
+	tar -C "$tmp/rootfs" -cf "$tmp/rootfs.tar" .
+	curl -sf --unix-socket "$BERTH_SOCK" -X POST -H 'Content-Type: application/x-tar' \
+		--data-binary "@$tmp/rootfs.tar" \
+		"http://berth/images/create?fromSrc=-&repo=${name%%:*}&tag=${name##*:}&changes=$(printf 'CMD ["sh"]' | jq -sRr @uri)" >/dev/null
+	local rc=$?
+	rm -rf "$tmp"
+	return $rc
+}
