@@ -128,6 +128,10 @@ int berth_file_write_atomic(const char *path, const void *data, size_t len, int 
 			    berth_error **err);
 /* mkdir -p; existing directories are fine. */
 int berth_mkdir_all(const char *path, int mode, berth_error **err);
+/* rm -rf: removes path and everything below it, not following symlinks
+ * (and not crossing into mounts: a mount point below path is an error). A
+ * missing path is fine. Blocking: thread pool only in berthd. */
+int berth_remove_all(const char *path, berth_error **err);
 /* Writes all of buf to fd, retrying on EINTR and short writes. */
 int berth_write_all(int fd, const void *buf, size_t len);
 
@@ -271,6 +275,28 @@ int berth_client_stream(berth_client *c, const char *method, const char *path,
 
 /* The "message" of a Docker error body, or the body itself. */
 char *berth_client_error_message(const berth_client_response *resp);
+
+/* Hijacks a connection of its own (attach, exec start): sends the request
+ * with "Connection: Upgrade" and "Upgrade: tcp", and on 101 (or 200) hands
+ * over the socket as *fd, with the bytes that came after the response head
+ * appended to pending. A status >= 400 is err with the daemon's message and
+ * that status. UNIX sockets and plain TCP; TLS is not supported yet. */
+int berth_client_hijack(berth_client *c, const char *method, const char *path,
+			const char *content_type, const void *body, size_t len, int *fd,
+			berth_buf *pending, berth_error **err);
+
+/* A request sent at once on a connection of its own, its answer read later
+ * with berth_client_call_finish (blocking): `wait` alongside attach and start.
+ * As with berth_client_request, a status >= 400 is in resp, not err. */
+typedef struct berth_client_call berth_client_call;
+int berth_client_call_send(berth_client *c, const char *method, const char *path,
+			   const char *content_type, const void *body, size_t len,
+			   berth_client_call **out, berth_error **err);
+int berth_client_call_finish(berth_client_call *call, berth_client_response *resp,
+			     berth_error **err);
+/* The connection, to poll for the answer alongside other descriptors. */
+int berth_client_call_fd(const berth_client_call *call);
+void berth_client_call_free(berth_client_call *call);
 
 /* -------------------------------------------------------------- filters */
 

@@ -1,6 +1,7 @@
 /* file.c - reading whole files and writing them atomically. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,5 +104,21 @@ int berth_mkdir_all(const char *path, int mode, berth_error **err)
 	struct stat st;
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return berth_error_set(err, 500, "mkdir %s: not a directory", path);
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	int rc = (flag == FTW_DP) ? rmdir(path) : unlink(path);
+	return (rc < 0 && errno != ENOENT) ? -1 : 0;
+}
+
+int berth_remove_all(const char *path, berth_error **err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : berth_error_set_errno(err, errno, "remove %s", path);
+	if (nftw(path, remove_entry, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+		return berth_error_set_errno(err, errno, "remove %s", path);
 	return 0;
 }

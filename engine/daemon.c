@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "container/container.h"
+#include "image/image.h"
+#include "volume/volume.h"
 
 #define EVENTS_HISTORY 1024
 #define CGROUP2_MAGIC 0x63677270
@@ -312,6 +315,11 @@ int berth_daemon_start(berth_config *cfg, berth_daemon **out, berth_error **err)
 	probe_components(d);
 
 	/* Stores: each module opens its state here, before the API serves. */
+	if (berth_image_store_open(cfg->data_root, &d->images, err) < 0 ||
+	    berth_volume_store_open(cfg->data_root, &d->volumes, err) < 0 ||
+	    berth_container_store_open(d, &d->containers, err) < 0)
+		return -1;
+	berth_volume_store_publish_to(d->volumes, d->loop, d->events);
 
 	daemon_signals *sig = berth_xcalloc(1, sizeof(*sig));
 	d->signals = sig;
@@ -353,6 +361,9 @@ void berth_daemon_free(berth_daemon *d)
 	}
 	berth_server_free(d->server);
 	berth_events_free(d->events);
+	berth_container_store_close(d->containers);
+	berth_image_store_close(d->images);
+	berth_volume_store_close(d->volumes);
 	json_decref(d->version);
 	json_decref(d->info_static);
 	free(d->signals);

@@ -94,6 +94,9 @@ struct berth_daemon {
 	json_t *version;        /* GET /version body, computed once */
 	json_t *info_static;    /* the parts of GET /info that never change */
 	void *signals;          /* daemon.c's signal handles */
+	struct berth_image_store *images; /* engine/image */
+	struct berth_volume_store *volumes; /* engine/volume */
+	struct berth_container_store *containers; /* engine/container */
 };
 
 typedef struct berth_daemon berth_daemon;

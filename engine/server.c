@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <h2o.h>
+#include <h2o/http1.h>
 #include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -60,7 +61,7 @@ typedef struct berth_handler {
 typedef struct berth_api_deferred {
 	uv_work_t work;
 	berth_daemon *daemon;
-	berth_api_req *req;
+	berth_api_hold *hold;
 	berth_api_work_fn work_fn;
 	berth_api_done_fn done_fn;
 	void *userdata;
@@ -226,7 +227,12 @@ static void h2o_stream_end(berth_api_stream *s)
 	stream_flush(s->transport_data);
 }
 
+static berth_api_splice *h2o_hijack(berth_api_req *r, const char *content_type,
+				    berth_api_splice_done_cb on_done, void *userdata,
+				    berth_error **err);
+
 static const berth_api_transport h2o_transport = {
+	.hijack = h2o_hijack,
 	.reply = h2o_reply,
 	.stream_start = h2o_stream_start,
 	.stream_write = h2o_stream_write,
@@ -234,14 +240,242 @@ static const berth_api_transport h2o_transport = {
 	.header = h2o_header,
 };
 
+
+/* ------------------------------------------------------------- hijacking */
+
+/*
+ * A hijacked connection spliced with a UNIX socket. Each direction has at
+ * most one write in flight and stops reading its source meanwhile, so a slow
+ * reader slows the writer down instead of filling memory.
+ */
+struct berth_api_splice {
+	uv_pipe_t pipe;            /* the shim's attach socket */
+	h2o_socket_t *sock;        /* the client, once upgraded */
+	char *hello;
+	char *to_client;           /* read from the pipe, being written to the client */
+	char *to_pipe;             /* read from the client, being written to the pipe */
+	uv_write_t pipe_write;
+	uv_write_t hello_write;
+	uv_shutdown_t shutdown;
+	bool pipe_open;            /* connected to a socket yet */
+	bool client_eof;           /* the client half-closed before connect */
+	bool pipe_closed, sock_closed, done;
+	berth_api_splice_done_cb on_done;
+	void *userdata;
+};
+typedef struct berth_api_splice splice_t;
+
+static void splice_maybe_done(splice_t *sp)
+{
+	if (!sp->pipe_closed || !sp->sock_closed || sp->done)
+		return;
+	sp->done = true;
+	if (sp->on_done)
+		sp->on_done(sp, sp->userdata);
+	free(sp->hello);
+	free(sp->to_client);
+	free(sp->to_pipe);
+	free(sp);
+}
+
+static void splice_pipe_closed(uv_handle_t *h)
+{
+	splice_t *sp = h->data;
+	sp->pipe_closed = true;
+	splice_maybe_done(sp);
+}
+
+static void splice_close_pipe(splice_t *sp)
+{
+	if (!uv_is_closing((uv_handle_t *)&sp->pipe))
+		uv_close((uv_handle_t *)&sp->pipe, splice_pipe_closed);
+}
+
+static void splice_start_copying(splice_t *sp);
+
+static void splice_close_sock(splice_t *sp)
+{
+	if (sp->sock) {
+		h2o_socket_t *sock = sp->sock;
+		sp->sock = NULL;
+		h2o_socket_close(sock);
+	}
+	sp->sock_closed = true;
+	splice_maybe_done(sp);
+}
+
+static void splice_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	buf->base = berth_xmalloc(65536);
+	buf->len = 65536;
+}
+
+static void splice_pipe_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+static void splice_client_written(h2o_socket_t *sock, const char *err)
+{
+	splice_t *sp = sock->data;
+	free(sp->to_client);
+	sp->to_client = NULL;
+	if (err != NULL) {
+		splice_close_sock(sp);
+		splice_close_pipe(sp);
+		return;
+	}
+	if (!uv_is_closing((uv_handle_t *)&sp->pipe))
+		uv_read_start((uv_stream_t *)&sp->pipe, splice_alloc, splice_pipe_read);
+}
+
+static void splice_pipe_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	splice_t *sp = s->data;
+	if (nread == 0) {
+		free(buf->base);
+		return;
+	}
+	if (nread < 0 || sp->sock == NULL) {
+		/* the process's output ended: so does the client's connection */
+		free(buf->base);
+		splice_close_pipe(sp);
+		splice_close_sock(sp);
+		return;
+	}
+	uv_read_stop(s);
+	sp->to_client = buf->base;
+	h2o_iovec_t iov = h2o_iovec_init(buf->base, (size_t)nread);
+	h2o_socket_write(sp->sock, &iov, 1, splice_client_written);
+}
+
+static void splice_sock_read(h2o_socket_t *sock, const char *err);
+
+static void splice_pipe_written(uv_write_t *w, int status)
+{
+	splice_t *sp = w->data;
+	free(sp->to_pipe);
+	sp->to_pipe = NULL;
+	if (status == 0 && sp->sock)
+		h2o_socket_read_start(sp->sock, splice_sock_read);
+}
+
+static void splice_shutdown_done(uv_shutdown_t *req, int status)
+{
+}
+
+static void splice_sock_read(h2o_socket_t *sock, const char *err)
+{
+	splice_t *sp = sock->data;
+	if (err != NULL) {
+		/* the client closed its side: end the process's stdin, keep
+		 * sending output until the process is done */
+		h2o_socket_read_stop(sock);
+		if (!sp->pipe_open) {
+			sp->client_eof = true;
+			return;
+		}
+		if (!uv_is_closing((uv_handle_t *)&sp->pipe)) {
+			sp->shutdown.data = sp;
+			uv_shutdown(&sp->shutdown, (uv_stream_t *)&sp->pipe, splice_shutdown_done);
+		}
+		return;
+	}
+	size_t len = sock->input->size;
+	if (len == 0)
+		return;
+	h2o_socket_read_stop(sock);
+	if (!sp->pipe_open)
+		return; /* kept in sock->input until the socket is connected */
+	sp->to_pipe = berth_xmalloc(len);
+	memcpy(sp->to_pipe, sock->input->bytes, len);
+	h2o_buffer_consume(&sock->input, len);
+	uv_buf_t b = uv_buf_init(sp->to_pipe, (unsigned)len);
+	sp->pipe_write.data = sp;
+	if (uv_write(&sp->pipe_write, (uv_stream_t *)&sp->pipe, &b, 1, splice_pipe_written) != 0) {
+		free(sp->to_pipe);
+		sp->to_pipe = NULL;
+	}
+}
+
+static void splice_hello_written(uv_write_t *w, int status)
+{
+}
+
+static void splice_start_copying(splice_t *sp)
+{
+	if (sp->sock == NULL || !sp->pipe_open)
+		return;
+	uv_read_start((uv_stream_t *)&sp->pipe, splice_alloc, splice_pipe_read);
+	if (sp->client_eof)
+		splice_sock_read(sp->sock, "eof");
+	else if (sp->sock->input->size > 0)
+		splice_sock_read(sp->sock, NULL); /* bytes that came early */
+	else
+		h2o_socket_read_start(sp->sock, splice_sock_read);
+}
+
+static void splice_upgraded(void *userdata, h2o_socket_t *sock, size_t reqsize)
+{
+	splice_t *sp = userdata;
+	if (sock == NULL) {
+		splice_close_pipe(sp);
+		sp->sock_closed = true;
+		splice_maybe_done(sp);
+		return;
+	}
+	h2o_buffer_consume(&sock->input, reqsize);
+	sp->sock = sock;
+	sock->data = sp;
+	if (sp->pipe_open)
+		splice_start_copying(sp);
+	else
+		h2o_socket_read_start(sock, splice_sock_read); /* to notice EOF */
+}
+
+void berth_api_splice_connect(berth_api_splice *sp, int fd, const char *hello)
+{
+	int rc = uv_pipe_open(&sp->pipe, fd);
+	if (rc != 0) {
+		close(fd);
+		berth_api_splice_close(sp);
+		return;
+	}
+	sp->pipe_open = true;
+	if (hello && *hello) {
+		sp->hello = berth_xstrdup(hello);
+		uv_buf_t b = uv_buf_init(sp->hello, (unsigned)strlen(sp->hello));
+		sp->hello_write.data = sp;
+		uv_write(&sp->hello_write, (uv_stream_t *)&sp->pipe, &b, 1, splice_hello_written);
+	}
+	splice_start_copying(sp);
+}
+
+void berth_api_splice_close(berth_api_splice *sp)
+{
+	splice_close_pipe(sp);
+	splice_close_sock(sp);
+}
+
+static berth_api_splice *h2o_hijack(berth_api_req *r, const char *content_type,
+				    berth_api_splice_done_cb on_done, void *userdata,
+				    berth_error **err)
+{
+	h2o_req_t *req = r->transport_data;
+	splice_t *sp = berth_xcalloc(1, sizeof(*sp));
+	sp->on_done = on_done;
+	sp->userdata = userdata;
+	uv_pipe_init(r->daemon->loop, &sp->pipe, 0);
+	sp->pipe.data = sp;
+	set_response_head(r, 101, content_type);
+	req->res.reason = "UPGRADED";
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL, H2O_STRLIT("tcp"));
+	h2o_http1_upgrade(req, NULL, 0, splice_upgraded, sp);
+	return sp;
+}
+
 /* ------------------------------------------------------------- requests */
 
 static void req_dispose(void *p)
 {
-	berth_api_req *r = p;
-	if (r->deferred)
-		r->deferred->req = NULL;
-	berth_api_req_release(r);
+	berth_api_req_release(p);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -270,10 +504,9 @@ static void deferred_work(uv_work_t *w)
 static void deferred_done(uv_work_t *w, int status)
 {
 	berth_api_deferred *def = w->data;
-	berth_api_req *req = def->req;
+	berth_api_req *req = berth_api_hold_req(def->hold);
 	berth_error *err cleanup_error = NULL;
-	if (req)
-		req->deferred = NULL;
+	berth_api_hold_free(def->hold);
 	int rc = def->done_fn(def->daemon, req, def->userdata, def->rc < 0 ? def->work_err : NULL,
 			      &err);
 	if (req && !req->replied) {
@@ -293,14 +526,13 @@ int berth_api_defer(berth_daemon *d, berth_api_req *req, berth_api_work_fn work,
 	berth_api_deferred *def = berth_xcalloc(1, sizeof(*def));
 	def->work.data = def;
 	def->daemon = d;
-	def->req = req;
+	def->hold = berth_api_hold_new(req);
 	def->work_fn = work;
 	def->done_fn = done;
 	def->userdata = userdata;
-	req->deferred = def;
 	int rc = uv_queue_work(d->loop, &def->work, deferred_work, deferred_done);
 	if (rc != 0) {
-		req->deferred = NULL;
+		berth_api_hold_free(def->hold);
 		free(def);
 		return -1;
 	}

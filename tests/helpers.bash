@@ -40,8 +40,28 @@ berth_stop() {
 		kill "$BERTHD_PID"
 		wait "$BERTHD_PID" 2>/dev/null || true
 	fi
-	[ -n "${BERTH_ROOT:-}" ] && rm -rf "$BERTH_ROOT"
+	[ -n "${BERTH_ROOT:-}" ] && berth_cleanup_root "$BERTH_ROOT"
 	return 0
+}
+
+# berth_cleanup_root DIR: what containers under a test's root leave behind,
+# even when the test failed: runc containers, shims, mounts, cgroups, files.
+berth_cleanup_root() {
+	local root=$1 id pid m
+	if [ -d "$root/run/runc" ]; then
+		for id in $(runc --root "$root/run/runc" list -q 2>/dev/null); do
+			runc --root "$root/run/runc" kill -a "$id" KILL 2>/dev/null
+			runc --root "$root/run/runc" delete -f "$id" 2>/dev/null
+		done
+	fi
+	# shims are not our children: find them by their state dir under root
+	for pid in $(pgrep -f -- "--state-dir $root/" 2>/dev/null); do
+		kill -9 "$pid" 2>/dev/null
+	done
+	for m in $(awk -v r="$root/" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+	rm -rf "$root"
 }
 
 # api METHOD PATH [curl args...]: prints the body, then the status on the last line.

@@ -33,6 +33,10 @@ typedef struct berth_api_route {
 
 /* The route tables of every API group, ended by a {NULL} entry. */
 extern const berth_api_route berth_api_system_routes[];
+extern const berth_api_route berth_api_image_routes[];
+extern const berth_api_route berth_api_volume_routes[];
+extern const berth_api_route berth_api_container_routes[];
+extern const berth_api_route berth_api_exec_routes[];
 
 /* ------------------------------------------------------------- routing */
 
@@ -105,6 +109,9 @@ int berth_api_reply_raw(berth_api_req *req, int status, const char *content_type
 			const void *body, size_t len);
 /* Replies with no body (204 No Content, 201, 304...). */
 int berth_api_reply_empty(berth_api_req *req, int status);
+/* Replies {"message": ...} with err's status: for answers given later
+ * (handlers just return -1). */
+void berth_api_reply_error(berth_api_req *req, const berth_error *err);
 /* Adds a response header; call before replying. Strings are copied. */
 void berth_api_add_header(berth_api_req *req, const char *name, const char *value);
 
@@ -134,6 +141,47 @@ size_t berth_api_stream_pending(const berth_api_stream *s);
 
 /* Whether an EventMessage passes /events filters, with dockerd's rules. */
 bool berth_api_event_matches(const json_t *msg, const berth_filters *f);
+
+/* ---------------------------------------------------------------- hijack */
+
+/*
+ * attach and exec take the connection over, as dockerd does: the server
+ * answers "101 UPGRADED" (Upgrade: tcp) with content_type
+ * (application/vnd.docker.raw-stream for a TTY, else
+ * application/vnd.docker.multiplexed-stream) and the connection becomes a
+ * splice. Once given a connected UNIX socket (a shim's attach socket, whose
+ * framing already is Docker's) it copies bytes both ways; until then the
+ * client waits (docker run attaches before the container starts). `hello`
+ * is written to the socket first (the shim's stream selection line). A
+ * client that half-closes ends the process's stdin; when the socket's output
+ * ends the client's connection is closed. on_done runs once, when both sides
+ * are closed: the owner drops its pointer then.
+ */
+typedef struct berth_api_splice berth_api_splice;
+typedef void (*berth_api_splice_done_cb)(berth_api_splice *sp, void *userdata);
+
+berth_api_splice *berth_api_hijack(berth_api_req *req, const char *content_type,
+				   berth_api_splice_done_cb on_done, void *userdata,
+				   berth_error **err);
+/* Starts copying; the splice owns fd from now on. */
+void berth_api_splice_connect(berth_api_splice *sp, int fd, const char *hello);
+/* Ends the splice without a socket (the process never started). */
+void berth_api_splice_close(berth_api_splice *sp);
+
+/* ----------------------------------------------------------------- holds */
+
+/*
+ * A request outlives its handler when the answer comes later (a container
+ * exits, thread-pool work finishes). A hold tracks it: berth_api_hold_req()
+ * gives the request while its client is still connected and NULL once the
+ * client went away (the server frees the request then). Free the hold when
+ * done with it, before or after the request goes.
+ */
+typedef struct berth_api_hold berth_api_hold;
+
+berth_api_hold *berth_api_hold_new(berth_api_req *req);
+berth_api_req *berth_api_hold_req(const berth_api_hold *h);
+void berth_api_hold_free(berth_api_hold *h);
 
 /* --------------------------------------------------------- deferred work */
 

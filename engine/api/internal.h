@@ -16,6 +16,10 @@ typedef struct berth_api_transport {
 	int (*stream_start)(berth_api_stream *s, int status, const char *content_type);
 	void (*stream_write)(berth_api_stream *s, const void *data, size_t len);
 	void (*stream_end)(berth_api_stream *s);
+	/* Answers 101 and turns the connection into a splice (see api.h). */
+	berth_api_splice *(*hijack)(berth_api_req *req, const char *content_type,
+				    berth_api_splice_done_cb on_done, void *userdata,
+				    berth_error **err);
 	/* A request header by name (case-insensitive), or NULL. */
 	const char *(*header)(const berth_api_req *req, const char *name);
 } berth_api_transport;
@@ -41,7 +45,7 @@ struct berth_api_req {
 	char **resp_headers;            /* set by berth_api_add_header */
 	berth_error *route_err;         /* bad version or no route: replied by dispatch */
 	bool replied;
-	struct berth_api_deferred *deferred; /* pending thread-pool work, if any */
+	struct berth_api_hold *holds;   /* async work waiting on this request */
 	/* The capturing transport's record, for tests. */
 	int captured_status;
 	berth_buf captured_body;
@@ -65,8 +69,6 @@ struct berth_api_stream {
 void berth_api_req_init(berth_api_req *req, const char *method, size_t method_len,
 			const char *path_and_query, size_t len);
 void berth_api_req_release(berth_api_req *req);
-/* Replies {"message": ...} with err's status. */
-void berth_api_reply_error(berth_api_req *req, const berth_error *err);
 /* Marks a stream's client as gone and runs on_close once. */
 void berth_api_stream_closed(berth_api_stream *s);
 

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "engine/engine.h"
 #include "internal.h"
@@ -47,8 +48,46 @@ void berth_api_req_init(berth_api_req *req, const char *method, size_t method_le
 	berth_api_route_match(req->method, req->path, path_len - off, &req->match, &req->route_err);
 }
 
+struct berth_api_hold {
+	berth_api_req *req;
+	berth_api_hold *next;
+};
+
+berth_api_hold *berth_api_hold_new(berth_api_req *req)
+{
+	berth_api_hold *h = berth_xcalloc(1, sizeof(*h));
+	h->req = req;
+	h->next = req->holds;
+	req->holds = h;
+	return h;
+}
+
+berth_api_req *berth_api_hold_req(const berth_api_hold *h)
+{
+	return h->req;
+}
+
+void berth_api_hold_free(berth_api_hold *h)
+{
+	if (h == NULL)
+		return;
+	if (h->req) {
+		for (berth_api_hold **p = &h->req->holds; *p; p = &(*p)->next) {
+			if (*p == h) {
+				*p = h->next;
+				break;
+			}
+		}
+	}
+	free(h);
+}
+
 void berth_api_req_release(berth_api_req *req)
 {
+	/* the client is gone: holders see NULL from now on */
+	for (berth_api_hold *h = req->holds; h; h = h->next)
+		h->req = NULL;
+	req->holds = NULL;
 	free(req->method);
 	free(req->path);
 	berth_api_match_reset(&req->match);
@@ -290,6 +329,20 @@ void berth_api_dispatch(berth_daemon *d, berth_api_req *req)
 			berth_errorf("%s %s: %s", req->method, req->path, err->msg);
 		berth_api_reply_error(req, err);
 	}
+}
+
+/* ---------------------------------------------------------------- hijack */
+
+berth_api_splice *berth_api_hijack(berth_api_req *req, const char *content_type,
+				   berth_api_splice_done_cb on_done, void *userdata,
+				   berth_error **err)
+{
+	if (req->transport->hijack == NULL) {
+		berth_error_set(err, 500, "this connection cannot be hijacked");
+		return NULL;
+	}
+	req->replied = true;
+	return req->transport->hijack(req, content_type, on_done, userdata, err);
 }
 
 /* --------------------------------------------------------------- streams */

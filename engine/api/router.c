@@ -7,6 +7,10 @@
 /* Every API group's routes; a new group adds its table here. */
 static const berth_api_route *const route_tables[] = {
 	berth_api_system_routes,
+	berth_api_image_routes,
+	berth_api_volume_routes,
+	berth_api_container_routes,
+	berth_api_exec_routes,
 	NULL,
 };
 

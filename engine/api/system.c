@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "api.h"
+#include "engine/container/container.h"
 #include "engine/engine.h"
+#include "engine/image/image.h"
 
 static int system_ping(berth_daemon *d, berth_api_req *req, berth_error **err)
 {
@@ -59,11 +61,18 @@ static int system_info(berth_daemon *d, berth_api_req *req, berth_error **err)
 	json_t *info = json_deep_copy(d->info_static);
 	char now[64];
 	berth_time_format_rfc3339(berth_time_now_ns(), now, sizeof(now));
-	/* Counts come from the container and image stores as they land. */
+	int total, running, paused, stopped;
+	berth_container_counts(d->containers, &total, &running, &paused, &stopped);
+	json_t *images = NULL;
+	berth_image_filters all = {.dangling = -1};
+	if (d->images == NULL || berth_image_list(d->images, &all, &images, NULL) < 0)
+		images = json_array();
+	json_int_t nimages = (json_int_t)json_array_size(images);
+	json_decref(images);
 	json_t *dyn = json_pack(
-		"{s:i, s:i, s:i, s:i, s:i, s:b, s:I, s:I, s:I, s:s, s:O, s:O, s:s, s:s, s:s, s:b, s:b}",
-		"Containers", 0, "ContainersRunning", 0, "ContainersPaused", 0, "ContainersStopped", 0,
-		"Images", 0, "Debug", c->debug, "NFd", count_dir_entries("/proc/self/fd"),
+		"{s:i, s:i, s:i, s:i, s:I, s:b, s:I, s:I, s:I, s:s, s:O, s:O, s:s, s:s, s:s, s:b, s:b}",
+		"Containers", total, "ContainersRunning", running, "ContainersPaused", paused,
+		"ContainersStopped", stopped, "Images", nimages, "Debug", c->debug, "NFd", count_dir_entries("/proc/self/fd"),
 		"NGoroutines", thread_count(), "NEventsListener",
 		(json_int_t)berth_events_listeners(d->events), "SystemTime", now, "Labels", c->labels,
 		"Runtimes", json_object(), "DefaultRuntime", c->default_runtime, "InitBinary",

@@ -1,0 +1,153 @@
+/* internal.h - shared by the files of engine/container; not for other modules. */
+#ifndef BERTH_CONTAINER_INTERNAL_H
+#define BERTH_CONTAINER_INTERNAL_H
+
+#include <uv.h>
+
+#include "container.h"
+#include "engine/api/api.h"
+#include "engine/engine.h"
+
+typedef struct container_op container_op;
+typedef struct container_waiter container_waiter;
+typedef struct container_exec container_exec;
+typedef struct container_attach container_attach;
+
+/* A client attached through a hijacked connection. */
+struct container_attach {
+	berth_api_splice *splice;
+	char *hello;                /* the shim's stream selection line */
+	bool connected;
+	container_attach *next;
+};
+
+/* What a waiter waits for. */
+typedef enum waiter_kind {
+	WAIT_EXIT,       /* the running process exits (stop, wait next-exit) */
+	WAIT_NOT_RUNNING,
+	WAIT_REMOVED,
+} waiter_kind;
+
+typedef void (*waiter_fn)(berth_container *c, container_waiter *w, int exit_code);
+
+struct container_waiter {
+	waiter_kind kind;
+	waiter_fn fn;               /* what to do when woken; NULL: reply */
+	berth_api_hold *hold;       /* the request to answer */
+	berth_api_stream *stream;   /* wait's response stream, when started */
+	int reply_status;           /* stop/restart: 204 (0 for wait's JSON) */
+	uv_timer_t *timer;          /* stop: SIGKILL after the timeout */
+	berth_container *c;
+	container_waiter *next;
+};
+
+struct berth_container {
+	berth_container_store *store;
+	char id[65];
+	char *name;                 /* without the leading '/' */
+	json_t *record;             /* the inspect document, persisted */
+	char *dir;                  /* <data-root>/containers/<id> */
+	char *run_dir;              /* <exec-root>/containers/<id> */
+	char *shim_dir;             /* run_dir/shim */
+	bool monitoring;            /* a "wait" call is open on the shim */
+	container_op *ops;          /* queued blocking operations, head first */
+	bool op_running;            /* the head is in the thread pool */
+	container_waiter *waiters;
+	container_exec *execs;
+	container_attach *attaches;
+	int restart_delay_ms;       /* restart policy backoff */
+	bool remove_after_exit;     /* rm -f or AutoRemove while running */
+	bool removing;
+	bool stop_requested;        /* by the user: no restart policy */
+	uv_timer_t *restart_timer;
+	int refs;                   /* pending callbacks holding the struct */
+	bool removed;               /* gone from the store; free when refs drop */
+	berth_container *next;
+};
+
+struct berth_container_store {
+	berth_daemon *daemon;
+	char *root;                 /* <data-root>/containers */
+	char *run_root;             /* <exec-root>/containers */
+	char *runc_root;            /* <exec-root>/runc */
+	char *shim_path;            /* berth-shim beside berthd */
+	berth_container *list;
+	size_t count;
+};
+
+struct container_exec {
+	char id[65];
+	berth_container *c;
+	json_t *config;             /* the exec create request */
+	bool running;
+	bool started;
+	int exit_code;
+	int pid;
+	container_exec *next;
+};
+
+/* -------------------------------------------------------------- store.c */
+
+berth_container *container_new(berth_container_store *s, const char *id, const char *name,
+			       json_t *record);
+int container_save(berth_container *c, berth_error **err);
+void container_unlink(berth_container *c);
+void container_ref(berth_container *c);
+void container_unref(berth_container *c);
+berth_container *container_by_name(berth_container_store *s, const char *name);
+json_t *container_state(const berth_container *c);
+bool container_running(const berth_container *c);
+bool container_paused(const berth_container *c);
+const char *container_status(const berth_container *c);
+void container_set_state(berth_container *c, const char *status);
+/* Publishes a container event with Docker's attributes (name, image, labels). */
+void container_event(berth_container *c, const char *action, json_t *extra);
+
+/* ---------------------------------------------------------------- ops.c */
+
+/* Blocking work for one container, in order: work on a pool thread, done on
+ * the loop. `data` is the operation's own state. */
+typedef int (*container_work_fn)(void *data, berth_error **err);
+typedef void (*container_done_fn)(berth_container *c, void *data, berth_error *work_err);
+void container_op_queue(berth_container *c, container_work_fn work, container_done_fn done,
+			void *data);
+
+/* -------------------------------------------------------------- start.c */
+
+void container_start_queue(berth_container *c, berth_api_req *req);
+
+/* ------------------------------------------------------------- bundle.c */
+
+/* Writes <bundle_dir>/config.json for the record, with rootfs as root. */
+int container_write_bundle(berth_container_store *s, const json_t *record, const char *rootfs,
+			   const char *bundle_dir, berth_error **err);
+
+/* ------------------------------------------------------------- attach.c */
+
+void container_close_attaches(berth_container *c);
+
+/* --------------------------------------------------------------- exit.c */
+
+/* After a failed start: kill and forget the shim, unmount. */
+void container_stop_shim(berth_container *c);
+/* Queues a signal to the container's init (or all processes). */
+void container_kill_queue(berth_container *c, int signum, berth_api_req *req);
+void container_remove_queue(berth_container *c, bool volumes);
+
+/* ------------------------------------------------------------ runtime.c */
+
+/* Begins watching a running container's shim; on exit, container_exited. */
+int container_monitor(berth_container *c, berth_error **err);
+/* Holds a "wait" call open on the shim (exec_id NULL: the container); cb gets
+ * the status object, or NULL when the shim went away without answering. */
+typedef void (*shim_wait_cb)(void *userdata, json_t *status);
+int container_shim_wait(uv_loop_t *loop, const char *shim_dir, const char *exec_id,
+			shim_wait_cb cb, void *userdata, berth_error **err);
+/* Sends a control command to the shim; blocking (pool threads). */
+int container_shim_call(const char *shim_dir, json_t *req, json_t **reply, berth_error **err);
+void container_exited(berth_container *c, json_t *status);
+void container_wake_waiters(berth_container *c, waiter_kind kind, int exit_code);
+container_waiter *container_add_waiter(berth_container *c, waiter_kind kind, berth_api_req *req,
+				       int reply_status);
+
+#endif

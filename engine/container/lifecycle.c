@@ -1,0 +1,366 @@
+/* lifecycle.c - stop, restart, kill, pause, wait, remove, rename, resize. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+int berth_container_signal_parse(const char *s, int *signum, berth_error **err)
+{
+	static const struct {
+		const char *name;
+		int num;
+	} sigs[] = {
+		{"HUP", SIGHUP},   {"INT", SIGINT},	{"QUIT", SIGQUIT}, {"ILL", SIGILL},
+		{"TRAP", SIGTRAP}, {"ABRT", SIGABRT},	{"BUS", SIGBUS},   {"FPE", SIGFPE},
+		{"KILL", SIGKILL}, {"USR1", SIGUSR1},	{"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
+		{"PIPE", SIGPIPE}, {"ALRM", SIGALRM},	{"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT},
+		{"CHLD", SIGCHLD}, {"CONT", SIGCONT},	{"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
+		{"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},	{"URG", SIGURG},   {"XCPU", SIGXCPU},
+		{"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
+		{"IO", SIGIO},	   {"PWR", SIGPWR},	{"SYS", SIGSYS},
+	};
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (*s && *end == '\0') {
+		if (n <= 0 || n > 64)
+			return berth_error_set(err, 400, "Invalid signal: %s", s);
+		*signum = (int)n;
+		return 0;
+	}
+	const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(sigs); i++) {
+		if (strcasecmp(name, sigs[i].name) == 0) {
+			*signum = sigs[i].num;
+			return 0;
+		}
+	}
+	return berth_error_set(err, 400, "Invalid signal: %s", s);
+}
+
+static int stop_signal(berth_container *c, const char *given, int *signum, berth_error **err)
+{
+	const char *sig = given && *given ? given
+					 : berth_json_string(json_object_get(c->record, "Config"), "StopSignal");
+	if (sig == NULL || *sig == '\0') {
+		*signum = SIGTERM;
+		return 0;
+	}
+	return berth_container_signal_parse(sig, signum, err);
+}
+
+static void stop_timeout_fired(uv_timer_t *t)
+{
+	container_waiter *w = t->data;
+	if (container_running(w->c))
+		container_kill_queue(w->c, SIGKILL, NULL);
+}
+
+/* Sends the stop signal and arms SIGKILL; `w` is answered at exit. */
+static int stop_begin(berth_container *c, container_waiter *w, const char *signal,
+		      int64_t timeout, berth_error **err)
+{
+	int signum;
+	if (stop_signal(c, signal, &signum, err) < 0)
+		return -1;
+	if (timeout < 0) {
+		json_t *t = json_object_get(json_object_get(c->record, "Config"), "StopTimeout");
+		timeout = json_is_integer(t) ? json_integer_value(t) : 10;
+	}
+	c->stop_requested = true;
+	if (timeout >= 0) {
+		w->timer = berth_xmalloc(sizeof(uv_timer_t));
+		uv_timer_init(c->store->daemon->loop, w->timer);
+		w->timer->data = w;
+		uv_timer_start(w->timer, stop_timeout_fired, (uint64_t)timeout * 1000, 0);
+	}
+	container_kill_queue(c, timeout == 0 ? SIGKILL : signum, NULL);
+	return 0;
+}
+
+static void stopped_event(berth_container *c, container_waiter *w, int exit_code)
+{
+	container_event(c, "stop", NULL);
+	berth_api_req *req = w->hold ? berth_api_hold_req(w->hold) : NULL;
+	if (req)
+		berth_api_reply_empty(req, 204);
+}
+
+int berth_container_stop(berth_container_store *s, berth_api_req *req, const char *name,
+			 const char *signal, int64_t timeout, berth_error **err)
+{
+	berth_container *c;
+	if (berth_container_find(s, name, &c, err) < 0)
+		return -1;
+	if (c->restart_timer) { /* restarting: stopping just cancels it */
+		c->stop_requested = true;
+		container_set_state(c, "exited");
+		container_save(c, NULL);
+		return berth_api_reply_empty(req, 204);
+	}
+	if (!container_running(c))
+		return berth_api_reply_empty(req, 304);
+	container_waiter *w = container_add_waiter(c, WAIT_EXIT, req, 204);
+	w->fn = stopped_event;
+	return stop_begin(c, w, signal, timeout, err);
+}
+
+static void restart_after_stop(berth_container *c, container_waiter *w, int exit_code)
+{
+	container_event(c, "stop", NULL);
+	berth_api_req *req = w->hold ? berth_api_hold_req(w->hold) : NULL;
+	container_start_queue(c, req);
+	container_event(c, "restart", NULL);
+}
+
+int berth_container_restart(berth_container_store *s, berth_api_req *req, const char *name,
+			    const char *signal, int64_t timeout, berth_error **err)
+{
+	berth_container *c;
+	if (berth_container_find(s, name, &c, err) < 0)
+		return -1;
+	if (!container_running(c)) {
+		container_start_queue(c, req);
+		container_event(c, "restart", NULL);
+		return 0;
+	}
+	container_waiter *w = container_add_waiter(c, WAIT_EXIT, req, 204);
+	w->fn = restart_after_stop;
+	return stop_begin(c, w, signal, timeout, err);
+}
+
+int berth_container_kill(berth_container_store *s, berth_api_req *req, const char *name,
+			 const char *signal, berth_error **err)
+{
+	berth_container *c;
+	if (berth_container_find(s, name, &c, err) < 0)
+		return -1;
+	int signum = SIGKILL;
+	if (signal && *signal && berth_container_signal_parse(signal, &signum, err) < 0)
+		return -1;
+	if (!container_running(c))
+		return berth_error_set(err, 409, "Cannot kill container: %s: Container %s is not running",
+				       name, c->id);
+	char num[16];
+	snprintf(num, sizeof(num), "%d", signum);
+	container_event(c, "kill", json_pack("{s:s}", "signal", num));
+	if (signum == SIGKILL)
+		c->stop_requested = true;
+	container_kill_queue(c, signum, req);
+	return 0;
+}
+
+typedef struct pause_job {
+	char *shim_dir;
+	bool pause;
+	berth_api_hold *hold;
+} pause_job;
+
+static int pause_work(void *data, berth_error **err)
+{
+	pause_job *j = data;
+	json_t *req cleanup_json = json_pack("{s:s}", "cmd", j->pause ? "pause" : "resume");
+	return container_shim_call(j->shim_dir, req, NULL, err);
+}
+
+static void pause_done(berth_container *c, void *data, berth_error *work_err)
+{
+	pause_job *j = data;
+	berth_api_req *req = berth_api_hold_req(j->hold);
+	if (work_err == NULL) {
+		container_set_state(c, j->pause ? "paused" : "running");
+		container_save(c, NULL);
+		container_event(c, j->pause ? "pause" : "unpause", NULL);
+	}
+	if (req && work_err)
+		berth_api_reply_error(req, work_err);
+	else if (req)
+		berth_api_reply_empty(req, 204);
+	berth_api_hold_free(j->hold);
+	free(j->shim_dir);
+	free(j);
+}
+
+int berth_container_pause(berth_container_store *s, berth_api_req *req, const char *name,
+			  bool pause, berth_error **err)
+{
+	berth_container *c;
+	if (berth_container_find(s, name, &c, err) < 0)
+		return -1;
+	if (!container_running(c))
+		return berth_error_set(err, 409, "Container %s is not running", c->id);
+	if (pause && container_paused(c))
+		return berth_error_set(err, 409, "Container %s is already paused", c->id);
+	if (!pause && !container_paused(c))
+		return berth_error_set(err, 409, "Container %s is not paused", c->id);
+	pause_job *j = berth_xcalloc(1, sizeof(*j));
+	j->shim_dir = berth_xstrdup(c->shim_dir);
+	j->pause = pause;
+	j->hold = berth_api_hold_new(req);
+	container_op_queue(c, pause_work, pause_done, j);
+	return 0;
+}
+
+int berth_container_wait(berth_container_store *s, berth_api_req *req, const char *name,
+			 const char *condition, berth_error **err)
+{
+	berth_container *c;
+	if (berth_container_find(s, name, &c, err) < 0)
+		return -1;
+	waiter_kind kind = WAIT_NOT_RUNNING;
+	if (condition && strcmp(condition, "next-exit") == 0)
+		kind = WAIT_EXIT;
+	else if (condition && strcmp(condition, "removed") == 0)
+		kind = WAIT_REMOVED;
+	else if (condition && *condition && strcmp(condition, "not-running") != 0)
+		return berth_error_set(err, 400, "invalid condition: \"%s\"", condition);
+	if (kind == WAIT_NOT_RUNNING && !container_running(c) && !c->restart_timer) {
+		json_t *st = container_state(c);
+		return berth_api_reply_json(req, 200, json_pack("{s:O, s:n}", "StatusCode",
+								 json_object_get(st, "ExitCode"), "Error"));
+	}
+	container_add_waiter(c, kind, req, 0);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- remove */
+
+typedef struct remove_job {
+	char *dir, *run_dir;
+	berth_api_hold *hold;
+} remove_job;
+
+static int remove_work(void *data, berth_error **err)
+{
+	remove_job *j = data;
+	if (berth_remove_all(j->run_dir, err) < 0)
+		return -1;
+	return berth_remove_all(j->dir, err);
+}
+
+static void remove_done(berth_container *c, void *data, berth_error *work_err)
+{
+	remove_job *j = data;
+	berth_api_req *req = j->hold ? berth_api_hold_req(j->hold) : NULL;
+	if (work_err) {
+		c->removing = false;
+		container_set_state(c, "dead");
+		container_save(c, NULL);
+		if (req)
+			berth_api_reply_error(req, work_err);
+	} else {
+		container_event(c, "destroy", NULL);
+		int code = (int)json_integer_value(json_object_get(container_state(c), "ExitCode"));
+		container_wake_waiters(c, WAIT_REMOVED, code);
+		if (req)
+			berth_api_reply_empty(req, 204);
+		container_unlink(c);
+	}
+	berth_api_hold_free(j->hold);
+	free(j->dir);
+	free(j->run_dir);
+	free(j);
+}
+
+static void remove_queue_for(berth_container *c, berth_api_req *req)
+{
+	remove_job *j = berth_xcalloc(1, sizeof(*j));
+	j->dir = berth_xstrdup(c->dir);
+	j->run_dir = berth_xstrdup(c->run_dir);
+	j->hold = req ? berth_api_hold_new(req) : NULL;
+	container_op_queue(c, remove_work, remove_done, j);
+}
+
+void container_remove_queue(berth_container *c, bool volumes)
+{
+	remove_queue_for(c, NULL);
+}
+
+static void remove_after_kill(berth_container *c, container_waiter *w, int exit_code)
+{
+	berth_api_req *req = w->hold ? berth_api_hold_req(w->hold) : NULL;
+	remove_queue_for(c, req);
+}
+
+int berth_container_remove(berth_container_store *s, berth_api_req *req, const char *name,
+			   bool force, bool volumes, berth_error **err)
+{
+	berth_container *c;
+	if (berth_container_find(s, name, &c, err) < 0)
+		return -1;
+	if (c->removing)
+		return berth_error_set(err, 409, "removal of container %s is already in progress", name);
+	if (container_paused(c) && !force)
+		return berth_error_set(err, 409, "cannot remove container \"%s\": container is paused "
+						 "and must be unpaused first", name);
+	if (container_running(c) && !force)
+		return berth_error_set(err, 409, "cannot remove container \"%s\": container is running: "
+						 "stop the container before removing or force remove", name);
+	c->removing = true;
+	c->stop_requested = true;
+	if (c->restart_timer) {
+		uv_timer_stop(c->restart_timer);
+		uv_close((uv_handle_t *)c->restart_timer, (uv_close_cb)free);
+		c->restart_timer = NULL;
+		container_unref(c);
+	}
+	container_close_attaches(c);
+	if (container_running(c)) {
+		container_waiter *w = container_add_waiter(c, WAIT_EXIT, req, 204);
+		w->fn = remove_after_kill;
+		container_kill_queue(c, SIGKILL, NULL);
+		return 0;
+	}
+	remove_queue_for(c, req);
+	return 0;
+}
+
+int berth_container_rename(berth_container_store *s, const char *name, const char *new_name,
+			   berth_error **err)
+{
+	berth_container *c;
+	if (berth_container_find(s, name, &c, err) < 0)
+		return -1;
+	if (new_name == NULL || *new_name == '\0')
+		return berth_error_set(err, 400, "Neither old nor new names may be empty");
+	const char *nn = *new_name == '/' ? new_name + 1 : new_name;
+	if (strcmp(nn, c->name) == 0)
+		return berth_error_set(err, 400, "Renaming a container with the same name as its current name");
+	berth_container *other = container_by_name(s, nn);
+	if (other)
+		return berth_error_set(err, 409, "Error when allocating new name: Conflict. The container "
+						 "name \"/%s\" is already in use by container \"%s\". You have "
+						 "to remove (or rename) that container to be able to reuse that "
+						 "name.", nn, other->id);
+	char *old = c->name;
+	c->name = berth_xstrdup(nn);
+	char *full cleanup_free = berth_xasprintf("/%s", nn);
+	json_object_set_new(c->record, "Name", json_string(full));
+	if (container_save(c, err) < 0) {
+		free(c->name);
+		c->name = old;
+		return -1;
+	}
+	container_event(c, "rename", json_pack("{s:s}", "oldName", old));
+	free(old);
+	return 0;
+}
+
+int berth_container_resize(berth_container_store *s, const char *name, int64_t height,
+			   int64_t width, berth_error **err)
+{
+	berth_container *c;
+	if (berth_container_find(s, name, &c, err) < 0)
+		return -1;
+	if (!container_running(c))
+		return berth_error_set(err, 409, "Container %s is not running", c->id);
+	json_t *req cleanup_json = json_pack("{s:s, s:I, s:I}", "cmd", "resize", "height",
+					     (json_int_t)height, "width", (json_int_t)width);
+	/* a local socket round trip: the shim answers at once */
+	if (container_shim_call(c->shim_dir, req, NULL, err) < 0)
+		return -1;
+	container_event(c, "resize", json_pack("{s:I, s:I}", "height", (json_int_t)height, "width",
+					      (json_int_t)width));
+	return 0;
+}

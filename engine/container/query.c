@@ -1,0 +1,218 @@
+/* query.c - GET /containers/json and GET /containers/{id}/json. */
+#include <fnmatch.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/image/image.h"
+#include "internal.h"
+
+static const char *const list_filter_keys[] = {
+	"ancestor", "before", "expose", "exited", "health", "id", "isolation", "is-task", "label",
+	"name", "network", "publish", "since", "status", "volume", NULL,
+};
+
+static int64_t created_ns(const berth_container *c)
+{
+	int64_t t = 0;
+	berth_time_parse(berth_json_string(c->record, "Created") ?: "0", 0, &t, NULL);
+	return t;
+}
+
+/* "Up 2 minutes", "Exited (0) 3 seconds ago", "Created", as docker ps shows. */
+static char *status_text(const berth_container *c)
+{
+	const json_t *st = container_state(c);
+	const char *status = container_status(c);
+	int64_t now = berth_time_now_ns(), t = 0;
+	char ago[64];
+	if (strcmp(status, "running") == 0 || strcmp(status, "paused") == 0) {
+		berth_time_parse(berth_json_string(st, "StartedAt") ?: "0", now, &t, NULL);
+		berth_human_duration(now - t, ago, sizeof(ago));
+		return berth_xasprintf("Up %s%s", ago, strcmp(status, "paused") == 0 ? " (Paused)" : "");
+	}
+	if (strcmp(status, "exited") == 0 || strcmp(status, "restarting") == 0) {
+		berth_time_parse(berth_json_string(st, "FinishedAt") ?: "0", now, &t, NULL);
+		berth_human_duration(now - t, ago, sizeof(ago));
+		return berth_xasprintf("%s (%lld) %s ago",
+				       strcmp(status, "exited") == 0 ? "Exited" : "Restarting",
+				       (long long)json_integer_value(json_object_get(st, "ExitCode")), ago);
+	}
+	if (strcmp(status, "created") == 0)
+		return berth_xstrdup("Created");
+	if (strcmp(status, "dead") == 0)
+		return berth_xstrdup("Dead");
+	return berth_xstrdup(status);
+}
+
+static char *command_text(const berth_container *c)
+{
+	berth_buf b = {0};
+	berth_buf_puts(&b, berth_json_string(c->record, "Path") ?: "");
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(c->record, "Args"), i, a)
+		berth_buf_printf(&b, " %s", json_string_value(a));
+	return berth_buf_steal(&b);
+}
+
+static json_t *summary(const berth_container *c)
+{
+	char *status cleanup_free = status_text(c);
+	char *command cleanup_free = command_text(c);
+	char *name cleanup_free = berth_xasprintf("/%s", c->name);
+	const json_t *config = json_object_get(c->record, "Config");
+	const json_t *hc = json_object_get(c->record, "HostConfig");
+	json_t *labels = json_object_get(config, "Labels");
+	json_t *out = json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:s, s:s, s:{s:s}, s:{s:{}}}",
+				"Id", c->id, "Names", name, "Image", berth_json_string(config, "Image") ?: "",
+				"ImageID", berth_json_string(c->record, "Image") ?: "", "Command", command,
+				"Created", (json_int_t)(created_ns(c) / 1000000000LL), "Ports",
+				"State", container_status(c), "Status", status, "HostConfig",
+				"NetworkMode", berth_json_string(hc, "NetworkMode") ?: "bridge",
+				"NetworkSettings", "Networks");
+	json_object_set_new(out, "Labels", json_is_object(labels) ? json_deep_copy(labels) : json_object());
+	json_t *mounts = json_object_get(c->record, "Mounts");
+	json_object_set_new(out, "Mounts", json_is_array(mounts) ? json_deep_copy(mounts) : json_array());
+	return out;
+}
+
+static bool name_matches(const berth_filters *f, const berth_container *c)
+{
+	char *const *pats = berth_filters_get(f, "name");
+	if (pats == NULL)
+		return true;
+	for (char *const *p = pats; *p; p++) {
+		regex_t re;
+		if (regcomp(&re, *p, REG_EXTENDED | REG_NOSUB) != 0)
+			continue;
+		char *full cleanup_free = berth_xasprintf("/%s", c->name);
+		bool m = regexec(&re, full, 0, NULL, 0) == 0;
+		regfree(&re);
+		if (m)
+			return true;
+	}
+	return false;
+}
+
+static bool id_matches(const berth_filters *f, const berth_container *c)
+{
+	char *const *ids = berth_filters_get(f, "id");
+	for (char *const *p = ids; p && *p; p++) {
+		if (berth_str_has_prefix(c->id, *p))
+			return true;
+	}
+	return ids == NULL;
+}
+
+static bool exited_matches(const berth_filters *f, const berth_container *c)
+{
+	char *const *codes = berth_filters_get(f, "exited");
+	if (codes == NULL)
+		return true;
+	if (strcmp(container_status(c), "exited") != 0)
+		return false;
+	long code = (long)json_integer_value(json_object_get(container_state(c), "ExitCode"));
+	for (char *const *p = codes; *p; p++) {
+		if (strtol(*p, NULL, 10) == code)
+			return true;
+	}
+	return false;
+}
+
+static bool ancestor_matches(berth_container_store *s, const berth_filters *f,
+			     const berth_container *c)
+{
+	char *const *imgs = berth_filters_get(f, "ancestor");
+	if (imgs == NULL)
+		return true;
+	const char *image_id = berth_json_string(c->record, "Image");
+	const char *image = berth_json_string(json_object_get(c->record, "Config"), "Image");
+	for (char *const *p = imgs; *p; p++) {
+		char *id cleanup_free = NULL;
+		if ((image && strcmp(image, *p) == 0) ||
+		    (berth_image_resolve(s->daemon->images, *p, &id, NULL) == 0 && image_id &&
+		     strcmp(id, image_id) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* before/since: containers created before/after the named one. */
+static int time_bound(berth_container_store *s, const berth_filters *f, const char *key,
+		      int64_t *out, berth_error **err)
+{
+	char *const *v = berth_filters_get(f, key);
+	if (v == NULL)
+		return 0;
+	berth_container *c;
+	if (berth_container_find(s, v[0], &c, err) < 0)
+		return -1;
+	*out = created_ns(c);
+	return 0;
+}
+
+static int sort_newest_first(const void *a, const void *b)
+{
+	int64_t ta = created_ns(*(berth_container *const *)a);
+	int64_t tb = created_ns(*(berth_container *const *)b);
+	return ta < tb ? 1 : ta > tb ? -1 : 0;
+}
+
+int berth_container_list(berth_container_store *s, bool all, int64_t limit, bool size,
+			 const berth_filters *f, json_t **out, berth_error **err)
+{
+	if (berth_filters_validate(f, list_filter_keys, err) < 0)
+		return -1;
+	int64_t before = INT64_MAX, since = INT64_MIN;
+	if (time_bound(s, f, "before", &before, err) < 0 || time_bound(s, f, "since", &since, err) < 0)
+		return -1;
+	if (limit > 0 || berth_filters_get(f, "status") || berth_filters_get(f, "exited"))
+		all = true;
+	berth_container **v = berth_xcalloc(s->count + 1, sizeof(*v));
+	size_t n = 0;
+	for (berth_container *c = s->list; c; c = c->next)
+		v[n++] = c;
+	qsort(v, n, sizeof(*v), sort_newest_first);
+	json_t *list = json_array();
+	for (size_t i = 0; i < n && (limit <= 0 || (int64_t)json_array_size(list) < limit); i++) {
+		berth_container *c = v[i];
+		int64_t t = created_ns(c);
+		if ((!all && !container_running(c)) || !berth_filters_match(f, "status", container_status(c)) ||
+		    !name_matches(f, c) || !id_matches(f, c) || !exited_matches(f, c) ||
+		    !ancestor_matches(s, f, c) || t >= before || t <= since ||
+		    !berth_filters_match_labels(f, "label",
+						json_object_get(json_object_get(c->record, "Config"), "Labels")))
+			continue;
+		json_array_append_new(list, summary(c));
+	}
+	free(v);
+	*out = list;
+	return 0;
+}
+
+int berth_container_inspect(berth_container_store *s, const char *name, bool size, json_t **out,
+			    berth_error **err)
+{
+	berth_container *c;
+	if (berth_container_find(s, name, &c, err) < 0)
+		return -1;
+	json_t *doc = json_deep_copy(c->record);
+	json_object_del(doc, "OCIMounts"); /* berth's own, not Docker's */
+	json_t *ids = json_array();
+	for (container_exec *e = c->execs; e; e = e->next)
+		json_array_append_new(ids, json_string(e->id));
+	json_object_set_new(doc, "ExecIDs", json_array_size(ids) ? ids : json_null());
+	if (!json_array_size(ids))
+		json_decref(ids);
+	char *fs cleanup_free = berth_xasprintf("%s/fs", c->dir);
+	json_t *gd = json_object_get(json_object_get(doc, "GraphDriver"), "Data");
+	char *merged cleanup_free = berth_xasprintf("%s/merged", fs);
+	char *upper cleanup_free = berth_xasprintf("%s/upper", fs);
+	char *work cleanup_free = berth_xasprintf("%s/work", fs);
+	json_object_set_new(gd, "MergedDir", json_string(merged));
+	json_object_set_new(gd, "UpperDir", json_string(upper));
+	json_object_set_new(gd, "WorkDir", json_string(work));
+	*out = doc;
+	return 0;
+}

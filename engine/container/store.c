@@ -1,0 +1,263 @@
+/* store.c - container records: loading, saving, lookup, names, events. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+berth_container *container_new(berth_container_store *s, const char *id, const char *name,
+			       json_t *record)
+{
+	berth_container *c = berth_xcalloc(1, sizeof(*c));
+	c->store = s;
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	c->name = berth_xstrdup(name);
+	c->record = record;
+	c->dir = berth_xasprintf("%s/%s", s->root, id);
+	c->run_dir = berth_xasprintf("%s/%s", s->run_root, id);
+	c->shim_dir = berth_xasprintf("%s/shim", c->run_dir);
+	c->refs = 1;
+	c->next = s->list;
+	s->list = c;
+	s->count++;
+	return c;
+}
+
+int container_save(berth_container *c, berth_error **err)
+{
+	char *path cleanup_free = berth_xasprintf("%s/config.v2.json", c->dir);
+	char *data cleanup_free = json_dumps(c->record, JSON_COMPACT);
+	return berth_file_write_atomic(path, data, strlen(data), 0600, err);
+}
+
+static void container_free(berth_container *c)
+{
+	for (container_exec *e = c->execs, *next; e; e = next) {
+		next = e->next;
+		json_decref(e->config);
+		free(e);
+	}
+	json_decref(c->record);
+	free(c->name);
+	free(c->dir);
+	free(c->run_dir);
+	free(c->shim_dir);
+	free(c);
+}
+
+void container_ref(berth_container *c)
+{
+	c->refs++;
+}
+
+void container_unref(berth_container *c)
+{
+	if (--c->refs == 0)
+		container_free(c);
+}
+
+/* Takes the container out of the store; it is freed when the last pending
+ * callback lets go of it. */
+void container_unlink(berth_container *c)
+{
+	berth_container_store *s = c->store;
+	for (berth_container **p = &s->list; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			s->count--;
+			break;
+		}
+	}
+	c->removed = true;
+	container_unref(c);
+}
+
+berth_container *container_by_name(berth_container_store *s, const char *name)
+{
+	if (*name == '/')
+		name++;
+	for (berth_container *c = s->list; c; c = c->next) {
+		if (strcmp(c->name, name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+int berth_container_find(berth_container_store *s, const char *name, berth_container **out,
+			 berth_error **err)
+{
+	if (name == NULL || *name == '\0')
+		return berth_error_set(err, 404, "No such container: %s", name ? name : "");
+	for (berth_container *c = s->list; c; c = c->next) {
+		if (strcmp(c->id, name) == 0) {
+			*out = c;
+			return 0;
+		}
+	}
+	berth_container *by_name = container_by_name(s, name);
+	if (by_name) {
+		*out = by_name;
+		return 0;
+	}
+	berth_container *found = NULL;
+	size_t n = strlen(name);
+	for (berth_container *c = s->list; c; c = c->next) {
+		if (strncmp(c->id, name, n) == 0) {
+			if (found)
+				return berth_error_set(err, 400, "multiple IDs found with provided prefix: %s", name);
+			found = c;
+		}
+	}
+	if (found == NULL)
+		return berth_error_set(err, 404, "No such container: %s", name);
+	*out = found;
+	return 0;
+}
+
+const char *berth_container_id(const berth_container *c)
+{
+	return c->id;
+}
+
+json_t *container_state(const berth_container *c)
+{
+	return json_object_get(c->record, "State");
+}
+
+bool container_running(const berth_container *c)
+{
+	return json_is_true(json_object_get(container_state(c), "Running"));
+}
+
+bool container_paused(const berth_container *c)
+{
+	return json_is_true(json_object_get(container_state(c), "Paused"));
+}
+
+const char *container_status(const berth_container *c)
+{
+	return berth_json_string(container_state(c), "Status");
+}
+
+/* Keeps Docker's State booleans consistent with Status. */
+void container_set_state(berth_container *c, const char *status)
+{
+	json_t *st = container_state(c);
+	json_object_set_new(st, "Status", json_string(status));
+	json_object_set_new(st, "Running", json_boolean(strcmp(status, "running") == 0 ||
+							  strcmp(status, "paused") == 0));
+	json_object_set_new(st, "Paused", json_boolean(strcmp(status, "paused") == 0));
+	json_object_set_new(st, "Restarting", json_boolean(strcmp(status, "restarting") == 0));
+	json_object_set_new(st, "Dead", json_boolean(strcmp(status, "dead") == 0));
+}
+
+void container_event(berth_container *c, const char *action, json_t *extra)
+{
+	json_t *attrs = json_object();
+	json_t *labels = json_object_get(json_object_get(c->record, "Config"), "Labels");
+	if (json_is_object(labels))
+		json_object_update(attrs, labels);
+	const char *image = berth_json_string(json_object_get(c->record, "Config"), "Image");
+	json_object_set_new(attrs, "image", json_string(image ? image : ""));
+	json_object_set_new(attrs, "name", json_string(c->name));
+	if (extra) {
+		json_object_update(attrs, extra);
+		json_decref(extra);
+	}
+	berth_events_publish(c->store->daemon->events, "container", action, c->id, attrs);
+}
+
+void berth_container_counts(berth_container_store *s, int *total, int *running, int *paused,
+			    int *stopped)
+{
+	*total = *running = *paused = *stopped = 0;
+	for (berth_container *c = s ? s->list : NULL; c; c = c->next) {
+		(*total)++;
+		if (container_paused(c))
+			(*paused)++;
+		else if (container_running(c))
+			(*running)++;
+		else
+			(*stopped)++;
+	}
+}
+
+static int load_one(berth_container_store *s, const char *id, berth_error **err)
+{
+	char *path cleanup_free = berth_xasprintf("%s/%s/config.v2.json", s->root, id);
+	char *data cleanup_free = NULL;
+	size_t len;
+	if (berth_file_read_all(path, &data, &len, err) < 0)
+		return -1;
+	json_t *record = NULL;
+	if (berth_json_parse_object(data, len, &record, err) < 0)
+		return berth_error_wrap(err, "container %s", id);
+	const char *name = berth_json_string(record, "Name");
+	container_new(s, id, name && *name == '/' ? name + 1 : (name ? name : id), record);
+	return 0;
+}
+
+int berth_container_store_open(berth_daemon *d, berth_container_store **out, berth_error **err)
+{
+	berth_container_store *s = berth_xcalloc(1, sizeof(*s));
+	*out = s;
+	s->daemon = d;
+	s->root = berth_xasprintf("%s/containers", d->config->data_root);
+	s->run_root = berth_xasprintf("%s/containers", d->config->exec_root);
+	s->runc_root = berth_xasprintf("%s/runc", d->config->exec_root);
+	/* berth-shim is installed beside berthd */
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	s->shim_path = berth_xasprintf("%s/berth-shim", n > 0 ? exe : "/usr/local/bin");
+	if (berth_mkdir_all(s->root, 0710, err) < 0 || berth_mkdir_all(s->run_root, 0700, err) < 0 ||
+	    berth_mkdir_all(s->runc_root, 0700, err) < 0)
+		return -1;
+	DIR *dir = opendir(s->root);
+	if (dir == NULL)
+		return berth_error_set_errno(err, errno, "open %s", s->root);
+	for (struct dirent *e; (e = readdir(dir));) {
+		if (strlen(e->d_name) != 64)
+			continue;
+		berth_error *one = NULL;
+		if (load_one(s, e->d_name, &one) < 0) {
+			/* a record half written by a crash is skipped, not fatal */
+			berth_warn("skipping container %s: %s", e->d_name, one->msg);
+			berth_error_free(&one);
+		}
+	}
+	closedir(dir);
+	for (berth_container *c = s->list; c; c = c->next) {
+		if (!container_running(c))
+			continue;
+		berth_error *one = NULL;
+		if (container_monitor(c, &one) < 0) {
+			berth_warn("container %s: %s", c->id, one->msg);
+			berth_error_free(&one);
+		}
+	}
+	return 0;
+}
+
+void berth_container_store_close(berth_container_store *s)
+{
+	if (s == NULL)
+		return;
+	/* Containers keep running under their shims: only memory goes. */
+	for (berth_container *c = s->list, *next; c; c = next) {
+		next = c->next;
+		c->refs = 1;
+		container_unref(c);
+	}
+	free(s->root);
+	free(s->run_root);
+	free(s->runc_root);
+	free(s->shim_path);
+	free(s);
+}

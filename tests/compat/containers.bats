@@ -1,0 +1,142 @@
+#!/usr/bin/env bats
+# The real docker CLI runs containers on a private berthd (issue 4).
+
+load ../helpers
+
+setup_file() {
+	command -v docker >/dev/null || return 0
+	berth_start
+	busybox_image busybox:latest
+}
+teardown_file() {
+	if [ -n "${BERTH_SOCK:-}" ]; then
+		docker ps -aq 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
+	fi
+	berth_stop
+}
+setup() { require_docker_cli; }
+
+@test "docker run --rm IMG echo hi" {
+	run docker run --rm busybox echo hi
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	[ -z "$(docker ps -aq)" ]
+}
+
+@test "docker run returns the container's exit code" {
+	run docker run --rm busybox sh -c 'echo out; echo err >&2; exit 3'
+	[ "$status" -eq 3 ]
+	[[ "$output" == *out* && "$output" == *err* ]]
+}
+
+@test "docker run of a missing command exits 127" {
+	run docker run --rm busybox /no/such/binary
+	[ "$status" -eq 127 ]
+}
+
+@test "docker run -d, logs, logs -f until exit" {
+	id=$(docker run -d busybox sh -c 'for i in 1 2 3; do echo line$i; sleep 0.2; done')
+	run docker logs -f "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'line1\nline2\nline3')" ]
+	run docker logs --tail 1 "$id"
+	[ "$output" = line3 ]
+	run docker wait "$id"
+	[ "$output" = 0 ]
+	docker rm "$id"
+}
+
+@test "docker ps shows running and exited containers" {
+	docker run -d --name pstest busybox sleep 30
+	run docker ps --format '{{.Names}} {{.Status}}'
+	[[ "$output" == *"pstest Up"* ]]
+	docker stop -t 1 pstest
+	run docker ps -a --filter name=pstest --format '{{.Names}} {{.Status}}'
+	[[ "$output" == "pstest Exited ("* ]]
+	docker rm pstest
+}
+
+@test "docker stop: SIGTERM gives 143, a process ignoring it gets SIGKILL: 137" {
+	# pid 1 ignores signals it has no handler for: --init (tini) forwards them
+	docker run -d --init --name stop1 busybox sleep 60
+	docker stop stop1
+	[ "$(docker inspect -f '{{.State.ExitCode}}' stop1)" = 143 ]
+	docker run -d --name stop2 busybox sh -c 'trap "" TERM; sleep 60 & wait; sleep 60'
+	docker stop -t 1 stop2
+	[ "$(docker inspect -f '{{.State.ExitCode}}' stop2)" = 137 ]
+	docker rm stop1 stop2
+}
+
+@test "docker inspect shows State, Config and HostConfig" {
+	docker create --name insp -e FOO=bar -w /tmp --label k=v busybox sh -c 'exit 0'
+	run docker inspect -f '{{.State.Status}} {{.Config.WorkingDir}} {{index .Config.Labels "k"}} {{.HostConfig.LogConfig.Type}}' insp
+	[ "$output" = "created /tmp v json-file" ]
+	run docker inspect -f '{{json .Config.Env}}' insp
+	[[ "$output" == *'"FOO=bar"'* ]]
+	docker rm insp
+}
+
+@test "docker exec runs in a running container" {
+	docker run -d --name ex busybox sleep 30
+	run docker exec ex sh -c 'echo in-$HOSTNAME; exit 5'
+	[ "$status" -eq 5 ]
+	[[ "$output" == in-* ]]
+	run docker exec -e A=1 -w /tmp ex sh -c 'echo $A $(pwd)'
+	[ "$output" = "1 /tmp" ]
+	docker rm -f ex
+}
+
+@test "docker run -i passes stdin" {
+	run bash -c "echo piped | docker run --rm -i busybox cat"
+	[ "$status" -eq 0 ]
+	[ "$output" = piped ]
+}
+
+@test "docker run -t gets a TTY" {
+	run script -qec "docker run --rm -t busybox sh -c 'tty; echo done'" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"/dev/pts/"* ]]
+	[[ "$output" == *done* ]]
+}
+
+@test "docker run --user and --read-only" {
+	run docker run --rm --user 1000 busybox id -u
+	[ "$output" = 1000 ]
+	run docker run --rm --read-only busybox touch /x
+	[ "$status" -ne 0 ]
+}
+
+@test "docker rm: running needs -f; names are unique" {
+	docker run -d --name dup busybox sleep 30
+	run docker run -d --name dup busybox true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"is already in use"* ]]
+	run docker rm dup
+	[ "$status" -ne 0 ]
+	docker rm -f dup
+	[ -z "$(docker ps -aq --filter name=dup)" ]
+}
+
+@test "restart=always brings a dead process back" {
+	docker run -d --name rs --restart always busybox sh -c 'sleep 0.3; exit 1'
+	sleep 2
+	count=$(docker inspect -f '{{.RestartCount}}' rs)
+	[ "$count" -ge 1 ]
+	docker rm -f rs
+}
+
+@test "docker pause and unpause" {
+	docker run -d --name pz busybox sleep 30
+	docker pause pz
+	[ "$(docker inspect -f '{{.State.Status}}' pz)" = paused ]
+	docker unpause pz
+	[ "$(docker inspect -f '{{.State.Status}}' pz)" = running ]
+	docker rm -f pz
+}
+
+@test "docker events shows the lifecycle" {
+	t0=$(date +%s)
+	docker run --rm --name ev busybox true
+	run docker events --since "$t0" --until "$(( $(date +%s) + 1 ))" --filter container=ev --format '{{.Action}}'
+	[[ "$output" == *create*start*die*destroy* ]] || [[ "$(tr '\n' ' ' <<<"$output")" == *"create"*"start"*"die"*"destroy"* ]]
+}
