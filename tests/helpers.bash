@@ -36,9 +36,19 @@ berth_wait_socket() {
 }
 
 berth_stop() {
+	# a test may have restarted berthd: its pidfile names the live one
+	if [ -n "${BERTH_ROOT:-}" ] && [ -s "$BERTH_ROOT/berthd.pid" ]; then
+		BERTHD_PID=$(cat "$BERTH_ROOT/berthd.pid")
+	fi
 	if [ -n "${BERTHD_PID:-}" ] && kill -0 "$BERTHD_PID" 2>/dev/null; then
 		kill "$BERTHD_PID"
 		wait "$BERTHD_PID" 2>/dev/null || true
+		while kill -0 "$BERTHD_PID" 2>/dev/null; do sleep 0.05; done
+	fi
+	# BERTH_TEST_LOGDIR keeps each daemon's log for a post-mortem
+	if [ -n "${BERTH_TEST_LOGDIR:-}" ] && [ -f "${BERTH_ROOT:-}/berthd.log" ]; then
+		mkdir -p "$BERTH_TEST_LOGDIR"
+		cp "$BERTH_ROOT/berthd.log" "$BERTH_TEST_LOGDIR/$(basename "$BATS_TEST_FILENAME" .bats).log"
 	fi
 	[ -n "${BERTH_ROOT:-}" ] && berth_cleanup_root "$BERTH_ROOT"
 	return 0

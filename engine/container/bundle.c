@@ -35,10 +35,13 @@ int container_write_bundle(berth_container_store *s, const json_t *record, const
 {
 	const berth_config *cfg = s->daemon->config;
 	const json_t *config = json_object_get(record, "Config");
+	/* HostConfig.Tmpfs comes resolved with the volume module's mounts */
+	json_t *hc cleanup_json = json_deep_copy(json_object_get(record, "HostConfig"));
+	json_object_del(hc, "Tmpfs");
 	berth_oci_input in = {
 		.id = berth_json_string(record, "Id"),
 		.config = config,
-		.host_config = json_object_get(record, "HostConfig"),
+		.host_config = hc,
 		.config_merged = true,
 		.rootfs = rootfs,
 		.hosts_path = berth_json_string(record, "HostsPath"),

@@ -5,6 +5,7 @@
 
 #include "engine/image/image.h"
 #include "engine/oci/oci.h"
+#include "engine/volume/volume.h"
 #include "internal.h"
 
 #define ZERO_TIME "0001-01-01T00:00:00Z"
@@ -193,6 +194,16 @@ static json_t *build_record(berth_container *c, const char *image_id, json_t *co
 	return rec;
 }
 
+/* VolumesFrom names a container by name or ID prefix. */
+static int resolve_volumes_from(void *userdata, const char *name, char **id, berth_error **err)
+{
+	berth_container *c;
+	if (berth_container_find(userdata, name, &c, err) < 0)
+		return -1;
+	*id = berth_xstrdup(c->id);
+	return 0;
+}
+
 int berth_container_create(berth_container_store *s, const char *name, json_t *body, char **id,
 			   json_t **warnings, berth_error **err)
 {
@@ -238,11 +249,23 @@ int berth_container_create(berth_container_store *s, const char *name, json_t *b
 		snprintf(short_id, sizeof(short_id), "%.12s", new_id);
 		json_object_set_new(config, "Hostname", json_string(short_id));
 	}
+	json_t *mount_points = NULL;
+	berth_volume_from from = {resolve_volumes_from, s};
+	if (berth_volume_resolve_mounts(s->daemon->volumes, new_id, hc_in,
+					json_object_get(config, "Volumes"), NULL, &from, NULL,
+					&mount_points, err) < 0) {
+		json_decref(path);
+		json_decref(args);
+		json_decref(config);
+		return -1;
+	}
 	berth_container *c = container_new(s, new_id, *name == '/' ? name + 1 : name, NULL);
 	json_t *hc = host_config_defaults(hc_in);
 	c->record = build_record(c, image_id, config, hc, path, args);
+	json_object_set_new(c->record, "Mounts", mount_points);
 	if (berth_mkdir_all(c->dir, 0710, err) < 0 || write_etc_files(c, config, hc, err) < 0 ||
 	    container_save(c, err) < 0) {
+		berth_volume_release(s->daemon->volumes, new_id, true, NULL);
 		berth_remove_all(c->dir, NULL);
 		container_unlink(c);
 		return -1;

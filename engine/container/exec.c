@@ -166,14 +166,23 @@ static int exec_start_work(void *data, berth_error **err)
 	return container_shim_call(j->shim_dir, st, &j->status, err);
 }
 
-static void exec_exited(void *userdata, json_t *status)
+/* Records the end of an exec once, whichever notices first: the held wait
+ * call, or an inspect that asked the shim. */
+static void exec_record_exit(container_exec *e, json_t *status)
 {
-	container_exec *e = userdata;
+	if (!e->running)
+		return;
 	e->running = false;
 	e->exit_code = status ? (int)json_integer_value(json_object_get(status, "exit_code")) : 126;
 	char code[16];
 	snprintf(code, sizeof(code), "%d", e->exit_code);
 	exec_event(e, "exec_die", json_pack("{s:s}", "exitCode", code));
+}
+
+static void exec_exited(void *userdata, json_t *status)
+{
+	container_exec *e = userdata;
+	exec_record_exit(e, status);
 	container_unref(e->c);
 }
 
@@ -275,6 +284,15 @@ int berth_container_exec_inspect(berth_container_store *s, const char *exec_id, 
 	container_exec *e = exec_find(s, exec_id, err);
 	if (e == NULL)
 		return -1;
+	if (e->running) {
+		/* the client read the whole output: the exit may be known to
+		 * the shim before our wait call hears of it */
+		json_t *req cleanup_json = json_pack("{s:s, s:s}", "cmd", "state", "exec_id", e->id);
+		json_t *st cleanup_json = NULL;
+		if (container_shim_call(e->c->shim_dir, req, &st, NULL) == 0 &&
+		    strcmp(berth_json_string(st, "status") ?: "", "exited") == 0)
+			exec_record_exit(e, st);
+	}
 	const json_t *cfg = e->config;
 	json_t *cmd = json_object_get(cfg, "Cmd");
 	json_t *args = json_deep_copy(cmd);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "engine/image/image.h"
+#include "engine/volume/volume.h"
 #include "internal.h"
 #include "shim/shim.h"
 
@@ -222,6 +223,8 @@ void container_wake_waiters(berth_container *c, waiter_kind kind, int exit_code)
 
 typedef struct cleanup_job {
 	berth_image_store *images;
+	berth_volume_store *volumes;
+	char id[65];
 	char *fs_dir, *run_dir;
 } cleanup_job;
 
@@ -229,6 +232,7 @@ static int cleanup_work(void *data, berth_error **err)
 {
 	cleanup_job *j = data;
 	berth_error *e cleanup_error = NULL;
+	berth_volume_unmount(j->volumes, j->id);
 	if (berth_image_unmount(j->images, j->fs_dir, &e) < 0)
 		berth_warn("unmount %s: %s", j->fs_dir, e->msg);
 	return berth_remove_all(j->run_dir, err);
@@ -248,6 +252,8 @@ static void cleanup_queue(berth_container *c)
 {
 	cleanup_job *j = berth_xcalloc(1, sizeof(*j));
 	j->images = c->store->daemon->images;
+	j->volumes = c->store->daemon->volumes;
+	snprintf(j->id, sizeof(j->id), "%s", c->id);
 	j->fs_dir = berth_xasprintf("%s/fs", c->dir);
 	j->run_dir = berth_xstrdup(c->run_dir);
 	container_op_queue(c, cleanup_work, cleanup_done, j);

@@ -2,6 +2,7 @@
 #ifndef BERTH_CONTAINER_INTERNAL_H
 #define BERTH_CONTAINER_INTERNAL_H
 
+#include <pthread.h>
 #include <uv.h>
 
 #include "container.h"
@@ -57,6 +58,7 @@ struct berth_container {
 	container_attach *attaches;
 	int restart_delay_ms;       /* restart policy backoff */
 	bool remove_after_exit;     /* rm -f or AutoRemove while running */
+	bool remove_volumes;        /* rm -v: anonymous volumes go too */
 	bool removing;
 	bool stop_requested;        /* by the user: no restart policy */
 	uv_timer_t *restart_timer;
@@ -65,8 +67,19 @@ struct berth_container {
 	berth_container *next;
 };
 
+/* Which images containers use, for the image store's 409s; rebuilt on the
+ * loop at every state change, read from pool threads under the mutex. */
+typedef struct usage_entry {
+	char image[80];
+	char container[65];
+	bool running;
+} usage_entry;
+
 struct berth_container_store {
 	berth_daemon *daemon;
+	pthread_mutex_t usage_lock;
+	usage_entry *usage;
+	size_t nusage;
 	char *root;                 /* <data-root>/containers */
 	char *run_root;             /* <exec-root>/containers */
 	char *runc_root;            /* <exec-root>/runc */
@@ -91,6 +104,8 @@ struct container_exec {
 berth_container *container_new(berth_container_store *s, const char *id, const char *name,
 			       json_t *record);
 int container_save(berth_container *c, berth_error **err);
+/* Refreshes the image usage snapshot (container_save does it). */
+void container_usage_update(berth_container_store *s);
 void container_unlink(berth_container *c);
 void container_ref(berth_container *c);
 void container_unref(berth_container *c);

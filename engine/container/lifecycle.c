@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/volume/volume.h"
 #include "internal.h"
 
 int berth_container_signal_parse(const char *s, int *signum, berth_error **err)
@@ -228,12 +229,18 @@ int berth_container_wait(berth_container_store *s, berth_api_req *req, const cha
 
 typedef struct remove_job {
 	char *dir, *run_dir;
+	char id[65];
+	berth_volume_store *volumes;
+	bool remove_volumes;
 	berth_api_hold *hold;
 } remove_job;
 
 static int remove_work(void *data, berth_error **err)
 {
 	remove_job *j = data;
+	berth_error *verr cleanup_error = NULL;
+	if (berth_volume_release(j->volumes, j->id, j->remove_volumes, &verr) < 0)
+		berth_warn("container %s: %s", j->id, verr->msg);
 	if (berth_remove_all(j->run_dir, err) < 0)
 		return -1;
 	return berth_remove_all(j->dir, err);
@@ -263,9 +270,12 @@ static void remove_done(berth_container *c, void *data, berth_error *work_err)
 	free(j);
 }
 
-static void remove_queue_for(berth_container *c, berth_api_req *req)
+static void remove_queue_for(berth_container *c, berth_api_req *req, bool volumes)
 {
 	remove_job *j = berth_xcalloc(1, sizeof(*j));
+	snprintf(j->id, sizeof(j->id), "%s", c->id);
+	j->volumes = c->store->daemon->volumes;
+	j->remove_volumes = volumes;
 	j->dir = berth_xstrdup(c->dir);
 	j->run_dir = berth_xstrdup(c->run_dir);
 	j->hold = req ? berth_api_hold_new(req) : NULL;
@@ -274,13 +284,13 @@ static void remove_queue_for(berth_container *c, berth_api_req *req)
 
 void container_remove_queue(berth_container *c, bool volumes)
 {
-	remove_queue_for(c, NULL);
+	remove_queue_for(c, NULL, volumes);
 }
 
 static void remove_after_kill(berth_container *c, container_waiter *w, int exit_code)
 {
 	berth_api_req *req = w->hold ? berth_api_hold_req(w->hold) : NULL;
-	remove_queue_for(c, req);
+	remove_queue_for(c, req, c->remove_volumes);
 }
 
 int berth_container_remove(berth_container_store *s, berth_api_req *req, const char *name,
@@ -299,6 +309,7 @@ int berth_container_remove(berth_container_store *s, berth_api_req *req, const c
 						 "stop the container before removing or force remove", name);
 	c->removing = true;
 	c->stop_requested = true;
+	c->remove_volumes = volumes;
 	if (c->restart_timer) {
 		uv_timer_stop(c->restart_timer);
 		uv_close((uv_handle_t *)c->restart_timer, (uv_close_cb)free);
@@ -312,7 +323,7 @@ int berth_container_remove(berth_container_store *s, berth_api_req *req, const c
 		container_kill_queue(c, SIGKILL, NULL);
 		return 0;
 	}
-	remove_queue_for(c, req);
+	remove_queue_for(c, req, volumes);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/image/image.h"
+#include "engine/volume/volume.h"
 #include "internal.h"
 #include "shim/shim.h"
 
@@ -20,6 +21,7 @@ extern char **environ;
 typedef struct start_job {
 	berth_container *c;
 	berth_image_store *images;
+	berth_volume_store *volumes;
 	char *image_id;
 	char *fs_dir, *bundle_dir, *shim_dir, *log_path;
 	char *shim_path, *runtime, *runc_root;
@@ -134,8 +136,15 @@ static int start_work(void *data, berth_error **err)
 		return -1;
 	if (berth_image_mount(j->images, j->image_id, j->fs_dir, &merged, err) < 0)
 		return -1;
+	json_t *mounts = NULL;
+	if (berth_volume_mount(j->volumes, j->c->id, merged, &mounts, err) < 0) {
+		berth_image_unmount(j->images, j->fs_dir, NULL);
+		return -1;
+	}
+	json_object_set_new(j->record, "OCIMounts", mounts);
 	if (container_write_bundle(j->c->store, j->record, merged, j->bundle_dir, err) < 0 ||
 	    spawn_shim(j, err) < 0) {
+		berth_volume_unmount(j->volumes, j->c->id);
 		berth_image_unmount(j->images, j->fs_dir, NULL);
 		return -1;
 	}
@@ -240,6 +249,7 @@ void container_start_queue(berth_container *c, berth_api_req *req)
 	start_job *j = berth_xcalloc(1, sizeof(*j));
 	j->c = c;
 	j->images = s->daemon->images;
+	j->volumes = s->daemon->volumes;
 	j->record = json_deep_copy(c->record);
 	j->image_id = berth_xstrdup(berth_json_string(c->record, "Image"));
 	j->fs_dir = berth_xasprintf("%s/fs", c->dir);

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/image/image.h"
+#include "engine/volume/volume.h"
 #include "internal.h"
 
 berth_container *container_new(berth_container_store *s, const char *id, const char *name,
@@ -26,8 +28,46 @@ berth_container *container_new(berth_container_store *s, const char *id, const c
 	return c;
 }
 
+void container_usage_update(berth_container_store *s)
+{
+	usage_entry *u = berth_xcalloc(s->count + 1, sizeof(*u));
+	size_t n = 0;
+	for (berth_container *c = s->list; c; c = c->next, n++) {
+		snprintf(u[n].image, sizeof(u[n].image), "%s", berth_json_string(c->record, "Image") ?: "");
+		snprintf(u[n].container, sizeof(u[n].container), "%s", c->id);
+		u[n].running = container_running(c);
+	}
+	pthread_mutex_lock(&s->usage_lock);
+	free(s->usage);
+	s->usage = u;
+	s->nusage = n;
+	pthread_mutex_unlock(&s->usage_lock);
+}
+
+/* The image store asks (from any thread) which containers use an image. */
+static void image_usage(void *userdata, const char *image_id, berth_image_usage *out)
+{
+	berth_container_store *s = userdata;
+	static __thread char running[65], stopped[65];
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->usage_lock);
+	for (size_t i = 0; i < s->nusage; i++) {
+		if (strcmp(s->usage[i].image, image_id) != 0)
+			continue;
+		out->count++;
+		char *slot = s->usage[i].running ? running : stopped;
+		snprintf(slot, 65, "%s", s->usage[i].container);
+		if (s->usage[i].running)
+			out->running = running;
+		else
+			out->stopped = stopped;
+	}
+	pthread_mutex_unlock(&s->usage_lock);
+}
+
 int container_save(berth_container *c, berth_error **err)
 {
+	container_usage_update(c->store);
 	char *path cleanup_free = berth_xasprintf("%s/config.v2.json", c->dir);
 	char *data cleanup_free = json_dumps(c->record, JSON_COMPACT);
 	return berth_file_write_atomic(path, data, strlen(data), 0600, err);
@@ -72,6 +112,7 @@ void container_unlink(berth_container *c)
 		}
 	}
 	c->removed = true;
+	container_usage_update(s);
 	container_unref(c);
 }
 
@@ -196,8 +237,19 @@ static int load_one(berth_container_store *s, const char *id, berth_error **err)
 	if (berth_json_parse_object(data, len, &record, err) < 0)
 		return berth_error_wrap(err, "container %s", id);
 	const char *name = berth_json_string(record, "Name");
-	container_new(s, id, name && *name == '/' ? name + 1 : (name ? name : id), record);
-	return 0;
+	berth_container *c = container_new(s, id, name && *name == '/' ? name + 1 : (name ? name : id), record);
+	/* a root left mounted by the last berthd holds layer pins */
+	char *fs cleanup_free = berth_xasprintf("%s/fs", c->dir);
+	return berth_image_repin(s->daemon->images, fs, err);
+}
+
+static bool container_known(void *userdata, const char *id, bool *running)
+{
+	berth_container *c = NULL;
+	if (berth_container_find(userdata, id, &c, NULL) < 0 || strcmp(c->id, id) != 0)
+		return false;
+	*running = container_running(c);
+	return true;
 }
 
 int berth_container_store_open(berth_daemon *d, berth_container_store **out, berth_error **err)
@@ -205,6 +257,7 @@ int berth_container_store_open(berth_daemon *d, berth_container_store **out, ber
 	berth_container_store *s = berth_xcalloc(1, sizeof(*s));
 	*out = s;
 	s->daemon = d;
+	pthread_mutex_init(&s->usage_lock, NULL);
 	s->root = berth_xasprintf("%s/containers", d->config->data_root);
 	s->run_root = berth_xasprintf("%s/containers", d->config->exec_root);
 	s->runc_root = berth_xasprintf("%s/runc", d->config->exec_root);
@@ -233,6 +286,9 @@ int berth_container_store_open(berth_daemon *d, berth_container_store **out, ber
 		}
 	}
 	closedir(dir);
+	container_usage_update(s);
+	berth_image_store_set_usage(d->images, image_usage, s);
+	berth_volume_sync_containers(d->volumes, container_known, s);
 	for (berth_container *c = s->list; c; c = c->next) {
 		if (!container_running(c))
 			continue;
@@ -249,6 +305,7 @@ void berth_container_store_close(berth_container_store *s)
 {
 	if (s == NULL)
 		return;
+	berth_image_store_set_usage(s->daemon->images, NULL, NULL);
 	/* Containers keep running under their shims: only memory goes. */
 	for (berth_container *c = s->list, *next; c; c = next) {
 		next = c->next;
@@ -259,5 +316,7 @@ void berth_container_store_close(berth_container_store *s)
 	free(s->run_root);
 	free(s->runc_root);
 	free(s->shim_path);
+	free(s->usage);
+	pthread_mutex_destroy(&s->usage_lock);
 	free(s);
 }

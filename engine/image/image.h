@@ -217,6 +217,9 @@ int berth_image_apply_changes(json_t *config, char *const *changes, berth_error 
 int berth_image_mount(berth_image_store *s, const char *image_id, const char *dir, char **merged,
 		      berth_error **err);
 int berth_image_unmount(berth_image_store *s, const char *dir, berth_error **err);
+/* After a restart: counts again the pins of a root mounted at dir before
+ * (its <dir>/layers record), so that the unmount to come balances them. */
+int berth_image_repin(berth_image_store *s, const char *dir, berth_error **err);
 
 /* Writes the changes recorded in an overlay upper dir as a layer tar with
  * whiteouts (.wh.name for a whiteout device, .wh..wh..opq for an opaque

@@ -137,6 +137,22 @@ int berth_image_mount(berth_image_store *s, const char *image_id, const char *di
 	return 0;
 }
 
+int berth_image_repin(berth_image_store *s, const char *dir, berth_error **err)
+{
+	char *record cleanup_free = berth_xasprintf("%s/layers", dir);
+	char *chain cleanup_free = NULL;
+	if (berth_file_read_all(record, &chain, NULL, NULL) < 0)
+		return 0; /* not mounted */
+	pthread_mutex_lock(&s->mu);
+	layer *top = *chain ? map_get(&s->layers, chain) : NULL;
+	for (layer *l = top; l; l = l->parent)
+		l->refs++;
+	pthread_mutex_unlock(&s->mu);
+	if (*chain && top == NULL)
+		return berth_error_set(err, 500, "layer %s mounted at %s is gone", chain, dir);
+	return 0;
+}
+
 int berth_image_unmount(berth_image_store *s, const char *dir, berth_error **err)
 {
 	char *target cleanup_free = berth_xasprintf("%s/merged", dir);

@@ -140,3 +140,74 @@ setup() { require_docker_cli; }
 	run docker events --since "$t0" --until "$(( $(date +%s) + 1 ))" --filter container=ev --format '{{.Action}}'
 	[[ "$output" == *create*start*die*destroy* ]] || [[ "$(tr '\n' ' ' <<<"$output")" == *"create"*"start"*"die"*"destroy"* ]]
 }
+
+@test "a named volume persists across containers; rm -v drops anonymous ones" {
+	docker run --rm -v vdata:/data busybox sh -c 'echo kept >/data/f'
+	run docker run --rm -v vdata:/data busybox cat /data/f
+	[ "$output" = kept ]
+	docker run --name anon -v /scratch busybox true
+	vol=$(docker inspect -f '{{range .Mounts}}{{.Name}}{{end}}' anon)
+	[ -n "$vol" ]
+	docker rm -v anon
+	run docker volume inspect "$vol"
+	[ "$status" -ne 0 ]
+	docker volume rm vdata
+}
+
+@test "a bind mount and a tmpfs" {
+	mkdir -p "$BERTH_ROOT/bind"
+	echo host >"$BERTH_ROOT/bind/f"
+	run docker run --rm -v "$BERTH_ROOT/bind:/b:ro" --tmpfs /t busybox sh -c 'cat /b/f; touch /b/x 2>/dev/null || echo ro; mount | grep -c " /t type tmpfs"'
+	[ "$output" = "$(printf 'host\nro\n1')" ]
+}
+
+@test "rmi of an image a container uses is a conflict" {
+	docker create --name user busybox true
+	run docker rmi busybox
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"conflict"* ]]
+	docker rm user
+}
+
+@test "--memory with a memory hog is OOMKilled; --pids-limit caps processes" {
+	run docker run --name oom -m 16m busybox sh -c 'x=a; while :; do x=$x$x; done'
+	[ "$status" -eq 137 ]
+	[ "$(docker inspect -f '{{.State.OOMKilled}}' oom)" = true ]
+	docker rm oom
+	run docker run --rm --pids-limit 5 busybox sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait'
+	[[ "$output" == *"can't fork"* || "$output" == *"Resource temporarily unavailable"* ]]
+}
+
+@test "live restore: kill -9 berthd, restart, the container still runs and logs without a gap" {
+	docker run -d --name live busybox sh -c 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done'
+	sleep 0.5
+	kill -9 "$BERTHD_PID"
+	wait "$BERTHD_PID" 2>/dev/null || true
+	sleep 0.5
+	"$BERTHD" --data-root "$BERTH_ROOT/data" --exec-root "$BERTH_ROOT/run" \
+		--pidfile "$BERTH_ROOT/berthd.pid" -H "unix://$BERTH_SOCK" >>"$BERTH_ROOT/berthd.log" 2>&1 &
+	BERTHD_PID=$!
+	berth_wait_socket "$BERTH_SOCK"
+	[ "$(docker inspect -f '{{.State.Running}}' live)" = true ]
+	sleep 0.5
+	docker logs live >"$BERTH_ROOT/live.log"
+	n=$(wc -l <"$BERTH_ROOT/live.log")
+	[ "$n" -ge 8 ]
+	[ "$(tail -1 "$BERTH_ROOT/live.log")" = "$n" ]
+	run docker exec live echo still-here
+	[ "$output" = still-here ]
+	docker stop -t 1 live
+	[ "$(docker inspect -f '{{.State.Running}}' live)" = false ]
+	docker rm live
+}
+
+@test "100 containers started in parallel all succeed and all go" {
+	seq 1 100 | xargs -P 8 -I{} docker run -d --name par{} busybox true >/dev/null
+	for i in $(seq 1 100); do
+		[ "$(docker wait par$i)" = 0 ]
+	done
+	docker ps -aq --filter name=par | xargs docker rm >/dev/null
+	[ -z "$(docker ps -aq --filter name=par)" ]
+	[ -z "$(awk -v r="$BERTH_ROOT/data/containers/" 'index($2, r) == 1' /proc/mounts)" ]
+	[ -z "$(pgrep -f -- "--state-dir $BERTH_ROOT/" || true)" ]
+}
