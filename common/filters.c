@@ -138,7 +138,7 @@ char *berth_filters_encode(const berth_filters *f)
 
 int berth_filters_validate(const berth_filters *f, const char *const *allowed, berth_error **err)
 {
-	for (size_t i = 0; i < f->nkeys; i++) {
+	for (size_t i = 0; f && i < f->nkeys; i++) {
 		bool ok = false;
 		for (const char *const *a = allowed; *a && !ok; a++)
 			ok = strcmp(*a, f->keys[i].key) == 0;

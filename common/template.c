@@ -1189,7 +1189,7 @@ static char *strip_underscores(const char *s, size_t len)
 	char saw = '^'; /* what came last: ^ start, 0 a digit, _ or ! anything else */
 	bool hex = len - i >= 2 && s[i] == '0' && (s[i + 1] | 0x20) == 'x';
 	berth_buf_append(&b, s, i);
-	if (len - i >= 2 && s[i] == '0' && strchr("bBoOxX", s[i + 1]) != NULL && s[i + 1] != '\0') {
+	if (len - i >= 2 && s[i] == '0' && s[i + 1] != '\0' && strchr("bBoOxX", s[i + 1]) != NULL) {
 		berth_buf_append(&b, s + i, 2);
 		i += 2;
 		saw = '0';
@@ -1213,11 +1213,11 @@ static json_t *parse_number(const char *text, size_t textlen)
 		return NULL;
 	size_t len = strlen(s);
 	json_int_t i;
-	bool floaty = memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len);
-	bool hexy = len > 1 && (memchr(s, 'x', len) || memchr(s, 'X', len));
-	if (parse_int(s, len, &i) && !(floaty && !hexy))
+	if (parse_int(s, len, &i))
 		return must(json_integer(i));
-	if (hexy || memchr(s, 'i', len) || memchr(s, 'p', len) || memchr(s, 'P', len))
+	/* decimal floats only: no hex floats, no imaginary numbers */
+	if (memchr(s, 'x', len) || memchr(s, 'X', len) || memchr(s, 'i', len) || memchr(s, 'p', len) ||
+	    memchr(s, 'P', len))
 		return NULL;
 	char *end;
 	double d = strtod(s, &end);

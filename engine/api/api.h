@@ -85,6 +85,9 @@ bool berth_api_version_below(const berth_api_req *req, const char *v);
 const char *berth_api_param(const berth_api_req *req, const char *name);
 /* The first query value for key (decoded), or NULL when absent. */
 const char *berth_api_query(const berth_api_req *req, const char *key);
+/* Every value of a repeated query key (names=a&names=b), NULL-terminated;
+ * free with berth_strv_free. */
+char **berth_api_query_all(const berth_api_req *req, const char *key);
 /* Docker's booleans: "1", "true", "True" are true; absent gives def;
  * anything else is false like Go's strconv.ParseBool failures are for dockerd. */
 bool berth_api_query_bool(const berth_api_req *req, const char *key, bool def);

@@ -12,7 +12,6 @@
 
 #include "engine/engine.h"
 #include "engine/image/image.h"
-#include "internal.h" /* multi-valued query parameters: see query_all() */
 #include "pump.h"
 
 static const char *const list_filter_keys[] = {"dangling", "label", "label!", "before", "since",
@@ -67,16 +66,6 @@ static char *dup_or_null(const char *s)
 
 /* Every value of a repeated query parameter (names=a&names=b). api.h has
  * only the first; this reads the decoded query the router kept. */
-static char **query_all(const berth_api_req *req, const char *key)
-{
-	char **v = berth_xcalloc(req->nquery + 1, sizeof(*v));
-	size_t n = 0;
-	for (size_t i = 0; i < req->nquery; i++)
-		if (strcmp(req->query[i].key, key) == 0)
-			v[n++] = berth_xstrdup(req->query[i].value);
-	return v;
-}
-
 static void take_body(image_job *j, berth_api_req *req)
 {
 	const char *body = berth_api_body(req, &j->body_len);
@@ -233,36 +222,6 @@ static int images_history(berth_daemon *d, berth_api_req *req, berth_error **err
 	json_t *out = NULL;
 	if (berth_image_history(d->images, berth_api_param(req, "name"), &out, err) < 0)
 		return -1;
-	return berth_api_reply_json(req, 200, out);
-}
-
-/* The images part of /system/df; the other parts belong to their modules
- * and are empty until those exist. */
-static int system_df(berth_daemon *d, berth_api_req *req, berth_error **err)
-{
-	char **wanted = query_all(req, "type");
-	bool all = wanted[0] == NULL;
-	json_t *out = json_object();
-	for (char **t = wanted; *t || all; t++) {
-		if (all || strcmp(*t, "image") == 0) {
-			json_t *df = NULL;
-			if (berth_image_df(d->images, &df, err) < 0) {
-				json_decref(out);
-				berth_strv_free(wanted);
-				return -1;
-			}
-			json_object_update(out, df);
-			json_decref(df);
-		}
-		static const char *const empty[][2] = {
-			{"container", "Containers"}, {"volume", "Volumes"}, {"build-cache", "BuildCache"}};
-		for (size_t i = 0; i < BERTH_ARRAY_SIZE(empty); i++)
-			if (all || strcmp(*t, empty[i][0]) == 0)
-				json_object_set_new(out, empty[i][1], json_array());
-		if (all)
-			break;
-	}
-	berth_strv_free(wanted);
 	return berth_api_reply_json(req, 200, out);
 }
 
@@ -467,7 +426,7 @@ static int images_get(berth_daemon *d, berth_api_req *req, berth_error **err)
 
 static int images_get_all(berth_daemon *d, berth_api_req *req, berth_error **err)
 {
-	return save_names(d, req, query_all(req, "names"), err);
+	return save_names(d, req, berth_api_query_all(req, "names"), err);
 }
 
 /* ---------------------------------------------------------------- create */
@@ -532,7 +491,7 @@ static int images_create(berth_daemon *d, berth_api_req *req, berth_error **err)
 	j->tag = dup_or_null(berth_api_query(req, "tag"));
 	const char *msg = berth_api_query(req, "message");
 	j->message = msg && *msg ? berth_xstrdup(msg) : berth_xasprintf("Imported from %s", from_src);
-	j->changes = query_all(req, "changes");
+	j->changes = berth_api_query_all(req, "changes");
 	if (!berth_api_version_below(req, "1.32"))
 		j->platform = dup_or_null(berth_api_query(req, "platform"));
 	take_body(j, req);
@@ -550,6 +509,5 @@ const berth_api_route berth_api_image_routes[] = {
 	{"GET", "/images/{name*}/get", images_get},
 	{"POST", "/images/{name*}/tag", images_tag},
 	{"DELETE", "/images/{name*}", images_delete},
-	{"GET", "/system/df", system_df},
 	{NULL, NULL, NULL},
 };

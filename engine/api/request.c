@@ -225,6 +225,17 @@ const char *berth_api_query(const berth_api_req *req, const char *key)
 	return NULL;
 }
 
+char **berth_api_query_all(const berth_api_req *req, const char *key)
+{
+	char **v = berth_xcalloc(req->nquery + 1, sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; i < req->nquery; i++) {
+		if (strcmp(req->query[i].key, key) == 0)
+			v[n++] = berth_xstrdup(req->query[i].value);
+	}
+	return v;
+}
+
 bool berth_api_query_bool(const berth_api_req *req, const char *key, bool def)
 {
 	const char *v = berth_api_query(req, key);

@@ -7,6 +7,7 @@
 #include "engine/container/container.h"
 #include "engine/engine.h"
 #include "engine/image/image.h"
+#include "engine/volume/volume.h"
 
 static int system_ping(berth_daemon *d, berth_api_req *req, berth_error **err)
 {
@@ -98,6 +99,68 @@ static int system_info(berth_daemon *d, berth_api_req *req, berth_error **err)
 	json_object_update(info, dyn);
 	json_decref(dyn);
 	return berth_api_reply_json(req, 200, info);
+}
+
+/* ---------------------------------------------------------- /system/df */
+
+/* Each part of GET /system/df comes from the module that owns it. */
+static int df_images(berth_daemon *d, json_t *out, berth_error **err)
+{
+	json_t *df = NULL;
+	if (berth_image_df(d->images, &df, err) < 0)
+		return -1;
+	json_object_update(out, df);
+	json_decref(df);
+	return 0;
+}
+
+static int df_containers(berth_daemon *d, json_t *out, berth_error **err)
+{
+	json_t *list = NULL;
+	if (berth_container_list(d->containers, true, -1, true, NULL, &list, err) < 0)
+		return -1;
+	return json_object_set_new(out, "Containers", list);
+}
+
+static int df_volumes(berth_daemon *d, json_t *out, berth_error **err)
+{
+	json_t *list = NULL;
+	if (berth_volume_df(d->volumes, &list, err) < 0)
+		return -1;
+	return json_object_set_new(out, "Volumes", list);
+}
+
+/* No builder yet, so no build cache. */
+static int df_build_cache(berth_daemon *d, json_t *out, berth_error **err)
+{
+	return json_object_set_new(out, "BuildCache", json_array());
+}
+
+static int system_df(berth_daemon *d, berth_api_req *req, berth_error **err)
+{
+	static const struct {
+		const char *type;
+		int (*fill)(berth_daemon *d, json_t *out, berth_error **err);
+	} parts[] = {
+		{"image", df_images}, {"container", df_containers},
+		{"volume", df_volumes}, {"build-cache", df_build_cache},
+	};
+	char **wanted = berth_api_query_all(req, "type");
+	json_t *out = json_object();
+	int rc = 0;
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(parts) && rc == 0; i++) {
+		bool want = wanted[0] == NULL;
+		for (char **t = wanted; *t && !want; t++)
+			want = strcmp(*t, parts[i].type) == 0;
+		if (want)
+			rc = parts[i].fill(d, out, err);
+	}
+	berth_strv_free(wanted);
+	if (rc < 0) {
+		json_decref(out);
+		return -1;
+	}
+	return berth_api_reply_json(req, 200, out);
 }
 
 /* ------------------------------------------------------------- /events */
@@ -246,5 +309,6 @@ const berth_api_route berth_api_system_routes[] = {
 	{"GET", "/version", system_version},
 	{"GET", "/info", system_info},
 	{"GET", "/events", system_events},
+	{"GET", "/system/df", system_df},
 	{NULL, NULL, NULL},
 };

@@ -30,7 +30,7 @@ setup() { require_docker_cli; }
 }
 
 @test "docker run of a missing command exits 127" {
-	run docker run --rm busybox /no/such/binary
+	run -127 docker run --rm busybox /no/such/binary
 	[ "$status" -eq 127 ]
 }
 

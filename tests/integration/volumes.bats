@@ -217,7 +217,6 @@ create() {
 }
 
 @test "a volume a container uses is in use (409) until the container goes" {
-	[ -x /bin/busybox ] || skip "busybox-static is not installed"
 	root=$(mktemp -d)
 	cp /bin/busybox "$root/"
 	tar -C "$root" -cf "$root.tar" busybox
@@ -226,11 +225,11 @@ create() {
 	run api POST /containers/create -H 'Content-Type: application/json' \
 		-d '{"Image":"voltest:1","Cmd":["/busybox","true"],"HostConfig":{"Binds":["u-used:/data"]}}'
 	api_split
-	[ "$status" = 201 ] || skip "containers cannot be created here yet: $body"
+	[ "$status" = 201 ]
 	id=$(jq -r .Id <<<"$body")
 	run api GET /volumes/u-used
 	api_split
-	[ "$status" = 200 ] || skip "containers do not resolve their volumes yet"
+	[ "$status" = 200 ]
 	run api DELETE /volumes/u-used
 	api_split
 	[ "$status" = 409 ]
