@@ -350,7 +350,7 @@ void berth_daemon_free(berth_daemon *d)
 {
 	if (d == NULL)
 		return;
-	berth_server_stop(d->server);
+	berth_server_dispose(d->server);
 	if (d->loop) {
 		/* Let close callbacks run, then drop every handle h2o still holds. */
 		uv_run(d->loop, UV_RUN_NOWAIT);

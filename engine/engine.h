@@ -114,6 +114,9 @@ void berth_daemon_free(berth_daemon *d);
 int berth_server_start(berth_daemon *d, berth_server **out, berth_error **err);
 /* Stops accepting and closes connections. */
 void berth_server_stop(berth_server *s);
+/* Releases h2o's context; the loop must still run afterwards so that the
+ * handles it closes are done before berth_server_free. */
+void berth_server_dispose(berth_server *s);
 void berth_server_free(berth_server *s);
 
 #endif

@@ -50,6 +50,7 @@ struct berth_server {
 	size_t nlisteners;
 	SSL_CTX *ssl_ctx;
 	bool stopped;
+	bool disposed;
 };
 
 /* h2o keeps its handler's state in the handler object it allocates. */
@@ -768,11 +769,21 @@ void berth_server_stop(berth_server *s)
 	}
 }
 
+void berth_server_dispose(berth_server *s)
+{
+	if (s == NULL || s->disposed)
+		return;
+	berth_server_stop(s);
+	s->disposed = true;
+	h2o_context_dispose(&s->ctx);
+}
+
 void berth_server_free(berth_server *s)
 {
 	if (s == NULL)
 		return;
-	berth_server_stop(s);
+	berth_server_dispose(s);
+	h2o_config_dispose(&s->config);
 	for (size_t i = 0; i < s->nlisteners; i++) {
 		free(s->listeners[i]->unix_path);
 		free(s->listeners[i]);

@@ -71,12 +71,12 @@ static int system_info(berth_daemon *d, berth_api_req *req, berth_error **err)
 	json_int_t nimages = (json_int_t)json_array_size(images);
 	json_decref(images);
 	json_t *dyn = json_pack(
-		"{s:i, s:i, s:i, s:i, s:I, s:b, s:I, s:I, s:I, s:s, s:O, s:O, s:s, s:s, s:s, s:b, s:b}",
+		"{s:i, s:i, s:i, s:i, s:I, s:b, s:I, s:I, s:I, s:s, s:O, s:s, s:s, s:s, s:b, s:b}",
 		"Containers", total, "ContainersRunning", running, "ContainersPaused", paused,
 		"ContainersStopped", stopped, "Images", nimages, "Debug", c->debug, "NFd", count_dir_entries("/proc/self/fd"),
 		"NGoroutines", thread_count(), "NEventsListener",
 		(json_int_t)berth_events_listeners(d->events), "SystemTime", now, "Labels", c->labels,
-		"Runtimes", json_object(), "DefaultRuntime", c->default_runtime, "InitBinary",
+		"DefaultRuntime", c->default_runtime, "InitBinary",
 		"docker-init", "IndexServerAddress", "https://index.docker.io/v1/", "ExperimentalBuild",
 		c->experimental, "LiveRestoreEnabled", c->live_restore);
 	json_object_set_new(dyn, "Runtimes", runtimes_json(c));

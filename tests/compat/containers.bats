@@ -2,6 +2,7 @@
 # The real docker CLI runs containers on a private berthd (issue 4).
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	command -v docker >/dev/null || return 0
