@@ -57,6 +57,7 @@ typedef struct berth_flag {
 	const char *def;       /* default shown in help, NULL when none */
 	berth_flag_check check;
 	bool changed;          /* set by the parser */
+	bool hidden;           /* accepted, not shown in help (docker's --net) */
 } berth_flag;
 
 /* pflag's `docker --format` help text, shared by every --format flag. */
@@ -148,6 +149,8 @@ struct berth_invocation {
 	int argc;
 	char **argv;      /* the arguments after the command name */
 	berth_strlist args; /* positional arguments, after berth_cli_parse */
+	bool args_end_flags; /* set before berth_cli_parse: the first positional
+			      * argument ends the flags (run IMAGE CMD -x) */
 };
 
 struct berth_command {
@@ -205,12 +208,108 @@ const char *berth_cli_build_time(void);
 /* RFC 3339 times from the daemon in ANSIC, as docker's reformatDate. */
 char *berth_cli_reformat_date(const char *rfc3339);
 
+/* --filter and time arguments, shared by events, ps, logs (cli/events.c). */
+int berth_cli_filter_check(const char *value, berth_error **err);
+/* Appends "filters=<JSON>" (url-encoded) to query, after '?' or '&'. */
+void berth_cli_filters_query(const berth_strlist *args, berth_buf *query);
+/* Appends "name=<timestamp>" for a --since/--until value (none when empty). */
+int berth_cli_timestamp_query(const char *value, int64_t now, berth_buf *query,
+			      const char *name, berth_error **err);
+
 /* The commands. */
 int berth_cli_version(berth_invocation *inv);
 int berth_cli_info(berth_invocation *inv);
 int berth_cli_events(berth_invocation *inv);
 
+/* Containers (cli/container.c, ps.c, logs.c, attach.c, exec.c, inspect.c). */
+int berth_cli_create(berth_invocation *inv);
+int berth_cli_run(berth_invocation *inv);
+int berth_cli_start(berth_invocation *inv);
+int berth_cli_stop(berth_invocation *inv);
+int berth_cli_restart(berth_invocation *inv);
+int berth_cli_kill(berth_invocation *inv);
+int berth_cli_pause(berth_invocation *inv);
+int berth_cli_unpause(berth_invocation *inv);
+int berth_cli_wait(berth_invocation *inv);
+int berth_cli_rm(berth_invocation *inv);
+int berth_cli_rename(berth_invocation *inv);
+int berth_cli_ps(berth_invocation *inv);
+int berth_cli_logs(berth_invocation *inv);
+int berth_cli_attach(berth_invocation *inv);
+int berth_cli_exec(berth_invocation *inv);
+int berth_cli_inspect(berth_invocation *inv);
+int berth_cli_container_inspect(berth_invocation *inv);
+
+extern const berth_command berth_cli_container_commands[];
+
+/* The container commands' rows, for `berth container` and the top level
+ * (category: the root help's section, NULL in the group). */
+#define BERTH_CLI_CONTAINER_ALIASES(cmd) "berth container " cmd ", berth " cmd
+#define BERTH_CLI_ATTACH_ROW(category)                                                  \
+	{"attach", "[OPTIONS] CONTAINER",                                               \
+	 "Attach local standard input, output, and error streams to a running container", \
+	 BERTH_CLI_CONTAINER_ALIASES("attach"), category, 1, 1, berth_cli_attach, NULL}
+#define BERTH_CLI_CREATE_ROW(category)                                                  \
+	{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container",         \
+	 BERTH_CLI_CONTAINER_ALIASES("create"), category, 1, -1, berth_cli_create, NULL}
+#define BERTH_CLI_EXEC_ROW(category)                                                    \
+	{"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]",                                  \
+	 "Execute a command in a running container", BERTH_CLI_CONTAINER_ALIASES("exec"), \
+	 category, 2, -1, berth_cli_exec, NULL}
+#define BERTH_CLI_KILL_ROW(category)                                                    \
+	{"kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", \
+	 BERTH_CLI_CONTAINER_ALIASES("kill"), category, 1, -1, berth_cli_kill, NULL}
+#define BERTH_CLI_LOGS_ROW(category)                                                    \
+	{"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container",                   \
+	 BERTH_CLI_CONTAINER_ALIASES("logs"), category, 1, 1, berth_cli_logs, NULL}
+#define BERTH_CLI_PS_ROW(name, category)                                                \
+	{name, "[OPTIONS]", "List containers",                                             \
+	 "berth container ls, berth container list, berth container ps, berth ps", category, \
+	 0, 0, berth_cli_ps, NULL}
+#define BERTH_CLI_PAUSE_ROW(category)                                                   \
+	{"pause", "CONTAINER [CONTAINER...]",                                              \
+	 "Pause all processes within one or more containers",                              \
+	 BERTH_CLI_CONTAINER_ALIASES("pause"), category, 1, -1, berth_cli_pause, NULL}
+#define BERTH_CLI_RENAME_ROW(category)                                                  \
+	{"rename", "CONTAINER NEW_NAME", "Rename a container",                             \
+	 BERTH_CLI_CONTAINER_ALIASES("rename"), category, 2, 2, berth_cli_rename, NULL}
+#define BERTH_CLI_RESTART_ROW(category)                                                 \
+	{"restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", \
+	 BERTH_CLI_CONTAINER_ALIASES("restart"), category, 1, -1, berth_cli_restart, NULL}
+#define BERTH_CLI_RM_ROW(category)                                                      \
+	{"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",       \
+	 "berth container rm, berth container remove, berth rm", category, 1, -1,         \
+	 berth_cli_rm, NULL}
+#define BERTH_CLI_RUN_ROW(category)                                                     \
+	{"run", "[OPTIONS] IMAGE [COMMAND] [ARG...]",                                      \
+	 "Create and run a new container from an image", BERTH_CLI_CONTAINER_ALIASES("run"), \
+	 category, 1, -1, berth_cli_run, NULL}
+#define BERTH_CLI_START_ROW(category)                                                   \
+	{"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", \
+	 BERTH_CLI_CONTAINER_ALIASES("start"), category, 1, -1, berth_cli_start, NULL}
+#define BERTH_CLI_STOP_ROW(category)                                                    \
+	{"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", \
+	 BERTH_CLI_CONTAINER_ALIASES("stop"), category, 1, -1, berth_cli_stop, NULL}
+#define BERTH_CLI_UNPAUSE_ROW(category)                                                 \
+	{"unpause", "CONTAINER [CONTAINER...]",                                            \
+	 "Unpause all processes within one or more containers",                            \
+	 BERTH_CLI_CONTAINER_ALIASES("unpause"), category, 1, -1, berth_cli_unpause, NULL}
+#define BERTH_CLI_WAIT_ROW(category)                                                    \
+	{"wait", "CONTAINER [CONTAINER...]",                                               \
+	 "Block until one or more containers stop, then print their exit codes",           \
+	 BERTH_CLI_CONTAINER_ALIASES("wait"), category, 1, -1, berth_cli_wait, NULL}
+
 extern const berth_command berth_cli_system_commands[];
+extern const berth_command berth_cli_volume_commands[];
+extern const berth_command berth_cli_image_commands[]; /* cli/image.c, with: */
+int berth_cli_images(berth_invocation *inv);
+int berth_cli_rmi(berth_invocation *inv);
+int berth_cli_image_load(berth_invocation *inv);
+int berth_cli_image_save(berth_invocation *inv);
+int berth_cli_image_import(berth_invocation *inv);
+int berth_cli_image_tag(berth_invocation *inv);
+int berth_cli_image_history(berth_invocation *inv);
+int berth_cli_system_df(berth_invocation *inv);
 
 /* Root help and the command table (cli/main.c). */
 extern const berth_command berth_cli_commands[];

@@ -92,8 +92,8 @@ bool berth_cli_parse(berth_invocation *inv, berth_flag *flags, size_t nflags, in
 {
 	berth_error *err cleanup_error = NULL;
 	bool short_help = false;
-	int r = berth_flags_parse(flags, nflags, true, inv->argc, inv->argv, &inv->args,
-				  &short_help, &err);
+	int r = berth_flags_parse(flags, nflags, !inv->args_end_flags, inv->argc, inv->argv,
+				  &inv->args, &short_help, &err);
 	if (r < 0) {
 		berth_cli_usage_error(inv->cli, inv->path, inv->cmd->use, err->msg, "Run");
 		*status = BERTH_EXIT_USAGE;

@@ -111,7 +111,7 @@ static int on_chunk(void *userdata, const char *data, size_t len)
 
 /* docker's timetypes.GetTimestamp: durations before now in whole seconds,
  * Unix times as typed, dates as "seconds.nanoseconds". */
-static int timestamp_arg(const char *value, int64_t now, berth_buf *query, const char *name,
+int berth_cli_timestamp_query(const char *value, int64_t now, berth_buf *query, const char *name,
 			 berth_error **err)
 {
 	int64_t ns, d;
@@ -132,7 +132,7 @@ static int timestamp_arg(const char *value, int64_t now, berth_buf *query, const
 	return 0;
 }
 
-static int filter_check(const char *value, berth_error **err)
+int berth_cli_filter_check(const char *value, berth_error **err)
 {
 	if (*value && strchr(value, '=') == NULL)
 		return berth_error_set(err, 400, "bad format of filter (expected name=value)");
@@ -151,7 +151,7 @@ static char *trim(const char *s, size_t len)
 }
 
 /* docker's filters.ParseFlag: keys lowercased, keys and values trimmed. */
-static void filters_arg(const berth_strlist *args, berth_buf *query)
+void berth_cli_filters_query(const berth_strlist *args, berth_buf *query)
 {
 	berth_filters *f cleanup_filters = berth_filters_new();
 	for (size_t i = 0; i < args->n; i++) {
@@ -194,7 +194,7 @@ int berth_cli_events(berth_invocation *inv)
 	berth_strlist filters cleanup_strlist = {0};
 	berth_flag flags[] = {
 		{"filter", 'f', BERTH_FLAG_LIST, &filters, "Filter output based on conditions provided",
-		 .type_name = "filter", .check = filter_check},
+		 .type_name = "filter", .check = berth_cli_filter_check},
 		{"format", 0, BERTH_FLAG_STRING, &format, BERTH_FORMAT_HELP},
 		{"since", 0, BERTH_FLAG_STRING, &since, "Show all events created since timestamp"},
 		{"until", 0, BERTH_FLAG_STRING, &until, "Stream events until this timestamp"},
@@ -211,10 +211,10 @@ int berth_cli_events(berth_invocation *inv)
 	}
 	berth_buf query cleanup_buf = {0};
 	int64_t now = berth_time_now_ns();
-	if (timestamp_arg(since, now, &query, "since", &err) < 0 ||
-	    timestamp_arg(until, now, &query, "until", &err) < 0)
+	if (berth_cli_timestamp_query(since, now, &query, "since", &err) < 0 ||
+	    berth_cli_timestamp_query(until, now, &query, "until", &err) < 0)
 		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
-	filters_arg(&filters, &query);
+	berth_cli_filters_query(&filters, &query);
 
 	char *path cleanup_free = berth_xasprintf("/events%s", query.data ? query.data : "");
 	events_stream s = {.cli = inv->cli, .fmt = &fmt};

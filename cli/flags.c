@@ -279,11 +279,13 @@ static int by_name(const void *a, const void *b)
 
 void berth_flags_usage(const berth_flag *flags, size_t nflags, int cols, berth_buf *out)
 {
-	const berth_flag **sorted = berth_xcalloc(nflags, sizeof(*sorted));
-	char **heads = berth_xcalloc(nflags, sizeof(*heads));
-	size_t maxlen = 0;
+	const berth_flag **sorted = berth_xcalloc(nflags + 1, sizeof(*sorted));
+	char **heads = berth_xcalloc(nflags + 1, sizeof(*heads));
+	size_t maxlen = 0, shown = 0;
 	for (size_t i = 0; i < nflags; i++)
-		sorted[i] = &flags[i];
+		if (!flags[i].hidden)
+			sorted[shown++] = &flags[i];
+	nflags = shown;
 	qsort(sorted, nflags, sizeof(*sorted), by_name);
 	for (size_t i = 0; i < nflags; i++) {
 		const berth_flag *f = sorted[i];
@@ -301,7 +303,9 @@ void berth_flags_usage(const berth_flag *flags, size_t nflags, int cols, berth_b
 		const berth_flag *f = sorted[i];
 		berth_buf usage = {0};
 		berth_buf_puts(&usage, f->usage ? f->usage : "");
-		if (f->def && f->type == BERTH_FLAG_STRING)
+		/* pflag quotes the default of string flags only ("int" shows -1) */
+		if (f->def && f->type == BERTH_FLAG_STRING &&
+		    (f->type_name == NULL || strcmp(f->type_name, "string") == 0))
 			berth_buf_printf(&usage, " (default \"%s\")", f->def);
 		else if (f->def)
 			berth_buf_printf(&usage, " (default %s)", f->def);

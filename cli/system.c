@@ -2,6 +2,7 @@
 #include "cli.h"
 
 const berth_command berth_cli_system_commands[] = {
+	{"df", "[OPTIONS]", "Show berth disk usage", NULL, NULL, 0, 0, berth_cli_system_df, NULL},
 	{"events", "[OPTIONS]", "Get real time events from the server",
 	 "berth system events, berth events", NULL, 0, 0, berth_cli_events, NULL},
 	{"info", "[OPTIONS]", "Display system-wide information", "berth system info, berth info",

@@ -8,10 +8,14 @@
  */
 #include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -375,4 +379,293 @@ char *berth_client_error_message(const berth_client_response *resp)
 				       "the server supports the requested API version",
 				       status_text(resp->status));
 	return berth_xstrndup(data, len);
+}
+
+/* ------------------------------------------------------- raw connections */
+
+/*
+ * Requests on a connection of their own, outside libcurl: hijacked streams
+ * (attach, exec start: the socket becomes the container's stdio after the
+ * 101 answer) and requests whose answer comes much later (wait), which run
+ * alongside the others of one command.
+ */
+
+struct berth_client_call {
+	int fd;
+	berth_buf pending; /* bytes read past the response head */
+	long status;
+	long content_length; /* -1: none given */
+	bool chunked;
+	char *content_type;
+};
+
+/* "http://host:port" of base_url: a TCP connection to it. */
+static int raw_connect_tcp(berth_client *c, int *fd, berth_error **err)
+{
+	const char *authority = strstr(c->base_url, "://") + 3;
+	const char *colon = strrchr(authority, ':');
+	char *host = berth_xstrndup(authority, (size_t)(colon - authority));
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+	int rc = getaddrinfo(host, colon + 1, &hints, &res);
+	free(host);
+	if (rc != 0)
+		return berth_error_set(err, 500,
+				       "Cannot connect to the Docker daemon at %s. Is the docker daemon "
+				       "running?",
+				       c->host);
+	int s = -1;
+	for (struct addrinfo *ai = res; ai && s < 0; ai = ai->ai_next) {
+		s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (s >= 0 && connect(s, ai->ai_addr, ai->ai_addrlen) < 0) {
+			close(s);
+			s = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (s < 0)
+		return berth_error_set(err, 500,
+				       "Cannot connect to the Docker daemon at %s. Is the docker daemon "
+				       "running?",
+				       c->host);
+	*fd = s;
+	return 0;
+}
+
+static int raw_connect(berth_client *c, int *fd, berth_error **err)
+{
+	if (c->tls)
+		return berth_error_set(err, 501,
+				       "attach and exec over TLS (%s) are not supported yet by berth",
+				       c->host);
+	if (c->unix_path == NULL)
+		return raw_connect_tcp(c, fd, err);
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(c->unix_path) >= sizeof(addr.sun_path))
+		return berth_error_set(err, 400, "socket path too long: %s", c->unix_path);
+	strcpy(addr.sun_path, c->unix_path);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return berth_error_set_errno(err, errno, "socket");
+	if (connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int e = errno;
+		close(s);
+		if (e == EACCES)
+			return berth_error_set(err, 500,
+					       "permission denied while trying to connect to the Docker "
+					       "daemon socket at %s",
+					       c->host);
+		return berth_error_set(err, 500,
+				       "Cannot connect to the Docker daemon at %s. Is the docker daemon "
+				       "running?",
+				       c->host);
+	}
+	*fd = s;
+	return 0;
+}
+
+static int raw_send(berth_client *c, int fd, const char *method, const char *path,
+		    const char *content_type, const void *body, size_t len, bool upgrade,
+		    berth_error **err)
+{
+	berth_buf req cleanup_buf = {0};
+	berth_buf_printf(&req, "%s /v%s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n", method,
+			 c->version, path, c->unix_path ? "api.moby.localhost" : strstr(c->base_url, "://") + 3,
+			 USER_AGENT);
+	if (content_type)
+		berth_buf_printf(&req, "Content-Type: %s\r\n", content_type);
+	berth_buf_printf(&req, "Content-Length: %zu\r\n", body ? len : 0);
+	berth_buf_puts(&req, upgrade ? "Connection: Upgrade\r\nUpgrade: tcp\r\n"
+				     : "Connection: close\r\n");
+	berth_buf_puts(&req, "\r\n");
+	if (body && len)
+		berth_buf_append(&req, body, len);
+	if (berth_write_all(fd, req.data, req.len) < 0)
+		return berth_error_set_errno(err, errno, "error during connect: %s %s", method, path);
+	return 0;
+}
+
+/* Reads more of the connection into b; 0 at EOF. */
+static ssize_t raw_fill(int fd, berth_buf *b)
+{
+	char chunk[16384];
+	ssize_t n;
+	do
+		n = read(fd, chunk, sizeof(chunk));
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		berth_buf_append(b, chunk, (size_t)n);
+	return n;
+}
+
+static const char *header_value(const char *head, const char *name, size_t *len)
+{
+	size_t nlen = strlen(name);
+	for (const char *line = strstr(head, "\r\n"); line; line = strstr(line, "\r\n")) {
+		line += 2;
+		if (strncasecmp(line, name, nlen) == 0 && line[nlen] == ':') {
+			const char *v = line + nlen + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			*len = strcspn(v, "\r\n");
+			while (*len > 0 && (v[*len - 1] == ' ' || v[*len - 1] == '\t'))
+				(*len)--;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+/* Reads the status line and the headers; what follows stays in pending. */
+static int raw_read_head(berth_client_call *call, berth_error **err)
+{
+	char *end;
+	while ((end = call->pending.data ? strstr(call->pending.data, "\r\n\r\n") : NULL) == NULL) {
+		ssize_t n = raw_fill(call->fd, &call->pending);
+		if (n <= 0)
+			return berth_error_set(err, 500,
+					       "error during connect: the daemon closed the connection "
+					       "before answering");
+	}
+	size_t head_len = (size_t)(end - call->pending.data) + 4;
+	char *head cleanup_free = berth_xstrndup(call->pending.data, head_len);
+	berth_buf_consume(&call->pending, head_len);
+	if (sscanf(head, "HTTP/%*d.%*d %ld", &call->status) != 1)
+		return berth_error_set(err, 500, "error during connect: malformed response");
+	size_t len;
+	const char *v = header_value(head, "Content-Length", &len);
+	call->content_length = v ? strtol(v, NULL, 10) : -1;
+	v = header_value(head, "Transfer-Encoding", &len);
+	call->chunked = v && len == 7 && strncasecmp(v, "chunked", 7) == 0;
+	v = header_value(head, "Content-Type", &len);
+	call->content_type = v ? berth_xstrndup(v, len) : NULL;
+	return 0;
+}
+
+/* Decodes as much of a chunked body as pending holds; true once complete. */
+static bool dechunk(berth_buf *pending, berth_buf *out)
+{
+	for (;;) {
+		char *nl = pending->len ? memmem(pending->data, pending->len, "\r\n", 2) : NULL;
+		if (nl == NULL)
+			return false;
+		unsigned long size = strtoul(pending->data, NULL, 16);
+		size_t line = (size_t)(nl - pending->data) + 2;
+		if (size == 0)
+			return true; /* trailers are of no interest */
+		if (pending->len < line + size + 2)
+			return false;
+		berth_buf_append(out, pending->data + line, size);
+		berth_buf_consume(pending, line + size + 2);
+	}
+}
+
+static int raw_read_body(berth_client_call *call, berth_buf *out, berth_error **err)
+{
+	for (;;) {
+		if (call->chunked) {
+			if (dechunk(&call->pending, out))
+				return 0;
+		} else if (call->content_length >= 0 &&
+			   call->pending.len >= (size_t)call->content_length) {
+			berth_buf_append(out, call->pending.data, (size_t)call->content_length);
+			return 0;
+		}
+		ssize_t n = raw_fill(call->fd, &call->pending);
+		if (n < 0)
+			return berth_error_set_errno(err, errno, "error reading the daemon's answer");
+		if (n == 0)
+			break;
+	}
+	if (call->chunked || call->content_length > (long)call->pending.len)
+		return berth_error_set(err, 500, "unexpected EOF from the daemon");
+	berth_buf_append(out, call->pending.data ? call->pending.data : "", call->pending.len);
+	return 0;
+}
+
+static int raw_error(berth_client_call *call, berth_error **err)
+{
+	berth_client_response resp = {.status = call->status};
+	berth_error *e cleanup_error = NULL;
+	raw_read_body(call, &resp.body, &e);
+	char *msg cleanup_free = berth_client_error_message(&resp);
+	berth_buf_reset(&resp.body);
+	return berth_error_set(err, (int)call->status, "%s", msg);
+}
+
+int berth_client_call_fd(const berth_client_call *call)
+{
+	return call->fd;
+}
+
+void berth_client_call_free(berth_client_call *call)
+{
+	if (call == NULL)
+		return;
+	if (call->fd >= 0)
+		close(call->fd);
+	berth_buf_reset(&call->pending);
+	free(call->content_type);
+	free(call);
+}
+
+static int raw_open(berth_client *c, const char *method, const char *path,
+		    const char *content_type, const void *body, size_t len, bool upgrade,
+		    berth_client_call **out, berth_error **err)
+{
+	berth_client_call *call = berth_xcalloc(1, sizeof(*call));
+	call->fd = -1;
+	if (raw_connect(c, &call->fd, err) < 0 ||
+	    raw_send(c, call->fd, method, path, content_type, body, len, upgrade, err) < 0) {
+		berth_client_call_free(call);
+		return -1;
+	}
+	*out = call;
+	return 0;
+}
+
+int berth_client_call_send(berth_client *c, const char *method, const char *path,
+			   const char *content_type, const void *body, size_t len,
+			   berth_client_call **out, berth_error **err)
+{
+	return raw_open(c, method, path, content_type, body, len, false, out, err);
+}
+
+int berth_client_call_finish(berth_client_call *call, berth_client_response *resp,
+			     berth_error **err)
+{
+	berth_client_response_reset(resp);
+	if (raw_read_head(call, err) < 0)
+		return -1;
+	resp->status = call->status;
+	resp->content_type = call->content_type ? berth_xstrdup(call->content_type) : NULL;
+	if (raw_read_body(call, &resp->body, err) < 0)
+		return -1;
+	if (resp->body.data == NULL)
+		berth_buf_puts(&resp->body, "");
+	return 0;
+}
+
+int berth_client_hijack(berth_client *c, const char *method, const char *path,
+			const char *content_type, const void *body, size_t len, int *fd,
+			berth_buf *pending, berth_error **err)
+{
+	berth_client_call *call = NULL;
+	if (raw_open(c, method, path, content_type, body, len, true, &call, err) < 0)
+		return -1;
+	int r = raw_read_head(call, err);
+	if (r == 0 && call->status != 101 && call->status != 200)
+		r = call->status >= 400 ? raw_error(call, err)
+					: berth_error_set(err, 500, "unexpected answer %ld to %s %s",
+							  call->status, method, path);
+	if (r == 0) {
+		*fd = berth_steal_fd(&call->fd);
+		berth_buf_append(pending, call->pending.data ? call->pending.data : "",
+				 call->pending.len);
+	}
+	berth_client_call_free(call);
+	return r;
 }

@@ -1,0 +1,918 @@
+/*
+ * image.c - `berth image ls|inspect|history|tag|rm|load|save|import|prune`,
+ * their top-level forms (`berth images`, `berth rmi`, `berth load`...) and
+ * `berth system df`, with docker's columns, sizes, ages and errors.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define IMAGES_TABLE "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+#define IMAGES_DIGESTS_TABLE \
+	"table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+#define HISTORY_TABLE \
+	"table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+#define HISTORY_TABLE_RAW "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+#define DF_TABLE "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
+#define DF_IMAGES_TABLE                                                                        \
+	"table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}" \
+	"\t{{.UniqueSize}}\t{{.Containers}}"
+#define CREATED_BY_WIDTH 45
+
+#define LIST_FORMAT_HELP                                                                   \
+	"Format output using a custom template:\n"                                         \
+	"'table':            Print output in table format with column headers (default)\n" \
+	"'table TEMPLATE':   Print output in table format using the given Go template\n"  \
+	"'json':             Print in JSON format\n"                                       \
+	"'TEMPLATE':         Print output using the given Go template.\n"                  \
+	"Refer to https://docs.docker.com/go/formatting/ for more information about "     \
+	"formatting output with templates"
+
+/* --------------------------------------------------------------- helpers */
+
+static int fail(berth_cli *cli, berth_error **err)
+{
+	return berth_cli_fail(cli, err, BERTH_EXIT_ERROR);
+}
+
+/* One request; a daemon error becomes "Error response from daemon: ...".
+ * *out (may be NULL) gets the JSON answer. */
+static int call(berth_cli *cli, const char *method, const char *path, json_t **out,
+		berth_error **err)
+{
+	berth_client *c;
+	if (berth_cli_client(cli, &c, err) < 0)
+		return -1;
+	berth_client_response resp = {0};
+	if (berth_client_request(c, method, path, NULL, NULL, 0, &resp, err) < 0)
+		return -1;
+	int r = 0;
+	if (resp.status >= 400) {
+		char *msg cleanup_free = berth_client_error_message(&resp);
+		r = berth_error_set(err, (int)resp.status, "Error response from daemon: %s", msg);
+	} else if (out && berth_json_parse(resp.body.data, resp.body.len, out, err) < 0) {
+		r = berth_error_wrap(err, "Error reading the daemon's answer to %s %s", method, path);
+	}
+	berth_client_response_reset(&resp);
+	return r;
+}
+
+/* A streamed request; the daemon's error status becomes docker's message. */
+static int stream(berth_cli *cli, const char *method, const char *path, const void *body,
+		  size_t len, berth_client_chunk_cb cb, void *ud, berth_error **err)
+{
+	berth_client *c;
+	if (berth_cli_client(cli, &c, err) < 0)
+		return -1;
+	long status = 0;
+	int r = berth_client_stream(c, method, path, body ? "application/x-tar" : NULL, body, len,
+				    &status, cb, ud, err);
+	if (r < 0 && status >= 400)
+		berth_error_wrap(err, "Error response from daemon");
+	return r;
+}
+
+static int filter_check(const char *value, berth_error **err)
+{
+	if (*value && strchr(value, '=') == NULL)
+		return berth_error_set(err, 400, "bad format of filter (expected name=value)");
+	return 0;
+}
+
+/* docker's filters.ParseFlag: keys lowercased, keys and values trimmed. */
+static void add_filter_args(berth_filters *f, const berth_strlist *args)
+{
+	for (size_t i = 0; i < args->n; i++) {
+		const char *arg = args->v[i];
+		const char *eq = strchr(arg, '=');
+		if (eq == NULL)
+			continue;
+		size_t klen = (size_t)(eq - arg);
+		while (klen && isspace((unsigned char)arg[klen - 1]))
+			klen--;
+		char *key cleanup_free = berth_xstrndup(arg + strspn(arg, " \t"), klen - strspn(arg, " \t"));
+		for (char *p = key; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		const char *v = eq + 1 + strspn(eq + 1, " \t");
+		size_t vlen = strlen(v);
+		while (vlen && isspace((unsigned char)v[vlen - 1]))
+			vlen--;
+		char *value cleanup_free = berth_xstrndup(v, vlen);
+		berth_filters_add(f, key, value);
+	}
+}
+
+/* "&filters=..." (or "") for a query. */
+static char *filters_param(const berth_filters *f)
+{
+	if (berth_filters_empty(f))
+		return berth_xstrdup("");
+	char *json cleanup_free = berth_filters_encode(f);
+	char *enc cleanup_free = berth_url_encode(json);
+	return berth_xasprintf("&filters=%s", enc);
+}
+
+static void short_id(const char *id, char out[13])
+{
+	snprintf(out, 13, "%.12s", berth_str_has_prefix(id, "sha256:") ? id + 7 : id);
+}
+
+static char *human_size(int64_t bytes, int precision)
+{
+	char buf[32];
+	berth_human_size(bytes, precision, buf, sizeof(buf));
+	return berth_xstrdup(buf);
+}
+
+static char *since(int64_t secs)
+{
+	char buf[64];
+	berth_human_duration(berth_time_now_ns() - secs * 1000000000LL, buf, sizeof(buf));
+	return berth_xasprintf("%s ago", buf);
+}
+
+/* Go's time.Time.String() of a Unix time, in the local zone. */
+static char *created_at(int64_t secs)
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	char buf[64];
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+	return berth_xstrdup(buf);
+}
+
+static int template_error(berth_cli *cli, berth_error **err)
+{
+	berth_error_wrap(err, "Error parsing format");
+	return berth_cli_fail(cli, err, BERTH_EXIT_TEMPLATE);
+}
+
+/* Renders rows through --format (or the default table) and prints them. */
+static int print_rows(berth_cli *cli, const char *spec, const char *table, const json_t *header,
+		      json_t *rows)
+{
+	berth_format fmt cleanup_format = {0};
+	berth_error *err cleanup_error = NULL;
+	if (berth_format_init(&fmt, spec && *spec ? spec : table, table, &err) < 0)
+		return template_error(cli, &err);
+	berth_buf out cleanup_buf = {0};
+	if (berth_format_header(&fmt, header, &err) < 0)
+		return fail(cli, &err);
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row)
+		if (berth_format_row(&fmt, row, &out, &err) < 0)
+			return fail(cli, &err);
+	berth_format_flush(&fmt, &out);
+	berth_cli_write(cli, &out);
+	return BERTH_EXIT_OK;
+}
+
+static char *read_all_fd(int fd, size_t *len, berth_error **err)
+{
+	berth_buf b = {0};
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			berth_buf_reset(&b);
+			berth_error_set_errno(err, errno, "read");
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		berth_buf_append(&b, chunk, (size_t)n);
+	}
+	*len = b.len;
+	return berth_buf_steal(&b);
+}
+
+/* -------------------------------------------------------- progress streams */
+
+/* docker's jsonmessage display: "stream" text as is, statuses with their
+ * id, progress only on a terminal, and the first error ends it. */
+typedef struct messages {
+	berth_cli *cli;
+	berth_buf pending;
+	berth_error *err;
+	bool terminal;
+} messages;
+
+static void show_message(messages *m, const json_t *msg)
+{
+	FILE *out = m->cli->out;
+	json_t *detail = json_object_get(msg, "errorDetail");
+	const char *error = berth_json_string(msg, "error");
+	if (detail || error) {
+		const char *text = berth_json_string(detail, "message");
+		if (m->err == NULL)
+			berth_error_set(&m->err, 500, "%s", text ? text : error);
+		return;
+	}
+	const char *id = berth_json_string(msg, "id");
+	const char *progress = berth_json_string(msg, "progress");
+	if (progress && *progress) {
+		if (m->terminal)
+			fprintf(out, "\r\033[2K%s%s%s %s", id ? id : "", id ? ": " : "",
+				berth_cli_str(msg, "status"), progress);
+		return;
+	}
+	if (m->terminal)
+		fputs("\r\033[2K", out);
+	if (id)
+		fprintf(out, "%s: ", id);
+	const char *text = berth_json_string(msg, "stream");
+	if (text)
+		fputs(text, out);
+	else
+		fprintf(out, "%s\n", berth_cli_str(msg, "status"));
+}
+
+static int on_messages(void *ud, const char *data, size_t len)
+{
+	messages *m = ud;
+	berth_buf_append(&m->pending, data, len);
+	char *nl;
+	while ((nl = memchr(m->pending.data, '\n', m->pending.len)) != NULL) {
+		size_t n = (size_t)(nl - m->pending.data) + 1;
+		json_t *msg = json_loadb(m->pending.data, n, JSON_DISABLE_EOF_CHECK, NULL);
+		if (msg)
+			show_message(m, msg);
+		json_decref(msg);
+		berth_buf_consume(&m->pending, n);
+	}
+	fflush(m->cli->out);
+	return 0;
+}
+
+static int post_messages(berth_cli *cli, const char *path, const void *body, size_t len)
+{
+	messages m = {.cli = cli, .terminal = isatty(fileno(cli->out))};
+	berth_error *err cleanup_error = NULL;
+	int r = stream(cli, "POST", path, body, len, on_messages, &m, &err);
+	on_messages(&m, "\n", 1);
+	berth_buf_reset(&m.pending);
+	if (r < 0)
+		return fail(cli, &err);
+	if (m.err)
+		return fail(cli, &m.err);
+	return BERTH_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------- ls */
+
+/* One row per repository:tag, as docker's imageFormatTaggedAndDigest. */
+static void add_row(json_t *rows, const json_t *img, const char *repo, const char *tag,
+		    const char *digest, bool no_trunc)
+{
+	const char *id = berth_cli_str(img, "Id");
+	char sid[13];
+	short_id(id, sid);
+	int64_t created = json_integer_value(json_object_get(img, "Created"));
+	int64_t size = json_integer_value(json_object_get(img, "Size"));
+	int64_t shared = json_integer_value(json_object_get(img, "SharedSize"));
+	int64_t containers = json_integer_value(json_object_get(img, "Containers"));
+	char *cs cleanup_free = since(created);
+	char *ca cleanup_free = created_at(created);
+	char *sz cleanup_free = human_size(size, 3);
+	char *vs cleanup_free = human_size(size, 4);
+	char *sh cleanup_free = shared < 0 ? berth_xstrdup("N/A") : human_size(shared, 3);
+	char *uq cleanup_free = shared < 0 ? berth_xstrdup("N/A") : human_size(size - shared, 3);
+	char *ct cleanup_free = containers < 0 ? berth_xstrdup("N/A")
+					       : berth_xasprintf("%lld", (long long)containers);
+	json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+					      "Containers", ct, "CreatedAt", ca, "CreatedSince", cs,
+					      "Digest", digest, "ID", no_trunc ? id : sid,
+					      "Repository", repo, "SharedSize", sh, "Size", sz,
+					      "Tag", tag, "UniqueSize", uq, "VirtualSize", vs));
+}
+
+/* "repo:tag" -> repo, tag; "repo@digest" -> repo, digest. */
+static char *split_ref(const char *ref, char sep, const char **rest)
+{
+	const char *at = sep == '@' ? strchr(ref, '@') : NULL;
+	if (sep == ':') {
+		const char *slash = strrchr(ref, '/');
+		at = strrchr(slash ? slash : ref, ':');
+	}
+	*rest = at ? at + 1 : "";
+	return berth_xstrndup(ref, at ? (size_t)(at - ref) : strlen(ref));
+}
+
+static void image_rows(json_t *rows, const json_t *img, bool digests, bool no_trunc)
+{
+	json_t *tags = json_object_get(img, "RepoTags");
+	json_t *dgs = json_object_get(img, "RepoDigests");
+	if (json_array_size(tags) + json_array_size(dgs) == 0) {
+		add_row(rows, img, "<none>", "<none>", "<none>", no_trunc);
+		return;
+	}
+	size_t i, j;
+	json_t *t, *d;
+	json_array_foreach(tags, i, t) {
+		const char *tag;
+		char *repo cleanup_free = split_ref(json_string_value(t), ':', &tag);
+		bool any = false;
+		json_array_foreach(dgs, j, d) {
+			const char *dg;
+			char *drepo cleanup_free = split_ref(json_string_value(d), '@', &dg);
+			if (digests && strcmp(drepo, repo) == 0) {
+				add_row(rows, img, repo, tag, dg, no_trunc);
+				any = true;
+			}
+		}
+		if (!any)
+			add_row(rows, img, repo, tag, "<none>", no_trunc);
+	}
+	/* digests of repositories without a tag get their own rows */
+	json_array_foreach(dgs, j, d) {
+		const char *dg;
+		char *drepo cleanup_free = split_ref(json_string_value(d), '@', &dg);
+		bool tagged = false;
+		json_array_foreach(tags, i, t) {
+			const char *tag;
+			char *repo cleanup_free = split_ref(json_string_value(t), ':', &tag);
+			tagged |= strcmp(repo, drepo) == 0;
+		}
+		if (!tagged)
+			add_row(rows, img, drepo, "<none>", digests ? dg : "", no_trunc);
+	}
+}
+
+int berth_cli_images(berth_invocation *inv)
+{
+	bool all = false, digests = false, no_trunc = false, quiet = false;
+	const char *format = NULL;
+	berth_strlist filters cleanup_strlist = {0};
+	berth_flag flags[] = {
+		{"all", 'a', BERTH_FLAG_BOOL, &all, "Show all images (default hides intermediate "
+						    "images)"},
+		{"digests", 0, BERTH_FLAG_BOOL, &digests, "Show digests"},
+		{"filter", 'f', BERTH_FLAG_LIST, &filters, "Filter output based on conditions provided",
+		 .type_name = "filter", .check = filter_check},
+		{"format", 0, BERTH_FLAG_STRING, &format, LIST_FORMAT_HELP, .type_name = "string"},
+		{"no-trunc", 0, BERTH_FLAG_BOOL, &no_trunc, "Don't truncate output"},
+		{"quiet", 'q', BERTH_FLAG_BOOL, &quiet, "Only show image IDs"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	berth_filters *f cleanup_filters = berth_filters_new();
+	add_filter_args(f, &filters);
+	if (inv->args.n)
+		berth_filters_add(f, "reference", inv->args.v[0]);
+	char *fq cleanup_free = filters_param(f);
+	char *path cleanup_free = berth_xasprintf("/images/json?all=%d%s", all, fq);
+	json_t *list cleanup_json = NULL;
+	berth_error *err cleanup_error = NULL;
+	if (call(inv->cli, "GET", path, &list, &err) < 0)
+		return fail(inv->cli, &err);
+	json_t *rows cleanup_json = json_array();
+	size_t i;
+	json_t *img;
+	json_array_foreach(list, i, img)
+		image_rows(rows, img, digests, no_trunc);
+	const char *table = digests ? IMAGES_DIGESTS_TABLE : IMAGES_TABLE;
+	if (quiet && (format == NULL || *format == '\0'))
+		format = "{{.ID}}";
+	json_t *header cleanup_json = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Repository", "REPOSITORY",
+		"Tag", "TAG", "Digest", "DIGEST", "ID", "IMAGE ID", "CreatedSince", "CREATED",
+		"CreatedAt", "CREATED AT", "Size", "SIZE", "SharedSize", "SHARED SIZE", "UniqueSize",
+		"UNIQUE SIZE", "Containers", "CONTAINERS", "VirtualSize", "VIRTUAL SIZE");
+	return print_rows(inv->cli, format, table, header, rows);
+}
+
+/* -------------------------------------------------------------- inspect */
+
+static char *escape_path(const char *name)
+{
+	/* names carry '/': keep them, escape the rest */
+	char *enc = berth_url_encode(name);
+	berth_buf b = {0};
+	for (const char *p = enc; *p; p++) {
+		if (strncmp(p, "%2F", 3) == 0 || strncmp(p, "%2f", 3) == 0) {
+			berth_buf_puts(&b, "/");
+			p += 2;
+		} else {
+			berth_buf_append(&b, p, 1);
+		}
+	}
+	free(enc);
+	return berth_buf_steal(&b);
+}
+
+static int image_inspect(berth_invocation *inv)
+{
+	const char *format = NULL;
+	berth_flag flags[] = {
+		{"format", 'f', BERTH_FLAG_STRING, &format, BERTH_FORMAT_HELP, .type_name = "string"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	berth_format fmt cleanup_format = {0};
+	berth_error *err cleanup_error = NULL;
+	if (format && *format && berth_format_init(&fmt, format, NULL, &err) < 0)
+		return template_error(inv->cli, &err);
+	json_t *found cleanup_json = json_array();
+	berth_buf errors cleanup_buf = {0};
+	for (size_t i = 0; i < inv->args.n; i++) {
+		char *name cleanup_free = escape_path(inv->args.v[i]);
+		char *path cleanup_free = berth_xasprintf("/images/%s/json", name);
+		json_t *img = NULL;
+		if (call(inv->cli, "GET", path, &img, &err) < 0) {
+			berth_buf_printf(&errors, "%s\n", err->msg);
+			berth_error_free(&err);
+			continue;
+		}
+		json_array_append_new(found, img);
+	}
+	berth_buf out cleanup_buf = {0};
+	if (fmt.kind == BERTH_FORMAT_DEFAULT) {
+		char *text cleanup_free = json_dumps(found, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+		berth_buf_printf(&out, "%s\n", text);
+	} else {
+		size_t i;
+		json_t *img;
+		json_array_foreach(found, i, img)
+			if (berth_format_row(&fmt, img, &out, &err) < 0)
+				return fail(inv->cli, &err);
+	}
+	berth_cli_write(inv->cli, &out);
+	if (errors.len) {
+		fputs(errors.data, inv->cli->err);
+		return BERTH_EXIT_ERROR;
+	}
+	return BERTH_EXIT_OK;
+}
+
+/* -------------------------------------------------------------- history */
+
+/* stringutils.Ellipsis: at most n runes, the last one "…" when cut. */
+static char *ellipsis(const char *s, size_t n)
+{
+	size_t runes = 0, i = 0, cut = 0;
+	for (; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
+			continue;
+		if (runes == n - 1)
+			cut = i;
+		runes++;
+	}
+	if (runes <= n)
+		return berth_xstrdup(s);
+	return berth_xasprintf("%.*s\xe2\x80\xa6", (int)cut, s);
+}
+
+/* One history entry as docker's history formatter shows it. */
+static json_t *history_row(const json_t *h, bool human, bool no_trunc)
+{
+	const char *id = berth_cli_str(h, "Id");
+	char sid[13];
+	short_id(id, sid);
+	int64_t created = json_integer_value(json_object_get(h, "Created"));
+	int64_t size = json_integer_value(json_object_get(h, "Size"));
+	char *by = berth_xstrdup(berth_cli_str(h, "CreatedBy"));
+	for (char *p = by; *p; p++)
+		if (*p == '\t')
+			*p = ' ';
+	char *shown cleanup_free = no_trunc ? berth_xstrdup(by) : ellipsis(by, CREATED_BY_WIDTH);
+	free(by);
+	char iso[64];
+	berth_time_format_rfc3339(created * 1000000000LL, iso, sizeof(iso));
+	char *dot = strchr(iso, '.');
+	if (dot)
+		strcpy(dot, "Z");
+	char *cs cleanup_free = human ? since(created) : berth_xstrdup(iso);
+	char *sz cleanup_free = human ? human_size(size, 3) : berth_xasprintf("%lld", (long long)size);
+	bool missing = strcmp(id, "<missing>") == 0;
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", missing || no_trunc ? id : sid,
+			 "CreatedSince", cs, "CreatedAt", human ? cs : iso, "CreatedBy", shown,
+			 "Size", sz, "Comment", berth_cli_str(h, "Comment"));
+}
+
+int berth_cli_image_history(berth_invocation *inv)
+{
+	bool human = true, no_trunc = false, quiet = false;
+	const char *format = NULL;
+	berth_flag flags[] = {
+		{"format", 0, BERTH_FLAG_STRING, &format, LIST_FORMAT_HELP, .type_name = "string"},
+		{"human", 'H', BERTH_FLAG_BOOL, &human, "Print sizes and dates in human readable "
+							"format", .def = "true"},
+		{"no-trunc", 0, BERTH_FLAG_BOOL, &no_trunc, "Don't truncate output"},
+		{"quiet", 'q', BERTH_FLAG_BOOL, &quiet, "Only show image IDs"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	char *name cleanup_free = escape_path(inv->args.v[0]);
+	char *path cleanup_free = berth_xasprintf("/images/%s/history", name);
+	json_t *hist cleanup_json = NULL;
+	berth_error *err cleanup_error = NULL;
+	if (call(inv->cli, "GET", path, &hist, &err) < 0)
+		return fail(inv->cli, &err);
+	json_t *rows cleanup_json = json_array();
+	size_t i;
+	json_t *h;
+	json_array_foreach(hist, i, h)
+		json_array_append_new(rows, history_row(h, human, no_trunc));
+	if (quiet && (format == NULL || *format == '\0'))
+		format = "{{.ID}}";
+	json_t *header cleanup_json = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE",
+						"CreatedSince", "CREATED", "CreatedAt", "CREATED AT",
+						"CreatedBy", "CREATED BY", "Size", "SIZE", "Comment",
+						"COMMENT");
+	return print_rows(inv->cli, format, human ? HISTORY_TABLE : HISTORY_TABLE_RAW, header, rows);
+}
+
+/* ------------------------------------------------------------------ tag */
+
+int berth_cli_image_tag(berth_invocation *inv)
+{
+	int status;
+	if (!berth_cli_parse(inv, NULL, 0, &status))
+		return status;
+	const char *target = inv->args.v[1];
+	const char *tag;
+	char *repo cleanup_free = split_ref(target, ':', &tag);
+	berth_error *err cleanup_error = NULL;
+	if (strchr(target, '@')) {
+		berth_error_set(&err, 400, "refusing to create a tag with a digest reference");
+		return fail(inv->cli, &err);
+	}
+	char *src cleanup_free = escape_path(inv->args.v[0]);
+	char *r cleanup_free = berth_url_encode(repo);
+	char *t cleanup_free = berth_url_encode(*tag ? tag : "latest");
+	char *path cleanup_free = berth_xasprintf("/images/%s/tag?repo=%s&tag=%s", src, r, t);
+	if (call(inv->cli, "POST", path, NULL, &err) < 0)
+		return fail(inv->cli, &err);
+	return BERTH_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------- rm */
+
+int berth_cli_rmi(berth_invocation *inv)
+{
+	bool force = false, no_prune = false;
+	berth_flag flags[] = {
+		{"force", 'f', BERTH_FLAG_BOOL, &force, "Force removal of the image"},
+		{"no-prune", 0, BERTH_FLAG_BOOL, &no_prune, "Do not delete untagged parents"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	int rc = BERTH_EXIT_OK;
+	for (size_t i = 0; i < inv->args.n; i++) {
+		char *name cleanup_free = escape_path(inv->args.v[i]);
+		char *path cleanup_free = berth_xasprintf("/images/%s?force=%d&noprune=%d", name,
+							  force, no_prune);
+		json_t *report cleanup_json = NULL;
+		berth_error *err cleanup_error = NULL;
+		if (call(inv->cli, "DELETE", path, &report, &err) < 0) {
+			fprintf(inv->cli->err, "%s\n", err->msg);
+			rc = BERTH_EXIT_ERROR;
+			continue;
+		}
+		size_t j;
+		json_t *r;
+		json_array_foreach(report, j, r) {
+			if (berth_json_string(r, "Untagged"))
+				fprintf(inv->cli->out, "Untagged: %s\n", berth_cli_str(r, "Untagged"));
+			else
+				fprintf(inv->cli->out, "Deleted: %s\n", berth_cli_str(r, "Deleted"));
+		}
+	}
+	fflush(inv->cli->out);
+	return rc;
+}
+
+/* ----------------------------------------------------------- load, save */
+
+static int read_input(berth_cli *cli, const char *file, char **data, size_t *len,
+		      berth_error **err)
+{
+	int fd = STDIN_FILENO;
+	if (file && *file && (fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return berth_error_set_errno(err, errno, "open %s", file);
+	*data = read_all_fd(fd, len, err);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return *data ? 0 : -1;
+}
+
+int berth_cli_image_load(berth_invocation *inv)
+{
+	const char *input = NULL;
+	bool quiet = false;
+	berth_flag flags[] = {
+		{"input", 'i', BERTH_FLAG_STRING, &input, "Read from tar archive file, instead of "
+							  "STDIN", .type_name = "string"},
+		{"quiet", 'q', BERTH_FLAG_BOOL, &quiet, "Suppress the load output"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	berth_error *err cleanup_error = NULL;
+	if ((input == NULL || *input == '\0') && isatty(STDIN_FILENO)) {
+		berth_error_set(&err, 400, "requested load from stdin, but stdin is empty");
+		return fail(inv->cli, &err);
+	}
+	char *data cleanup_free = NULL;
+	size_t len = 0;
+	if (read_input(inv->cli, input, &data, &len, &err) < 0)
+		return fail(inv->cli, &err);
+	bool q = quiet || !isatty(fileno(inv->cli->out));
+	char *path cleanup_free = berth_xasprintf("/images/load?quiet=%d", q);
+	return post_messages(inv->cli, path, data, len);
+}
+
+typedef struct save_out {
+	int fd;
+	berth_error *err;
+} save_out;
+
+static int on_save_chunk(void *ud, const char *data, size_t len)
+{
+	save_out *s = ud;
+	if (berth_write_all(s->fd, data, len) < 0) {
+		berth_error_set_errno(&s->err, errno, "write");
+		return 1;
+	}
+	return 0;
+}
+
+int berth_cli_image_save(berth_invocation *inv)
+{
+	const char *output = NULL;
+	berth_flag flags[] = {
+		{"output", 'o', BERTH_FLAG_STRING, &output, "Write to a file, instead of STDOUT",
+		 .type_name = "string"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	berth_error *err cleanup_error = NULL;
+	bool to_file = output && *output;
+	if (!to_file && isatty(STDOUT_FILENO)) {
+		berth_error_set(&err, 400, "cowardly refusing to save to a terminal. Use the -o flag "
+					   "or redirect");
+		return fail(inv->cli, &err);
+	}
+	berth_buf q cleanup_buf = {0};
+	for (size_t i = 0; i < inv->args.n; i++) {
+		char *enc cleanup_free = berth_url_encode(inv->args.v[i]);
+		berth_buf_printf(&q, "%snames=%s", i ? "&" : "", enc);
+	}
+	char *path cleanup_free = berth_xasprintf("/images/get?%s", q.data ? q.data : "");
+	/* like docker's CopyToFile: a temp file beside the target, renamed when complete */
+	char *tmp cleanup_free = to_file ? berth_xasprintf("%s.berth-save-XXXXXX", output) : NULL;
+	save_out s = {.fd = to_file ? mkostemp(tmp, O_CLOEXEC) : STDOUT_FILENO};
+	if (s.fd < 0) {
+		berth_error_set_errno(&err, errno, "failed to save image: create %s", output);
+		return fail(inv->cli, &err);
+	}
+	int r = stream(inv->cli, "GET", path, NULL, 0, on_save_chunk, &s, &err);
+	if (to_file) {
+		fchmod(s.fd, 0644);
+		close(s.fd);
+		if (r == 0 && s.err == NULL && rename(tmp, output) < 0)
+			berth_error_set_errno(&s.err, errno, "rename %s", output);
+		if (r < 0 || s.err)
+			unlink(tmp);
+	}
+	if (s.err)
+		return fail(inv->cli, &s.err);
+	return r < 0 ? fail(inv->cli, &err) : BERTH_EXIT_OK;
+}
+
+/* --------------------------------------------------------------- import */
+
+int berth_cli_image_import(berth_invocation *inv)
+{
+	berth_strlist changes cleanup_strlist = {0};
+	const char *message = NULL, *platform = NULL;
+	berth_flag flags[] = {
+		{"change", 'c', BERTH_FLAG_LIST, &changes, "Apply Dockerfile instruction to the "
+							   "created image", .type_name = "list"},
+		{"message", 'm', BERTH_FLAG_STRING, &message, "Set commit message for imported image",
+		 .type_name = "string"},
+		{"platform", 0, BERTH_FLAG_STRING, &platform, "Set platform if server is "
+							      "multi-platform capable",
+		 .type_name = "string"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	const char *source = inv->args.v[0];
+	berth_buf q cleanup_buf = {0};
+	berth_error *err cleanup_error = NULL;
+	char *data cleanup_free = NULL;
+	size_t len = 0;
+	bool url = strstr(source, "://") != NULL;
+	if (!url && read_input(inv->cli, strcmp(source, "-") ? source : NULL, &data, &len, &err) < 0)
+		return fail(inv->cli, &err);
+	char *src cleanup_free = berth_url_encode(url ? source : "-");
+	berth_buf_printf(&q, "/images/create?fromSrc=%s", src);
+	if (inv->args.n > 1) {
+		const char *tag;
+		char *repo cleanup_free = split_ref(inv->args.v[1], ':', &tag);
+		char *r cleanup_free = berth_url_encode(repo);
+		char *t cleanup_free = berth_url_encode(tag);
+		berth_buf_printf(&q, "&repo=%s&tag=%s", r, t);
+	}
+	if (message) {
+		char *m cleanup_free = berth_url_encode(message);
+		berth_buf_printf(&q, "&message=%s", m);
+	}
+	if (platform) {
+		char *p cleanup_free = berth_url_encode(platform);
+		berth_buf_printf(&q, "&platform=%s", p);
+	}
+	for (size_t i = 0; i < changes.n; i++) {
+		char *c cleanup_free = berth_url_encode(changes.v[i]);
+		berth_buf_printf(&q, "&changes=%s", c);
+	}
+	return post_messages(inv->cli, q.data, data, len);
+}
+
+/* ---------------------------------------------------------------- prune */
+
+static bool confirm(berth_cli *cli, const char *warning)
+{
+	fprintf(cli->out, "%s\nAre you sure you want to continue? [y/N] ", warning);
+	fflush(cli->out);
+	char line[64] = "";
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return false;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+static int image_prune(berth_invocation *inv)
+{
+	bool all = false, force = false;
+	berth_strlist filters cleanup_strlist = {0};
+	berth_flag flags[] = {
+		{"all", 'a', BERTH_FLAG_BOOL, &all, "Remove all unused images, not just dangling ones"},
+		{"filter", 0, BERTH_FLAG_LIST, &filters, "Provide filter values (e.g. \"until=<timestamp>\")",
+		 .type_name = "filter", .check = filter_check},
+		{"force", 'f', BERTH_FLAG_BOOL, &force, "Do not prompt for confirmation"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	const char *warning = all ? "WARNING! This will remove all images without at least one "
+				    "container associated to them."
+				  : "WARNING! This will remove all dangling images.";
+	if (!force && !confirm(inv->cli, warning))
+		return BERTH_EXIT_OK;
+	berth_filters *f cleanup_filters = berth_filters_new();
+	add_filter_args(f, &filters);
+	berth_filters_add(f, "dangling", all ? "false" : "true");
+	char *fq cleanup_free = filters_param(f);
+	char *path cleanup_free = berth_xasprintf("/images/prune?%s", fq + 1);
+	json_t *rep cleanup_json = NULL;
+	berth_error *err cleanup_error = NULL;
+	if (call(inv->cli, "POST", path, &rep, &err) < 0)
+		return fail(inv->cli, &err);
+	json_t *deleted = json_object_get(rep, "ImagesDeleted");
+	if (json_array_size(deleted))
+		fputs("Deleted Images:\n", inv->cli->out);
+	size_t i;
+	json_t *d;
+	json_array_foreach(deleted, i, d) {
+		if (berth_json_string(d, "Untagged"))
+			fprintf(inv->cli->out, "untagged: %s\n", berth_cli_str(d, "Untagged"));
+		else
+			fprintf(inv->cli->out, "deleted: %s\n", berth_cli_str(d, "Deleted"));
+	}
+	char *total cleanup_free =
+		human_size(json_integer_value(json_object_get(rep, "SpaceReclaimed")), 4);
+	fprintf(inv->cli->out, "%sTotal reclaimed space: %s\n", json_array_size(deleted) ? "\n" : "",
+		total);
+	fflush(inv->cli->out);
+	return BERTH_EXIT_OK;
+}
+
+/* ------------------------------------------------------------ system df */
+
+static json_t *df_row(const char *type, size_t total, size_t active, int64_t size,
+		      int64_t reclaimable)
+{
+	char *sz cleanup_free = human_size(size, 4);
+	char *rc cleanup_free = human_size(reclaimable, 4);
+	char *rec cleanup_free = size > 0 ? berth_xasprintf("%s (%lld%%)", rc,
+							    (long long)(reclaimable * 100 / size))
+					  : berth_xstrdup(rc);
+	char tot[32], act[32];
+	snprintf(tot, sizeof(tot), "%zu", total);
+	snprintf(act, sizeof(act), "%zu", active);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", type, "TotalCount", tot, "Active", act,
+			 "Size", sz, "Reclaimable", rec);
+}
+
+/* docker's diskUsageImagesContext: what containers use is not reclaimable. */
+static json_t *df_images_row(const json_t *df)
+{
+	json_t *images = json_object_get(df, "Images");
+	int64_t total = json_integer_value(json_object_get(df, "LayersSize")), used = 0;
+	size_t active = 0, i;
+	json_t *img;
+	json_array_foreach(images, i, img) {
+		int64_t containers = json_integer_value(json_object_get(img, "Containers"));
+		int64_t size = json_integer_value(json_object_get(img, "Size"));
+		int64_t shared = json_integer_value(json_object_get(img, "SharedSize"));
+		if (containers == 0)
+			continue;
+		active++;
+		if (size != -1 && shared != -1)
+			used += size - shared;
+	}
+	return df_row("Images", json_array_size(images), active, total, total - used);
+}
+
+static int df_verbose(berth_cli *cli, const json_t *df)
+{
+	json_t *rows cleanup_json = json_array();
+	size_t i;
+	json_t *img;
+	json_array_foreach(json_object_get(df, "Images"), i, img)
+		image_rows(rows, img, false, false);
+	json_t *header cleanup_json = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Repository", "REPOSITORY", "Tag", "TAG",
+		"ID", "IMAGE ID", "CreatedSince", "CREATED", "Size", "SIZE", "SharedSize",
+		"SHARED SIZE", "UniqueSize", "UNIQUE SIZE", "Containers", "CONTAINERS");
+	fputs("Images space usage:\n\n", cli->out);
+	int rc = print_rows(cli, NULL, DF_IMAGES_TABLE, header, rows);
+	fputs("\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND   LOCAL VOLUMES   SIZE"
+	      "      CREATED   STATUS    NAMES\n\nLocal Volumes space usage:\n\nVOLUME NAME   LINKS"
+	      "     SIZE\n\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE      CREATED   LAST "
+	      "USED   USAGE     SHARED\n", cli->out);
+	fflush(cli->out);
+	return rc;
+}
+
+int berth_cli_system_df(berth_invocation *inv)
+{
+	bool verbose = false;
+	const char *format = NULL;
+	berth_flag flags[] = {
+		{"format", 0, BERTH_FLAG_STRING, &format, LIST_FORMAT_HELP, .type_name = "string"},
+		{"verbose", 'v', BERTH_FLAG_BOOL, &verbose, "Show detailed information on space usage"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	json_t *df cleanup_json = NULL;
+	berth_error *err cleanup_error = NULL;
+	if (call(inv->cli, "GET", "/system/df", &df, &err) < 0)
+		return fail(inv->cli, &err);
+	if (verbose)
+		return df_verbose(inv->cli, df);
+	json_t *rows cleanup_json = json_array();
+	json_array_append_new(rows, df_images_row(df));
+	json_array_append_new(rows, df_row("Containers", json_array_size(json_object_get(df,
+							"Containers")), 0, 0, 0));
+	json_array_append_new(rows, df_row("Local Volumes", json_array_size(json_object_get(df,
+							"Volumes")), 0, 0, 0));
+	json_array_append_new(rows, df_row("Build Cache", 0, 0, 0, 0));
+	json_t *header cleanup_json = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "TYPE",
+						"TotalCount", "TOTAL", "Active", "ACTIVE", "Size",
+						"SIZE", "Reclaimable", "RECLAIMABLE");
+	return print_rows(inv->cli, format, DF_TABLE, header, rows);
+}
+
+/* ---------------------------------------------------------------- tables */
+
+const berth_command berth_cli_image_commands[] = {
+	{"history", "[OPTIONS] IMAGE", "Show the history of an image",
+	 "berth image history, berth history", NULL, 1, 1, berth_cli_image_history, NULL},
+	{"import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
+	 "Import the contents from a tarball to create a filesystem image",
+	 "berth image import, berth import", NULL, 1, 2, berth_cli_image_import, NULL},
+	{"inspect", "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more "
+						   "images", NULL, NULL, 1, -1, image_inspect, NULL},
+	{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN",
+	 "berth image load, berth load", NULL, 0, 0, berth_cli_image_load, NULL},
+	{"ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images",
+	 "berth image ls, berth image list, berth images", NULL, 0, 1, berth_cli_images, NULL},
+	{"prune", "[OPTIONS]", "Remove unused images", NULL, NULL, 0, 0, image_prune, NULL},
+	{"rm", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images",
+	 "berth image rm, berth image remove, berth rmi", NULL, 1, -1, berth_cli_rmi, NULL},
+	{"save", "[OPTIONS] IMAGE [IMAGE...]",
+	 "Save one or more images to a tar archive (streamed to STDOUT by default)",
+	 "berth image save, berth save", NULL, 1, -1, berth_cli_image_save, NULL},
+	{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+	 "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", "berth image tag, berth tag",
+	 NULL, 2, 2, berth_cli_image_tag, NULL},
+	{0},
+};

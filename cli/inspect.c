@@ -1,0 +1,172 @@
+/*
+ * inspect.c - `berth inspect` (any object: container, then image, network,
+ * volume, as docker tries them) and `berth container inspect`: the daemon's
+ * documents as an indented JSON array, compact with --format json, or
+ * through a template.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "container.h"
+
+#define INSPECT_FORMAT_HELP                                                               \
+	"Format output using a custom template:\n"                                        \
+	"'json':             Print in JSON format\n"                                      \
+	"'TEMPLATE':         Print output using the given Go template.\n"                 \
+	"Refer to https://docs.docker.com/go/formatting/ for more information about "    \
+	"formatting output with templates"
+
+typedef struct object_type {
+	const char *name;
+	const char *path_fmt; /* with the url-encoded reference */
+	bool sized;           /* takes ?size=1 */
+} object_type;
+
+static const object_type types[] = {
+	{"container", "/containers/%s/json", true},
+	{"image", "/images/%s/json", false},
+	{"network", "/networks/%s", false},
+	{"volume", "/volumes/%s", false},
+};
+
+static const char *const all_types =
+	"config\", \"container\", \"image\", \"network\", \"node\", \"plugin\", \"secret\", "
+	"\"service\", \"task\", \"volume";
+
+static bool known_type(const char *type)
+{
+	static const char *const names[] = {"config", "container", "image", "network", "node",
+					    "plugin", "secret", "service", "task", "volume"};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
+		if (strcmp(names[i], type) == 0)
+			return true;
+	return false;
+}
+
+typedef struct inspect_opts {
+	const char *format, *type;
+	bool size;
+} inspect_opts;
+
+static int get_object(berth_cli *cli, const object_type *t, const char *ref, bool size,
+		      json_t **out, berth_error **err)
+{
+	char *enc cleanup_free = berth_url_encode(ref);
+	char *base cleanup_free = berth_xasprintf(t->path_fmt, enc);
+	char *path cleanup_free = berth_xasprintf("%s%s", base, size && t->sized ? "?size=1" : "");
+	return berth_cli_call(cli, "GET", path, NULL, out, err);
+}
+
+/* docker's inspectAll: the first type that knows ref; NotFound moves on. */
+static int find_object(berth_cli *cli, const inspect_opts *o, const char *ref, json_t **out,
+		       berth_error **err)
+{
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(types); i++) {
+		const object_type *t = &types[i];
+		if (o->type && *o->type && strcmp(o->type, t->name) != 0)
+			continue;
+		berth_error *e = NULL;
+		if (get_object(cli, t, ref, o->size, out, &e) == 0) {
+			if (o->size && !t->sized)
+				fprintf(cli->err, "WARNING: --size ignored for %s\n", t->name);
+			return 0;
+		}
+		bool skip = !(o->type && *o->type) &&
+			    (e->status == 404 || strstr(e->msg, "not supported") ||
+			     strstr(e->msg, "invalid reference format"));
+		if (!skip)
+			return berth_error_propagate(&e, err);
+		berth_error_free(&e);
+	}
+	if (o->type && *o->type)
+		return berth_error_set(err, 404, "Error: No such %s: %s", o->type, ref);
+	return berth_error_set(err, 404, "Error: No such object: %s", ref);
+}
+
+/* docker's inspect.Inspect: every element, then the errors. */
+static int inspect_refs(berth_cli *cli, const berth_strlist *refs, const char *format,
+			int (*get)(berth_cli *, const void *, const char *, json_t **,
+				   berth_error **),
+			const void *ctx)
+{
+	berth_format fmt cleanup_format = {0};
+	berth_error *err cleanup_error = NULL;
+	bool json = format && strcmp(format, "json") == 0;
+	if (format && *format && !json && berth_format_init(&fmt, format, NULL, &err) < 0) {
+		berth_error_wrap(&err, "template parsing error");
+		return berth_cli_fail(cli, &err, BERTH_EXIT_TEMPLATE);
+	}
+	json_t *found cleanup_json = json_array();
+	berth_buf out cleanup_buf = {0};
+	berth_strlist errors cleanup_strlist = {0};
+	for (size_t i = 0; i < refs->n; i++) {
+		json_t *obj = NULL;
+		berth_error *e cleanup_error = NULL;
+		if (get(cli, ctx, refs->v[i], &obj, &e) < 0)
+			berth_strlist_push(&errors, e->msg);
+		else if (fmt.tmpl && berth_format_row(&fmt, obj, &out, &e) < 0)
+			berth_strlist_push(&errors, e->msg);
+		if (obj)
+			json_array_append_new(found, obj);
+	}
+	if (fmt.tmpl) {
+		if (out.len == 0)
+			berth_buf_puts(&out, "\n");
+	} else {
+		char *text = json_dumps(found, JSON_PRESERVE_ORDER |
+					       (json ? JSON_COMPACT : JSON_INDENT(4)));
+		berth_buf_printf(&out, "%s\n", text);
+		free(text);
+	}
+	berth_cli_write(cli, &out);
+	return berth_cli_report_errors(cli, &errors);
+}
+
+static int get_any(berth_cli *cli, const void *ctx, const char *ref, json_t **out,
+		   berth_error **err)
+{
+	return find_object(cli, ctx, ref, out, err);
+}
+
+static int get_container(berth_cli *cli, const void *ctx, const char *ref, json_t **out,
+			 berth_error **err)
+{
+	const inspect_opts *o = ctx;
+	return get_object(cli, &types[0], ref, o->size, out, err);
+}
+
+int berth_cli_inspect(berth_invocation *inv)
+{
+	inspect_opts o = {0};
+	berth_flag flags[] = {
+		{"format", 'f', BERTH_FLAG_STRING, &o.format, INSPECT_FORMAT_HELP},
+		{"size", 's', BERTH_FLAG_BOOL, &o.size, "Display total file sizes if the type is container"},
+		{"type", 0, BERTH_FLAG_STRING, &o.type, "Only inspect objects of the given type"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	if (flags[2].changed && (o.type == NULL || *o.type == '\0')) {
+		fprintf(inv->cli->err, "type is empty: must be one of \"%s\"\n", all_types);
+		return BERTH_EXIT_ERROR;
+	}
+	if (o.type && *o.type && !known_type(o.type)) {
+		fprintf(inv->cli->err, "unknown type: \"%s\": must be one of \"%s\"\n", o.type,
+			all_types);
+		return BERTH_EXIT_ERROR;
+	}
+	return inspect_refs(inv->cli, &inv->args, o.format, get_any, &o);
+}
+
+int berth_cli_container_inspect(berth_invocation *inv)
+{
+	inspect_opts o = {0};
+	berth_flag flags[] = {
+		{"format", 'f', BERTH_FLAG_STRING, &o.format, INSPECT_FORMAT_HELP},
+		{"size", 's', BERTH_FLAG_BOOL, &o.size, "Display total file sizes"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	return inspect_refs(inv->cli, &inv->args, o.format, get_container, &o);
+}

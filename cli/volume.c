@@ -1,0 +1,448 @@
+/* volume.c - `berth volume create|inspect|ls|prune|rm`, docker's output and errors. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+
+#define VOLUME_TABLE "table {{.Driver}}\t{{.Name}}"
+
+/* docker's --format help for list commands, which have a table. */
+#define TABLE_FORMAT_HELP                                                                  \
+	"Format output using a custom template:\n"                                         \
+	"'table':            Print output in table format with column headers (default)\n" \
+	"'table TEMPLATE':   Print output in table format using the given Go template\n"   \
+	"'json':             Print in JSON format\n"                                       \
+	"'TEMPLATE':         Print output using the given Go template.\n"                  \
+	"Refer to https://docs.docker.com/go/formatting/ for more information about "      \
+	"formatting output with templates"
+
+/* ---------------------------------------------------------------- helpers */
+
+/* A request with an optional JSON body; a daemon error becomes docker's
+ * "Error response from daemon: ...". *out (may be NULL) gets the answer. */
+static int call(berth_cli *cli, const char *method, const char *path, const json_t *body,
+		json_t **out, berth_error **err)
+{
+	berth_client *c;
+	if (berth_cli_client(cli, &c, err) < 0)
+		return -1;
+	char *text cleanup_free = body ? berth_json_dump(body) : NULL;
+	berth_client_response resp = {0};
+	if (berth_client_request(c, method, path, text ? "application/json" : NULL, text,
+				 text ? strlen(text) : 0, &resp, err) < 0)
+		return -1;
+	int r = 0;
+	if (resp.status >= 400) {
+		char *msg cleanup_free = berth_client_error_message(&resp);
+		r = berth_error_set(err, (int)resp.status, "Error response from daemon: %s", msg);
+	} else if (out && berth_json_parse(resp.body.data, resp.body.len, out, err) < 0) {
+		r = berth_error_wrap(err, "Error reading the daemon's answer to %s %s", method,
+				     path);
+	}
+	berth_client_response_reset(&resp);
+	return r;
+}
+
+static char *escaped(const char *s)
+{
+	return berth_url_encode(s);
+}
+
+static int filter_check(const char *value, berth_error **err)
+{
+	if (*value && strchr(value, '=') == NULL)
+		return berth_error_set(err, 400, "bad format of filter (expected name=value)");
+	return 0;
+}
+
+/* docker's filters.ParseFlag: keys lowercased, keys and values trimmed. */
+static char *trim(const char *s, size_t len)
+{
+	while (len > 0 && isspace((unsigned char)*s))
+		s++, len--;
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	return berth_xstrndup(s, len);
+}
+
+static berth_filters *filters_of(const berth_strlist *args)
+{
+	berth_filters *f = berth_filters_new();
+	for (size_t i = 0; i < args->n; i++) {
+		const char *eq = strchr(args->v[i], '=');
+		if (eq == NULL)
+			continue;
+		char *key cleanup_free = trim(args->v[i], (size_t)(eq - args->v[i]));
+		char *value cleanup_free = trim(eq + 1, strlen(eq + 1));
+		for (char *p = key; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		berth_filters_add(f, key, value);
+	}
+	return f;
+}
+
+/* "?filters=..." or "" when there are none. */
+static char *filters_query(const berth_filters *f)
+{
+	if (berth_filters_empty(f))
+		return berth_xstrdup("");
+	char *json cleanup_free = berth_filters_encode(f);
+	char *enc cleanup_free = berth_url_encode(json);
+	return berth_xasprintf("?filters=%s", enc);
+}
+
+/* "k=v" strings into an object, as docker's ConvertKVStringsToMap ("k" alone
+ * maps to ""). */
+static json_t *kv_object(const berth_strlist *l)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < l->n; i++) {
+		const char *eq = strchr(l->v[i], '=');
+		char *key cleanup_free = eq ? berth_xstrndup(l->v[i], (size_t)(eq - l->v[i]))
+					    : berth_xstrdup(l->v[i]);
+		json_object_set_new(o, key, json_string(eq ? eq + 1 : ""));
+	}
+	return o;
+}
+
+static int fail(berth_cli *cli, berth_error **err)
+{
+	return berth_cli_fail(cli, err, BERTH_EXIT_ERROR);
+}
+
+/* ----------------------------------------------------------------- create */
+
+static int volume_create(berth_invocation *inv)
+{
+	const char *driver = "local";
+	berth_strlist labels cleanup_strlist = {0}, opts cleanup_strlist = {0};
+	berth_flag flags[] = {
+		{"driver", 'd', BERTH_FLAG_STRING, &driver, "Specify volume driver name",
+		 .def = "\"local\""},
+		{"label", 0, BERTH_FLAG_LIST, &labels, "Set metadata for a volume",
+		 .type_name = "list"},
+		{"opt", 'o', BERTH_FLAG_LIST, &opts, "Set driver specific options",
+		 .type_name = "map", .def = "map[]"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	json_t *body cleanup_json = json_pack(
+		"{s:s, s:s, s:o, s:o}", "Name", inv->args.n ? inv->args.v[0] : "", "Driver", driver,
+		"DriverOpts", kv_object(&opts), "Labels", kv_object(&labels));
+	json_t *vol cleanup_json = NULL;
+	berth_error *err cleanup_error = NULL;
+	if (call(inv->cli, "POST", "/volumes/create", body, &vol, &err) < 0)
+		return fail(inv->cli, &err);
+	fprintf(inv->cli->out, "%s\n", berth_cli_str(vol, "Name"));
+	return BERTH_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- inspect */
+
+static int volume_inspect(berth_invocation *inv)
+{
+	const char *format = NULL;
+	berth_flag flags[] = {
+		{"format", 'f', BERTH_FLAG_STRING, &format, BERTH_FORMAT_HELP},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	berth_format fmt cleanup_format = {0};
+	berth_error *err cleanup_error = NULL;
+	if (berth_format_init(&fmt, format, NULL, &err) < 0) {
+		berth_error_wrap(&err, "template parsing error");
+		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_TEMPLATE);
+	}
+	json_t *found cleanup_json = json_array();
+	berth_buf errors cleanup_buf = {0};
+	for (size_t i = 0; i < inv->args.n; i++) {
+		char *name cleanup_free = escaped(inv->args.v[i]);
+		char *path cleanup_free = berth_xasprintf("/volumes/%s", name);
+		json_t *vol = NULL;
+		if (call(inv->cli, "GET", path, NULL, &vol, &err) < 0) {
+			berth_buf_printf(&errors, "%s\n", err->msg);
+			berth_error_free(&err);
+			continue;
+		}
+		json_array_append_new(found, vol);
+	}
+	berth_buf out cleanup_buf = {0};
+	if (fmt.kind == BERTH_FORMAT_DEFAULT) {
+		char *text cleanup_free = json_dumps(found, JSON_INDENT(4));
+		berth_buf_printf(&out, "%s\n", text);
+	} else {
+		size_t i;
+		json_t *vol;
+		json_array_foreach(found, i, vol)
+			if (berth_format_row(&fmt, vol, &out, &err) < 0)
+				return berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
+	}
+	berth_cli_write(inv->cli, &out);
+	if (errors.len == 0)
+		return BERTH_EXIT_OK;
+	fputs(errors.data, inv->cli->err);
+	return BERTH_EXIT_ERROR;
+}
+
+/* --------------------------------------------------------------------- ls */
+
+/* docker's sortorder.NaturalLess: digit runs compare as numbers. */
+static int natural_cmp(const char *a, const char *b)
+{
+	while (*a && *b) {
+		bool da = isdigit((unsigned char)*a), db = isdigit((unsigned char)*b);
+		if (da != db)
+			return da ? -1 : 1;
+		if (!da) {
+			if (*a != *b)
+				return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+			a++, b++;
+			continue;
+		}
+		const char *za = a, *zb = b;
+		while (*a == '0')
+			a++;
+		while (*b == '0')
+			b++;
+		const char *na = a, *nb = b;
+		while (isdigit((unsigned char)*a))
+			a++;
+		while (isdigit((unsigned char)*b))
+			b++;
+		if (a - na != b - nb)
+			return a - na < b - nb ? -1 : 1;
+		int c = strncmp(na, nb, (size_t)(a - na));
+		if (c != 0)
+			return c;
+		if (na - za != nb - zb) /* fewer leading zeros first */
+			return na - za < nb - zb ? -1 : 1;
+	}
+	return *a ? 1 : *b ? -1 : 0;
+}
+
+static int by_name(const void *x, const void *y)
+{
+	return natural_cmp(berth_cli_str(*(json_t *const *)x, "Name"),
+			   berth_cli_str(*(json_t *const *)y, "Name"));
+}
+
+static int by_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* "a=b,c=" with keys in order (docker's map order is random). */
+static char *labels_text(const json_t *labels)
+{
+	size_t n = json_is_object(labels) ? json_object_size(labels) : 0, i = 0;
+	char **items = berth_xcalloc(n + 1, sizeof(*items));
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)labels, key, v)
+		items[i++] = berth_xasprintf("%s=%s", key,
+					     json_is_string(v) ? json_string_value(v) : "");
+	qsort(items, n, sizeof(*items), by_str);
+	berth_buf b = {0};
+	berth_buf_puts(&b, "");
+	for (i = 0; i < n; i++)
+		berth_buf_printf(&b, "%s%s", i ? "," : "", items[i]);
+	berth_strv_free(items);
+	return berth_buf_steal(&b);
+}
+
+/* The fields docker's volume formatter offers templates. */
+static json_t *row_of(const json_t *vol)
+{
+	char *labels cleanup_free = labels_text(json_object_get(vol, "Labels"));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Availability",
+			 "N/A", "Driver", berth_cli_str(vol, "Driver"), "Group", "N/A", "Labels",
+			 labels, "Links", "N/A", "Mountpoint", berth_cli_str(vol, "Mountpoint"),
+			 "Name", berth_cli_str(vol, "Name"), "Scope", berth_cli_str(vol, "Scope"),
+			 "Size", "N/A", "Status", "N/A");
+}
+
+static json_t *headers(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Availability",
+			 "AVAILABILITY", "Driver", "DRIVER", "Group", "GROUP", "Labels", "LABELS",
+			 "Links", "LINKS", "Mountpoint", "MOUNTPOINT", "Name", "VOLUME NAME",
+			 "Scope", "SCOPE", "Size", "SIZE", "Status", "STATUS");
+}
+
+static int print_volumes(berth_cli *cli, json_t *vols, const char *format, bool quiet)
+{
+	/* docker's NewVolumeFormat: no format is "table"; -q turns a bare
+	 * "table" into names only. */
+	if (format == NULL || *format == '\0' || strcmp(format, "table") == 0)
+		format = quiet ? "{{.Name}}" : VOLUME_TABLE;
+	berth_format fmt cleanup_format = {0};
+	berth_error *err cleanup_error = NULL;
+	json_t *hdr cleanup_json = headers();
+	if (berth_format_init(&fmt, format, VOLUME_TABLE, &err) < 0) {
+		berth_error_wrap(&err, "template parsing error");
+		return berth_cli_fail(cli, &err, BERTH_EXIT_TEMPLATE);
+	}
+	size_t n = json_array_size(vols);
+	json_t **items = berth_xcalloc(n + 1, sizeof(*items));
+	for (size_t i = 0; i < n; i++)
+		items[i] = json_array_get(vols, i);
+	qsort(items, n, sizeof(*items), by_name);
+	berth_buf out cleanup_buf = {0};
+	int r = berth_format_header(&fmt, hdr, &err);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		json_t *row cleanup_json = row_of(items[i]);
+		r = berth_format_row(&fmt, row, &out, &err);
+	}
+	free(items);
+	if (r < 0)
+		return fail(cli, &err);
+	berth_format_flush(&fmt, &out);
+	berth_cli_write(cli, &out);
+	return BERTH_EXIT_OK;
+}
+
+static int volume_ls(berth_invocation *inv)
+{
+	const char *format = NULL;
+	bool quiet = false;
+	berth_strlist filters cleanup_strlist = {0};
+	berth_flag flags[] = {
+		{"filter", 'f', BERTH_FLAG_LIST, &filters,
+		 "Provide filter values (e.g. \"dangling=true\")", .type_name = "filter",
+		 .check = filter_check},
+		{"format", 0, BERTH_FLAG_STRING, &format, TABLE_FORMAT_HELP},
+		{"quiet", 'q', BERTH_FLAG_BOOL, &quiet, "Only display volume names"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	berth_filters *f cleanup_filters = filters_of(&filters);
+	char *query cleanup_free = filters_query(f);
+	char *path cleanup_free = berth_xasprintf("/volumes%s", query);
+	json_t *list cleanup_json = NULL;
+	berth_error *err cleanup_error = NULL;
+	if (berth_cli_get_json(inv->cli, path, &list, &err) < 0)
+		return fail(inv->cli, &err);
+	return print_volumes(inv->cli, json_object_get(list, "Volumes"), format, quiet);
+}
+
+/* --------------------------------------------------------------------- rm */
+
+static int volume_rm(berth_invocation *inv)
+{
+	bool force = false;
+	berth_flag flags[] = {
+		{"force", 'f', BERTH_FLAG_BOOL, &force, "Force the removal of one or more volumes"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	berth_buf errors cleanup_buf = {0};
+	for (size_t i = 0; i < inv->args.n; i++) {
+		char *name cleanup_free = escaped(inv->args.v[i]);
+		char *path cleanup_free =
+			berth_xasprintf("/volumes/%s%s", name, force ? "?force=1" : "");
+		berth_error *err cleanup_error = NULL;
+		if (call(inv->cli, "DELETE", path, NULL, NULL, &err) < 0)
+			berth_buf_printf(&errors, "%s%s", errors.len ? "\n" : "", err->msg);
+		else
+			fprintf(inv->cli->out, "%s\n", inv->args.v[i]);
+	}
+	fflush(inv->cli->out);
+	if (errors.len == 0)
+		return BERTH_EXIT_OK;
+	fprintf(inv->cli->err, "%s\n", errors.data);
+	return BERTH_EXIT_ERROR;
+}
+
+/* ------------------------------------------------------------------ prune */
+
+static const char unused_warning[] =
+	"WARNING! This will remove anonymous local volumes not used by at least one container.\n"
+	"Are you sure you want to continue?";
+static const char all_warning[] =
+	"WARNING! This will remove all local volumes not used by at least one container.\n"
+	"Are you sure you want to continue?";
+
+/* docker's PromptForConfirmation: only "y" (any case) goes on. */
+static bool confirm(berth_cli *cli, const char *message)
+{
+	fprintf(cli->out, "%s [y/N] ", message);
+	fflush(cli->out);
+	char line[64] = "";
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return false;
+	char *answer cleanup_free = trim(line, strlen(line));
+	return strcasecmp(answer, "y") == 0;
+}
+
+static void print_report(berth_cli *cli, const json_t *report)
+{
+	berth_buf out cleanup_buf = {0};
+	const json_t *deleted = json_object_get(report, "VolumesDeleted");
+	if (json_array_size(deleted) > 0) {
+		berth_buf_puts(&out, "Deleted Volumes:\n");
+		size_t i;
+		json_t *name;
+		json_array_foreach(deleted, i, name)
+			berth_buf_printf(&out, "%s\n", json_string_value(name));
+		berth_buf_puts(&out, "\n");
+	}
+	char size[32];
+	berth_human_size(json_integer_value(json_object_get(report, "SpaceReclaimed")), 4, size,
+			 sizeof(size));
+	berth_buf_printf(&out, "Total reclaimed space: %s\n", size);
+	berth_cli_write(cli, &out);
+}
+
+static int volume_prune(berth_invocation *inv)
+{
+	bool all = false, force = false;
+	berth_strlist filters cleanup_strlist = {0};
+	berth_flag flags[] = {
+		{"all", 'a', BERTH_FLAG_BOOL, &all,
+		 "Remove all unused volumes, not just anonymous ones"},
+		{"filter", 0, BERTH_FLAG_LIST, &filters,
+		 "Provide filter values (e.g. \"label=<label>\")", .type_name = "filter",
+		 .check = filter_check},
+		{"force", 'f', BERTH_FLAG_BOOL, &force, "Do not prompt for confirmation"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	berth_filters *f cleanup_filters = filters_of(&filters);
+	berth_error *err cleanup_error = NULL;
+	if (all && berth_filters_get(f, "all")) {
+		berth_error_set(
+			&err, 400,
+			"conflicting options: cannot specify both --all and --filter all=1");
+		return fail(inv->cli, &err);
+	}
+	if (all)
+		berth_filters_add(f, "all", "true");
+	if (!force && !confirm(inv->cli, all ? all_warning : unused_warning))
+		return BERTH_EXIT_OK;
+	char *query cleanup_free = filters_query(f);
+	char *path cleanup_free = berth_xasprintf("/volumes/prune%s", query);
+	json_t *report cleanup_json = NULL;
+	if (call(inv->cli, "POST", path, NULL, &report, &err) < 0)
+		return fail(inv->cli, &err);
+	print_report(inv->cli, report);
+	return BERTH_EXIT_OK;
+}
+
+const berth_command berth_cli_volume_commands[] = {
+	{"create", "[OPTIONS] [VOLUME]", "Create a volume", NULL, NULL, 0, 1, volume_create, NULL},
+	{"inspect", "[OPTIONS] VOLUME [VOLUME...]",
+	 "Display detailed information on one or more volumes", NULL, NULL, 1, -1, volume_inspect,
+	 NULL},
+	{"ls", "[OPTIONS]", "List volumes", NULL, NULL, 0, 0, volume_ls, NULL},
+	{"prune", "[OPTIONS]", "Remove unused local volumes", NULL, NULL, 0, 0, volume_prune, NULL},
+	{"rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes", NULL, NULL, 1, -1,
+	 volume_rm, NULL},
+	{0},
+};
