@@ -170,8 +170,9 @@ static int exec_start_work(void *data, berth_error **err)
  * call, or an inspect that asked the shim. */
 static void exec_record_exit(container_exec *e, json_t *status)
 {
-	if (!e->running)
+	if (e->exited)
 		return;
+	e->exited = true;
 	e->running = false;
 	e->exit_code = status ? (int)json_integer_value(json_object_get(status, "exit_code")) : 126;
 	char code[16];
@@ -198,7 +199,7 @@ static void exec_start_done(berth_container *c, void *data, berth_error *work_er
 		exec_job_free(j);
 		return;
 	}
-	j->e->running = true;
+	j->e->running = !j->e->exited;
 	j->e->pid = (int)json_integer_value(json_object_get(j->status, "pid"));
 	exec_event(j->e, "exec_start", NULL);
 	container_ref(c);
@@ -284,9 +285,9 @@ int berth_container_exec_inspect(berth_container_store *s, const char *exec_id, 
 	container_exec *e = exec_find(s, exec_id, err);
 	if (e == NULL)
 		return -1;
-	if (e->running) {
+	if (e->started && !e->exited) {
 		/* the client read the whole output: the exit may be known to
-		 * the shim before our wait call hears of it */
+		 * the shim before our wait call (or even the start) reports */
 		json_t *req cleanup_json = json_pack("{s:s, s:s}", "cmd", "state", "exec_id", e->id);
 		json_t *st cleanup_json = NULL;
 		if (container_shim_call(e->c->shim_dir, req, &st, NULL) == 0 &&
@@ -299,8 +300,8 @@ int berth_container_exec_inspect(berth_container_store *s, const char *exec_id, 
 	json_array_remove(args, 0);
 	const char *user = berth_json_string(cfg, "User");
 	*out = json_pack("{s:s, s:b, s:o, s:b, s:b, s:b, s:b, s:s, s:s, s:i, s:{s:b, s:s, s:o, s:b, s:s}}",
-			 "ID", e->id, "Running", e->running, "ExitCode",
-			 e->started && !e->running ? json_integer(e->exit_code) : json_null(),
+			 "ID", e->id, "Running", e->started && !e->exited, "ExitCode",
+			 e->exited ? json_integer(e->exit_code) : json_null(),
 			 "OpenStdin", json_is_true(json_object_get(cfg, "AttachStdin")), "OpenStderr",
 			 json_is_true(json_object_get(cfg, "AttachStderr")), "OpenStdout",
 			 json_is_true(json_object_get(cfg, "AttachStdout")), "CanRemove", false,

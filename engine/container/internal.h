@@ -94,6 +94,7 @@ struct container_exec {
 	json_t *config;             /* the exec create request */
 	bool running;
 	bool started;
+	bool exited;                /* its exit is recorded */
 	int exit_code;
 	int pid;
 	container_exec *next;
