@@ -118,6 +118,11 @@ static int containers_logs(berth_daemon *d, berth_api_req *req, berth_error **er
 	return berth_container_logs(STORE(d), req, ID(req), err);
 }
 
+static int containers_top(berth_daemon *d, berth_api_req *req, berth_error **err)
+{
+	return berth_container_top(STORE(d), req, ID(req), berth_api_query(req, "ps_args"), err);
+}
+
 static int containers_attach(berth_daemon *d, berth_api_req *req, berth_error **err)
 {
 	return berth_container_attach(STORE(d), req, ID(req), err);
@@ -138,6 +143,13 @@ const berth_api_route berth_api_container_routes[] = {
 	{"POST", "/containers/{id}/rename", containers_rename},
 	{"POST", "/containers/{id}/resize", containers_resize},
 	{"GET", "/containers/{id}/logs", containers_logs},
+	{"GET", "/containers/{id}/top", containers_top},
 	{"POST", "/containers/{id}/attach", containers_attach},
+	{"GET", "/containers/{id}/changes", berth_container_api_changes},
+	{"GET", "/containers/{id}/export", berth_container_api_export},
+	{"HEAD", "/containers/{id}/archive", berth_container_api_archive},
+	{"GET", "/containers/{id}/archive", berth_container_api_archive},
+	{"PUT", "/containers/{id}/archive", berth_container_api_archive},
+	{"POST", "/commit", berth_container_api_commit},
 	{NULL, NULL, NULL},
 };

@@ -84,6 +84,9 @@ int berth_container_rename(berth_container_store *s, const char *name, const cha
 int berth_container_resize(berth_container_store *s, const char *name, int64_t height,
 			   int64_t width, berth_error **err);
 
+/* GET /containers/{id}/top: ps_args default "-ef". */
+int berth_container_top(berth_container_store *s, berth_api_req *req, const char *name,
+			const char *ps_args, berth_error **err);
 /* GET /containers/{id}/logs. */
 int berth_container_logs(berth_container_store *s, berth_api_req *req, const char *name,
 			 berth_error **err);
@@ -104,5 +107,21 @@ int berth_container_exec_resize(berth_container_store *s, const char *exec_id, i
 
 /* Docker's signal names and numbers: "SIGTERM", "TERM", "15". 400 otherwise. */
 int berth_container_signal_parse(const char *s, int *signum, berth_error **err);
+
+/* ------------------------------------------------------- filesystem (fs.c) */
+
+/* API handlers (engine/api/containers.c routes to them): POST /commit, GET
+ * /containers/{id}/changes, GET /containers/{id}/export, and HEAD, GET and
+ * PUT /containers/{id}/archive (docker cp). */
+int berth_container_api_commit(berth_daemon *d, berth_api_req *req, berth_error **err);
+int berth_container_api_changes(berth_daemon *d, berth_api_req *req, berth_error **err);
+int berth_container_api_export(berth_daemon *d, berth_api_req *req, berth_error **err);
+int berth_container_api_archive(berth_daemon *d, berth_api_req *req, berth_error **err);
+
+/* What GET /containers/{id}/changes reports for an overlay upper dir over
+ * lower dirs (top first): dockerd's [{"Path": "/x", "Kind": 0|1|2}]
+ * (modified, added, deleted) in its walk order. Blocking. */
+int berth_container_fs_changes(const char *upper, char *const *lowers, json_t **out,
+			       berth_error **err);
 
 #endif

@@ -212,3 +212,14 @@ setup() { require_docker_cli; }
 	[ -z "$(awk -v r="$BERTH_ROOT/data/containers/" 'index($2, r) == 1' /proc/mounts)" ]
 	[ -z "$(pgrep -f -- "--state-dir $BERTH_ROOT/" || true)" ]
 }
+
+@test "docker top lists the container's processes" {
+	docker run -d --name tp busybox sleep 30
+	run docker top tp
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == UID*PID*CMD ]]
+	[[ "$output" == *"sleep 30"* ]]
+	run docker top tp 'aux;rm'
+	[ "$status" -ne 0 ]
+	docker rm -f tp
+}
