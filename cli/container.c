@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "fs.h"
 
 /* --------------------------------------------------------------- errors */
 
@@ -764,7 +765,11 @@ int berth_cli_rename(berth_invocation *inv)
 /* The rows are cli.h's BERTH_CLI_CONTAINER_ROW, shared with the top level. */
 const berth_command berth_cli_container_commands[] = {
 	BERTH_CLI_ATTACH_ROW(NULL),
+	BERTH_CLI_COMMIT_ROW(NULL),
+	BERTH_CLI_CP_ROW(NULL),
 	BERTH_CLI_CREATE_ROW(NULL),
+	BERTH_CLI_DIFF_ROW(NULL),
+	BERTH_CLI_EXPORT_ROW(NULL),
 	BERTH_CLI_EXEC_ROW(NULL),
 	{"inspect", "[OPTIONS] CONTAINER [CONTAINER...]",
 	 "Display detailed information on one or more containers", NULL, NULL, 1, -1,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fs.h"
 
 #define DEFAULT_HOST "unix:///run/berth.sock"
 #define DEFAULT_TLS_HOST "tcp://localhost:2376"
@@ -37,9 +38,13 @@ const berth_command berth_cli_commands[] = {
 	{"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", "berth image save, berth save", "Commands", 1, -1, berth_cli_image_save, NULL},
 	{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", "berth image tag, berth tag", "Commands", 2, 2, berth_cli_image_tag, NULL},
 	BERTH_CLI_ATTACH_ROW("Commands"),
+	BERTH_CLI_COMMIT_ROW("Commands"),
+	BERTH_CLI_CP_ROW("Commands"),
 	BERTH_CLI_CREATE_ROW("Commands"),
+	BERTH_CLI_DIFF_ROW("Commands"),
 	{"events", "[OPTIONS]", "Get real time events from the server",
 	 "berth system events, berth events", "Commands", 0, 0, berth_cli_events, NULL},
+	BERTH_CLI_EXPORT_ROW("Commands"),
 	{"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on berth objects", NULL, "Commands", 1, -1, berth_cli_inspect, NULL},
 	BERTH_CLI_KILL_ROW("Commands"),
 	BERTH_CLI_LOGS_ROW("Commands"),
