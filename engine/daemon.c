@@ -350,9 +350,12 @@ void berth_daemon_free(berth_daemon *d)
 {
 	if (d == NULL)
 		return;
-	berth_server_dispose(d->server);
+	berth_server_stop(d->server);
 	if (d->loop) {
-		/* Let close callbacks run, then drop every handle h2o still holds. */
+		/* Let connections see their EOF and close, then drop what is left. */
+		for (int i = 0; i < 8; i++)
+			uv_run(d->loop, UV_RUN_NOWAIT);
+		berth_server_dispose(d->server);
 		uv_run(d->loop, UV_RUN_NOWAIT);
 		uv_walk(d->loop, close_handle, NULL);
 		uv_run(d->loop, UV_RUN_DEFAULT);

@@ -49,6 +49,8 @@ struct berth_server {
 	listener **listeners;
 	size_t nlisteners;
 	SSL_CTX *ssl_ctx;
+	struct conn_handle *conns;  /* open connections */
+	struct h2o_stream *streams; /* open streamed responses */
 	bool stopped;
 	bool disposed;
 };
@@ -74,6 +76,8 @@ typedef struct h2o_stream {
 	h2o_generator_t generator;
 	berth_api_stream *stream;
 	bool final_sent;
+	berth_server *server;
+	struct h2o_stream *prev, *next; /* the server's open streams */
 } h2o_stream;
 
 static const char *status_reason(int status)
@@ -155,7 +159,7 @@ static void stream_flush(h2o_stream *hs)
 {
 	berth_api_stream *s = hs->stream;
 	h2o_req_t *req = s->req->transport_data;
-	if (s->sending || hs->final_sent || s->closed)
+	if (s->sending || hs->final_sent || (s->closed && !s->ended))
 		return;
 	if (s->pending.len == 0 && !s->ended)
 		return;
@@ -185,10 +189,24 @@ static void stream_on_stop(h2o_generator_t *gen, h2o_req_t *req)
 	berth_api_stream_closed(hs->stream);
 }
 
+static void stream_unlist(h2o_stream *hs)
+{
+	if (hs->server == NULL)
+		return;
+	if (hs->prev)
+		hs->prev->next = hs->next;
+	else
+		hs->server->streams = hs->next;
+	if (hs->next)
+		hs->next->prev = hs->prev;
+	hs->server = NULL;
+}
+
 static void stream_dispose(void *p)
 {
 	h2o_stream *hs = p;
 	berth_api_stream *s = hs->stream;
+	stream_unlist(hs);
 	berth_api_stream_closed(s);
 	berth_buf_reset(&s->pending);
 	berth_buf_reset(&s->inflight);
@@ -204,6 +222,11 @@ static int h2o_stream_start(berth_api_stream *s, int status, const char *content
 	hs->generator.stop = stream_on_stop;
 	hs->stream = s;
 	s->transport_data = hs;
+	hs->server = s->req->daemon->server;
+	hs->next = hs->server->streams;
+	if (hs->next)
+		hs->next->prev = hs;
+	hs->server->streams = hs;
 	set_response_head(s->req, status, content_type);
 	h2o_start_response(req, &hs->generator);
 	/* send the head now: clients wait for it before reading the stream */
@@ -542,26 +565,51 @@ int berth_api_defer(berth_daemon *d, berth_api_req *req, berth_api_work_fn work,
 
 /* ------------------------------------------------------------ listeners */
 
+/* An accepted connection's handle, listed so that shutdown can end the
+ * connections still open (h2o then closes them the usual way). */
+typedef struct conn_handle {
+	union {
+		uv_handle_t handle;
+		uv_stream_t stream;
+		uv_pipe_t pipe;
+		uv_tcp_t tcp;
+	} u;
+	berth_server *server;
+	struct conn_handle *prev, *next;
+} conn_handle;
+
+static void conn_closed(uv_handle_t *h)
+{
+	conn_handle *c = (conn_handle *)h;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->server->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+}
+
 static void on_accept(uv_stream_t *server_handle, int status)
 {
 	listener *l = server_handle->data;
 	if (status != 0)
 		return;
-	uv_stream_t *conn;
-	if (l->is_pipe) {
-		uv_pipe_t *p = h2o_mem_alloc(sizeof(*p));
-		uv_pipe_init(server_handle->loop, p, 0);
-		conn = (uv_stream_t *)p;
-	} else {
-		uv_tcp_t *t = h2o_mem_alloc(sizeof(*t));
-		uv_tcp_init(server_handle->loop, t);
-		conn = (uv_stream_t *)t;
-	}
-	if (uv_accept(server_handle, conn) != 0) {
-		uv_close((uv_handle_t *)conn, (uv_close_cb)free);
+	conn_handle *c = berth_xcalloc(1, sizeof(*c));
+	if (l->is_pipe)
+		uv_pipe_init(server_handle->loop, &c->u.pipe, 0);
+	else
+		uv_tcp_init(server_handle->loop, &c->u.tcp);
+	if (uv_accept(server_handle, &c->u.stream) != 0) {
+		uv_close(&c->u.handle, (uv_close_cb)free);
 		return;
 	}
-	h2o_socket_t *sock = h2o_uv_socket_create(conn, (uv_close_cb)free);
+	c->server = l->server;
+	c->next = l->server->conns;
+	if (c->next)
+		c->next->prev = c;
+	l->server->conns = c;
+	h2o_socket_t *sock = h2o_uv_socket_create(&c->u.stream, conn_closed);
 	h2o_accept(&l->accept_ctx, sock);
 }
 
@@ -760,6 +808,22 @@ void berth_server_stop(berth_server *s)
 	if (s == NULL || s->stopped)
 		return;
 	s->stopped = true;
+	/* streamed responses end: their owners let go, the clients get the
+	 * end of the body */
+	while (s->streams) {
+		h2o_stream *hs = s->streams;
+		stream_unlist(hs);
+		berth_api_stream_closed(hs->stream);
+		hs->stream->ended = true;
+		stream_flush(hs);
+	}
+	/* clients see the end of their connections (an events stream, a
+	 * pending wait); h2o closes each on the EOF it then reads */
+	for (struct conn_handle *c = s->conns; c; c = c->next) {
+		uv_os_fd_t fd;
+		if (uv_fileno(&c->u.handle, &fd) == 0)
+			shutdown(fd, SHUT_RDWR);
+	}
 	for (size_t i = 0; i < s->nlisteners; i++) {
 		listener *l = s->listeners[i];
 		if (l->unix_path)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/image/image.h"
 #include "engine/volume/volume.h"
 #include "internal.h"
 
@@ -228,17 +229,33 @@ int berth_container_wait(berth_container_store *s, berth_api_req *req, const cha
 /* ---------------------------------------------------------------- remove */
 
 typedef struct remove_job {
-	char *dir, *run_dir;
+	char *dir, *run_dir, *shim_dir;
+	berth_image_store *images;
 	char id[65];
 	berth_volume_store *volumes;
 	bool remove_volumes;
 	berth_api_hold *hold;
 } remove_job;
 
+/* A start queued before the removal (a restart policy) may have brought
+ * the container up again: end it and its mounts before the files go. */
+static void remove_stop_leftovers(remove_job *j)
+{
+	json_t *kill cleanup_json = json_pack("{s:s, s:i, s:b}", "cmd", "kill", "signal", 9, "all", true);
+	if (container_shim_call(j->shim_dir, kill, NULL, NULL) == 0) {
+		json_t *wait cleanup_json = json_pack("{s:s}", "cmd", "wait");
+		container_shim_call(j->shim_dir, wait, NULL, NULL);
+	}
+	char *fs cleanup_free = berth_xasprintf("%s/fs", j->dir);
+	berth_volume_unmount(j->volumes, j->id);
+	berth_image_unmount(j->images, fs, NULL);
+}
+
 static int remove_work(void *data, berth_error **err)
 {
 	remove_job *j = data;
 	berth_error *verr cleanup_error = NULL;
+	remove_stop_leftovers(j);
 	if (berth_volume_release(j->volumes, j->id, j->remove_volumes, &verr) < 0)
 		berth_warn("container %s: %s", j->id, verr->msg);
 	if (berth_remove_all(j->run_dir, err) < 0)
@@ -267,6 +284,7 @@ static void remove_done(berth_container *c, void *data, berth_error *work_err)
 	berth_api_hold_free(j->hold);
 	free(j->dir);
 	free(j->run_dir);
+	free(j->shim_dir);
 	free(j);
 }
 
@@ -275,6 +293,8 @@ static void remove_queue_for(berth_container *c, berth_api_req *req, bool volume
 	remove_job *j = berth_xcalloc(1, sizeof(*j));
 	snprintf(j->id, sizeof(j->id), "%s", c->id);
 	j->volumes = c->store->daemon->volumes;
+	j->images = c->store->daemon->images;
+	j->shim_dir = berth_xstrdup(c->shim_dir);
 	j->remove_volumes = volumes;
 	j->dir = berth_xstrdup(c->dir);
 	j->run_dir = berth_xstrdup(c->run_dir);
