@@ -7,15 +7,35 @@
  *       THREADS threads (default 4), each with one keep-alive connection, send requests back
  *       to back for SECONDS (default 3) or until COUNT requests were answered in total.
  *       Responses are parsed fully (Content-Length, chunked, or until close). Prints one line:
- *       requests=N errors=N non2xx=N reconnects=N seconds=S rps=R
- *       where requests counts 2xx answers completed inside the time window.
+ *       requests=N errors=N non2xx=N reconnects=N seconds=S rps=R p50_ms=L p99_ms=L max_ms=L
+ *       where requests counts 2xx answers completed inside the time window and the latencies
+ *       (request written to response read) are over those answers.
  *
- *   loadgen status -s SOCK [-m METHOD] PATH
+ *   loadgen status -s SOCK [-m METHOD] [-b BODY | -f FILE] [-T TYPE] [-w SECONDS] PATH
  *       One request; prints the status code (000 when nothing answered) and, on a second line,
  *       the first 200 bytes of the body on one line.
  *
- *   loadgen get -s SOCK [-m METHOD] PATH
- *       One request; prints the body; exit status 0 only for a 2xx answer.
+ *   loadgen get -s SOCK [-m METHOD] [-b BODY | -f FILE] [-T TYPE] [-w SECONDS] [-c] PATH
+ *       One request; prints the body (with -c only its length in bytes, the body being
+ *       discarded as it arrives); exit status 0 only for a 2xx answer. With -b (a string,
+ *       Content-Type application/json) or -f (a file, Content-Type application/x-tar) the
+ *       request carries that body; -T sets another Content-Type; -w is the I/O timeout
+ *       (default 10 s).
+ *
+ *   loadgen churn -s SOCK [-t THREADS] -n COUNT -b CREATE_JSON [-k]
+ *       THREADS clients (default 4, one keep-alive connection each) create COUNT containers in
+ *       total with POST /containers/create (body CREATE_JSON), and for each: start, stop, and
+ *       DELETE. With -k only create and start (the containers stay running). Prints one line:
+ *       containers=N errors=N seconds=S rate=R (containers completed per second); the first
+ *       failure is described on stderr.
+ *
+ *   loadgen rmall -s SOCK [-t THREADS] LIST_PATH
+ *       GET LIST_PATH (a /containers/json query), then DELETE ?force=1&v=1 every container it
+ *       names, THREADS at a time. Prints removed=N errors=N.
+ *
+ *   loadgen rand SEED BYTES
+ *       Writes BYTES pseudo-random bytes (splitmix64 from SEED) to stdout: reproducible,
+ *       incompressible file content for the generated images.
  *
  *   loadgen spawn -s SOCK -o FILE [-N] [-w SECONDS] -- COMMAND [ARGS...]
  *       Starts COMMAND (optionally in a new network namespace with lo up: -N), polls
@@ -314,14 +334,88 @@ static int read_response(struct conn *c, bool head, struct response *res, body_s
 	}
 }
 
-static int build_request(char *buf, size_t size)
+/* One request: method, path, and an optional body (a string or a file). */
+struct req {
+	const char *method;
+	const char *path;
+	const char *body; /* in memory, or NULL */
+	size_t body_len;
+	const char *body_file; /* or a file, or NULL */
+	const char *ctype;
+};
+
+static const char *g_body;
+static const char *g_body_file;
+static const char *g_ctype;
+static int g_timeout_s = IO_TIMEOUT_S;
+
+static int build_head(char *buf, size_t size, const struct req *r, uint64_t body_len)
 {
-	int n = snprintf(buf, size,
-			 "%s %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: berth-bench-loadgen\r\n\r\n",
-			 g_method, g_path);
+	int n;
+	if (r->body || r->body_file)
+		n = snprintf(buf, size,
+			     "%s %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: berth-bench-loadgen\r\n"
+			     "Content-Type: %s\r\nContent-Length: %" PRIu64 "\r\n\r\n",
+			     r->method, r->path, r->ctype, body_len);
+	else
+		n = snprintf(buf, size,
+			     "%s %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: berth-bench-loadgen\r\n\r\n",
+			     r->method, r->path);
 	if (n < 0 || (size_t)n >= size)
 		die("request too long");
 	return n;
+}
+
+/* Writes the request, body included. Returns 0, or -1 on an I/O error. */
+static int send_request(struct conn *c, const struct req *r)
+{
+	char head[4096];
+	if (r->body_file) {
+		int fd = open(r->body_file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			die("cannot open %s: %s", r->body_file, strerror(errno));
+		off_t size = lseek(fd, 0, SEEK_END);
+		if (size < 0 || lseek(fd, 0, SEEK_SET) < 0)
+			die("cannot seek %s: %s", r->body_file, strerror(errno));
+		int n = build_head(head, sizeof(head), r, (uint64_t)size);
+		int rc = write_all(c->fd, head, (size_t)n);
+		char *buf = rc == 0 ? malloc(1 << 20) : NULL;
+		if (rc == 0 && !buf)
+			die("out of memory");
+		while (rc == 0) {
+			ssize_t got = read(fd, buf, 1 << 20);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0)
+				die("cannot read %s: %s", r->body_file, strerror(errno));
+			if (got == 0)
+				break;
+			rc = write_all(c->fd, buf, (size_t)got);
+		}
+		free(buf);
+		close(fd);
+		return rc;
+	}
+	int n = build_head(head, sizeof(head), r, r->body_len);
+	if (write_all(c->fd, head, (size_t)n) < 0)
+		return -1;
+	if (r->body && r->body_len > 0)
+		return write_all(c->fd, r->body, r->body_len);
+	return 0;
+}
+
+static struct req make_req(const char *method, const char *path)
+{
+	struct req r = {.method = method, .path = path};
+	if (g_body) {
+		r.body = g_body;
+		r.body_len = strlen(g_body);
+		r.ctype = g_ctype ? g_ctype : "application/json";
+	} else if (g_body_file) {
+		r.body_file = g_body_file;
+		r.ctype = g_ctype ? g_ctype : "application/x-tar";
+	}
+	return r;
 }
 
 /* ---------- run: the load ---------- */
@@ -329,6 +423,8 @@ static int build_request(char *buf, size_t size)
 struct worker {
 	pthread_t tid;
 	uint64_t ok, errors, non2xx, reconnects;
+	double *lat; /* ms, one per counted answer */
+	size_t nlat, caplat;
 };
 
 static int g_threads = 4;
@@ -337,8 +433,18 @@ static long long g_count = -1; /* total request budget when >= 0 */
 static atomic_llong g_remaining;
 static double g_deadline;
 static pthread_barrier_t g_barrier;
-static char g_req[4096];
-static size_t g_req_len;
+static struct req g_req;
+
+static void lat_add(struct worker *w, double ms)
+{
+	if (w->nlat == w->caplat) {
+		w->caplat = w->caplat ? w->caplat * 2 : 4096;
+		w->lat = realloc(w->lat, w->caplat * sizeof(*w->lat));
+		if (!w->lat)
+			die("out of memory");
+	}
+	w->lat[w->nlat++] = ms;
+}
 
 static void *worker_main(void *arg)
 {
@@ -347,10 +453,10 @@ static void *worker_main(void *arg)
 	if (!c)
 		die("out of memory");
 	c->fd = -1;
-	bool head = strcasecmp(g_method, "HEAD") == 0;
+	bool head = strcasecmp(g_req.method, "HEAD") == 0;
 	int consecutive_errors = 0;
 
-	if (conn_open(c, IO_TIMEOUT_S) < 0) {
+	if (conn_open(c, g_timeout_s) < 0) {
 		c->fd = -1;
 		w->errors++;
 	}
@@ -365,23 +471,27 @@ static void *worker_main(void *arg)
 			break;
 		}
 		if (c->fd < 0) {
-			if (conn_open(c, IO_TIMEOUT_S) < 0) {
+			if (conn_open(c, g_timeout_s) < 0) {
 				c->fd = -1;
 				goto error;
 			}
 			w->reconnects++;
 		}
-		if (write_all(c->fd, g_req, g_req_len) < 0)
+		double t0 = now_s();
+		if (send_request(c, &g_req) < 0)
 			goto error;
 		struct response res = {0};
 		if (read_response(c, head, &res, NULL, NULL) < 0)
 			goto error;
-		if (g_count < 0 && now_s() > g_deadline)
+		double t1 = now_s();
+		if (g_count < 0 && t1 > g_deadline)
 			break; /* answered after the window: not counted */
-		if (res.status >= 200 && res.status < 300)
+		if (res.status >= 200 && res.status < 300) {
 			w->ok++;
-		else
+			lat_add(w, (t1 - t0) * 1000.0);
+		} else {
 			w->non2xx++;
+		}
 		consecutive_errors = 0;
 		if (res.close)
 			conn_close(c);
@@ -398,9 +508,23 @@ error:
 	return NULL;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double percentile(const double *v, size_t n, double p)
+{
+	if (n == 0)
+		return 0;
+	size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
+	return v[i < n ? i : n - 1];
+}
+
 static int cmd_run(void)
 {
-	g_req_len = (size_t)build_request(g_req, sizeof(g_req));
+	g_req = make_req(g_method, g_path);
 	struct worker *w = calloc((size_t)g_threads, sizeof(*w));
 	if (!w)
 		die("out of memory");
@@ -414,17 +538,33 @@ static int cmd_run(void)
 	g_deadline = t0 + g_seconds;
 	pthread_barrier_wait(&g_barrier);
 	uint64_t ok = 0, errors = 0, non2xx = 0, reconnects = 0;
+	size_t nlat = 0;
 	for (int i = 0; i < g_threads; i++) {
 		pthread_join(w[i].tid, NULL);
 		ok += w[i].ok;
 		errors += w[i].errors;
 		non2xx += w[i].non2xx;
 		reconnects += w[i].reconnects;
+		nlat += w[i].nlat;
 	}
+	double *lat = malloc((nlat ? nlat : 1) * sizeof(*lat));
+	if (!lat)
+		die("out of memory");
+	size_t k = 0;
+	for (int i = 0; i < g_threads; i++) {
+		if (w[i].nlat)
+			memcpy(lat + k, w[i].lat, w[i].nlat * sizeof(*lat));
+		k += w[i].nlat;
+		free(w[i].lat);
+	}
+	qsort(lat, nlat, sizeof(*lat), cmp_double);
 	double elapsed = g_count >= 0 ? now_s() - t0 : g_seconds;
 	printf("requests=%" PRIu64 " errors=%" PRIu64 " non2xx=%" PRIu64 " reconnects=%" PRIu64
-	       " seconds=%.3f rps=%.1f\n",
-	       ok, errors, non2xx, reconnects, elapsed, elapsed > 0 ? (double)ok / elapsed : 0.0);
+	       " seconds=%.3f rps=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+	       ok, errors, non2xx, reconnects, elapsed, elapsed > 0 ? (double)ok / elapsed : 0.0,
+	       percentile(lat, nlat, 50), percentile(lat, nlat, 99),
+	       nlat ? lat[nlat - 1] : 0.0);
+	free(lat);
 	free(w);
 	return 0;
 }
@@ -454,22 +594,38 @@ static void capture_sink(void *arg, const char *p, size_t n)
 	cap->p[cap->len] = '\0';
 }
 
-/* One request; returns the status (0 when nothing answered), body in *cap if given. */
+/* One request on connection c (opened if closed); returns the status, 0 when nothing
+ * answered; the body goes to *cap if given (reset first). */
+static int conn_request(struct conn *c, const struct req *r, struct capture *cap, int timeout_s)
+{
+	if (cap)
+		cap->len = 0;
+	if (c->fd < 0 && conn_open(c, timeout_s) < 0) {
+		c->fd = -1;
+		return 0;
+	}
+	/* A server may answer (an error) before it has read the whole body: read anyway. */
+	bool sent = send_request(c, r) == 0;
+	struct response res = {0};
+	int status = 0;
+	if (read_response(c, strcasecmp(r->method, "HEAD") == 0, &res, cap ? capture_sink : NULL,
+			  cap) == 0)
+		status = res.status;
+	if (!sent || status == 0 || res.close)
+		conn_close(c);
+	return status;
+}
+
+/* One request on a fresh connection; returns the status (0 when nothing answered), body in
+ * *cap if given. */
 static int one_request(struct capture *cap, int timeout_s)
 {
-	char req[4096];
-	int n = build_request(req, sizeof(req));
+	struct req r = make_req(g_method, g_path);
 	struct conn *c = malloc(sizeof(*c));
 	if (!c)
 		die("out of memory");
 	c->fd = -1;
-	int status = 0;
-	if (conn_open(c, timeout_s) == 0 && write_all(c->fd, req, (size_t)n) == 0) {
-		struct response res = {0};
-		if (read_response(c, strcasecmp(g_method, "HEAD") == 0, &res,
-				  cap ? capture_sink : NULL, cap) == 0)
-			status = res.status;
-	}
+	int status = conn_request(c, &r, cap, timeout_s);
 	conn_close(c);
 	free(c);
 	return status;
@@ -478,7 +634,7 @@ static int one_request(struct capture *cap, int timeout_s)
 static int cmd_status(void)
 {
 	struct capture cap = {0};
-	int status = one_request(&cap, IO_TIMEOUT_S);
+	int status = one_request(&cap, g_timeout_s);
 	printf("%03d\n", status);
 	for (size_t i = 0; i < cap.len && i < 200; i++)
 		putchar(cap.p[i] == '\n' || cap.p[i] == '\r' ? ' ' : cap.p[i]);
@@ -487,10 +643,37 @@ static int cmd_status(void)
 	return 0;
 }
 
+static bool g_count_only; /* get -c */
+
+static void count_sink(void *arg, const char *p, size_t n)
+{
+	(void)p;
+	*(uint64_t *)arg += n;
+}
+
 static int cmd_get(void)
 {
 	struct capture cap = {0};
-	int status = one_request(&cap, IO_TIMEOUT_S);
+	int status;
+	if (g_count_only) {
+		struct req r = make_req(g_method, g_path);
+		struct conn *c = malloc(sizeof(*c));
+		if (!c)
+			die("out of memory");
+		c->fd = -1;
+		uint64_t n = 0;
+		status = 0;
+		if (conn_open(c, g_timeout_s) == 0 && send_request(c, &r) == 0) {
+			struct response res = {0};
+			if (read_response(c, false, &res, count_sink, &n) == 0)
+				status = res.status;
+		}
+		conn_close(c);
+		free(c);
+		printf("%" PRIu64 "\n", n);
+	} else {
+		status = one_request(&cap, g_timeout_s);
+	}
 	if (cap.len)
 		fwrite(cap.p, 1, cap.len, stdout);
 	free(cap.p);
@@ -500,6 +683,207 @@ static int cmd_get(void)
 		return 1;
 	}
 	return 0;
+}
+
+/* ---------- churn and rmall: container lifecycles from parallel clients ---------- */
+
+static bool g_keep;              /* churn -k: create and start only */
+static atomic_int g_failed_once; /* the first failure is described, the others counted */
+static char **g_ids;             /* rmall: the IDs to remove */
+static atomic_llong g_next;
+static long long g_total;
+
+struct cworker {
+	pthread_t tid;
+	uint64_t done, errors;
+};
+
+static void describe_failure(const char *what, const char *path, int status,
+			     const struct capture *cap)
+{
+	if (atomic_exchange(&g_failed_once, 1))
+		return;
+	fprintf(stderr, "loadgen: %s %s: status %03d: %.300s\n", what, path, status,
+		cap->len ? cap->p : "");
+}
+
+/* Copies the value of the first "Id":"..." in s into id (65 bytes). */
+static bool json_id(const char *s, char *id)
+{
+	const char *p = s ? strstr(s, "\"Id\"") : NULL;
+	if (!p)
+		return false;
+	p += 4;
+	while (*p == ' ' || *p == ':')
+		p++;
+	if (*p++ != '"')
+		return false;
+	size_t n = strcspn(p, "\"");
+	if (n == 0 || n > 64)
+		return false;
+	memcpy(id, p, n);
+	id[n] = '\0';
+	return true;
+}
+
+static void *churn_main(void *arg)
+{
+	struct cworker *w = arg;
+	struct conn *c = malloc(sizeof(*c));
+	if (!c)
+		die("out of memory");
+	c->fd = -1;
+	struct capture cap = {0};
+	char path[256], id[65];
+	pthread_barrier_wait(&g_barrier);
+	while (atomic_fetch_add(&g_next, 1) < g_total) {
+		struct req r = {.method = "POST", .path = "/containers/create", .body = g_body,
+				.body_len = strlen(g_body), .ctype = "application/json"};
+		int st = conn_request(c, &r, &cap, g_timeout_s);
+		if (st != 201 || !json_id(cap.p, id)) {
+			describe_failure("POST", r.path, st, &cap);
+			w->errors++;
+			continue;
+		}
+		const char *steps[][2] = {{"POST", "start"}, {"POST", "stop"}, {"DELETE", ""}};
+		int nsteps = g_keep ? 1 : 3;
+		bool ok = true;
+		for (int i = 0; i < nsteps && ok; i++) {
+			snprintf(path, sizeof(path), "/containers/%s%s%s", id, *steps[i][1] ? "/" : "",
+				 steps[i][1]);
+			struct req s = {.method = steps[i][0], .path = path};
+			st = conn_request(c, &s, &cap, g_timeout_s);
+			if (st != 204 && !(i == 1 && st == 304)) {
+				describe_failure(s.method, path, st, &cap);
+				ok = false;
+			}
+		}
+		if (ok)
+			w->done++;
+		else
+			w->errors++;
+	}
+	free(cap.p);
+	conn_close(c);
+	free(c);
+	return NULL;
+}
+
+static void *rmall_main(void *arg)
+{
+	struct cworker *w = arg;
+	struct conn *c = malloc(sizeof(*c));
+	if (!c)
+		die("out of memory");
+	c->fd = -1;
+	struct capture cap = {0};
+	char path[256];
+	pthread_barrier_wait(&g_barrier);
+	long long i;
+	while ((i = atomic_fetch_add(&g_next, 1)) < g_total) {
+		snprintf(path, sizeof(path), "/containers/%s?force=1&v=1", g_ids[i]);
+		struct req r = {.method = "DELETE", .path = path};
+		int st = conn_request(c, &r, &cap, g_timeout_s);
+		if (st == 204 || st == 404) {
+			w->done++;
+		} else {
+			describe_failure("DELETE", path, st, &cap);
+			w->errors++;
+		}
+	}
+	free(cap.p);
+	conn_close(c);
+	free(c);
+	return NULL;
+}
+
+/* Runs fn on THREADS workers; returns the totals and the elapsed seconds. */
+static double run_workers(void *(*fn)(void *), uint64_t *done, uint64_t *errors)
+{
+	struct cworker *w = calloc((size_t)g_threads, sizeof(*w));
+	if (!w)
+		die("out of memory");
+	pthread_barrier_init(&g_barrier, NULL, (unsigned)g_threads + 1);
+	for (int i = 0; i < g_threads; i++)
+		if (pthread_create(&w[i].tid, NULL, fn, &w[i]) != 0)
+			die("pthread_create failed");
+	double t0 = now_s();
+	pthread_barrier_wait(&g_barrier);
+	*done = *errors = 0;
+	for (int i = 0; i < g_threads; i++) {
+		pthread_join(w[i].tid, NULL);
+		*done += w[i].done;
+		*errors += w[i].errors;
+	}
+	free(w);
+	return now_s() - t0;
+}
+
+static int cmd_churn(void)
+{
+	if (!g_body || g_count < 1)
+		die("churn needs -n COUNT and -b CREATE_JSON");
+	g_total = g_count;
+	uint64_t done, errors;
+	double secs = run_workers(churn_main, &done, &errors);
+	printf("containers=%" PRIu64 " errors=%" PRIu64 " seconds=%.3f rate=%.2f\n", done, errors,
+	       secs, secs > 0 ? (double)done / secs : 0.0);
+	return errors ? 1 : 0;
+}
+
+static int cmd_rmall(void)
+{
+	struct capture cap = {0};
+	int status = one_request(&cap, g_timeout_s);
+	if (status != 200) {
+		fprintf(stderr, "loadgen: GET %s: status %03d\n", g_path, status);
+		return 1;
+	}
+	size_t n = 0, capn = 0;
+	char id[65];
+	for (const char *p = cap.p; p && (p = strstr(p, "\"Id\"")); p += 4) {
+		if (!json_id(p, id))
+			continue;
+		if (n == capn) {
+			capn = capn ? capn * 2 : 64;
+			g_ids = realloc(g_ids, capn * sizeof(*g_ids));
+			if (!g_ids)
+				die("out of memory");
+		}
+		g_ids[n++] = strdup(id);
+	}
+	free(cap.p);
+	g_total = (long long)n;
+	uint64_t done = 0, errors = 0;
+	if (n > 0)
+		run_workers(rmall_main, &done, &errors);
+	printf("removed=%" PRIu64 " errors=%" PRIu64 "\n", done, errors);
+	for (size_t i = 0; i < n; i++)
+		free(g_ids[i]);
+	free(g_ids);
+	return errors ? 1 : 0;
+}
+
+/* ---------- rand: reproducible incompressible bytes ---------- */
+
+static int cmd_rand(const char *seed_s, const char *bytes_s)
+{
+	uint64_t x = strtoull(seed_s, NULL, 0);
+	unsigned long long left = strtoull(bytes_s, NULL, 0);
+	static uint64_t buf[8192];
+	while (left > 0) {
+		for (size_t i = 0; i < sizeof(buf) / sizeof(buf[0]); i++) {
+			uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+			buf[i] = z ^ (z >> 31);
+		}
+		size_t n = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+		if (fwrite(buf, 1, n, stdout) != n)
+			return 1;
+		left -= n;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* ---------- spawn: start a daemon, time it to its first /_ping ---------- */
@@ -652,9 +1036,12 @@ static int cmd_spawn(const char *out, bool netns, double wait_s, char **argv)
 static void usage(void)
 {
 	fputs("usage: loadgen run    -s SOCK [-t THREADS] [-d SECONDS | -n COUNT] [-m METHOD] PATH\n"
-	      "       loadgen status -s SOCK [-m METHOD] PATH\n"
-	      "       loadgen get    -s SOCK [-m METHOD] PATH\n"
-	      "       loadgen spawn  -s SOCK -o FILE [-N] [-w SECONDS] -- COMMAND [ARGS...]\n",
+	      "       loadgen status -s SOCK [-m METHOD] [-b BODY | -f FILE] [-T TYPE] [-w S] PATH\n"
+	      "       loadgen get    -s SOCK [-m METHOD] [-b BODY | -f FILE] [-T TYPE] [-w S] [-c] PATH\n"
+	      "       loadgen churn  -s SOCK [-t THREADS] -n COUNT -b CREATE_JSON [-k]\n"
+	      "       loadgen rmall  -s SOCK [-t THREADS] LIST_PATH\n"
+	      "       loadgen spawn  -s SOCK -o FILE [-N] [-w SECONDS] -- COMMAND [ARGS...]\n"
+	      "       loadgen rand   SEED BYTES\n",
 	      stderr);
 	exit(2);
 }
@@ -664,12 +1051,17 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	const char *cmd = argv[1];
+	if (strcmp(cmd, "rand") == 0) {
+		if (argc != 4)
+			usage();
+		return cmd_rand(argv[2], argv[3]);
+	}
 	const char *out = NULL;
 	bool netns = false;
-	double wait_s = 60;
+	double wait_s = -1;
 	optind = 2;
 	int opt;
-	while ((opt = getopt(argc, argv, "+s:t:d:n:m:o:Nw:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+s:t:d:n:m:o:Nw:b:f:T:kch")) != -1) {
 		switch (opt) {
 		case 's': g_sock = optarg; break;
 		case 't': g_threads = atoi(optarg); break;
@@ -679,15 +1071,31 @@ int main(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'N': netns = true; break;
 		case 'w': wait_s = atof(optarg); break;
+		case 'b': g_body = optarg; break;
+		case 'f': g_body_file = optarg; break;
+		case 'T': g_ctype = optarg; break;
+		case 'k': g_keep = true; break;
+		case 'c': g_count_only = true; break;
 		default: usage();
 		}
 	}
-	if (!g_sock)
+	if (!g_sock || (g_body && g_body_file) || (g_ctype && strpbrk(g_ctype, "\r\n")))
+		usage();
+	if (g_threads < 1 || g_threads > 1024)
 		usage();
 	if (strcmp(cmd, "spawn") == 0) {
 		if (!out || optind >= argc)
 			usage();
-		return cmd_spawn(out, netns, wait_s, argv + optind);
+		return cmd_spawn(out, netns, wait_s < 0 ? 60 : wait_s, argv + optind);
+	}
+	if (wait_s > 0)
+		g_timeout_s = (int)(wait_s + 0.999);
+	if (strcmp(cmd, "churn") == 0) {
+		if (optind != argc)
+			usage();
+		if (wait_s <= 0)
+			g_timeout_s = 60; /* a stop may take its 10 s timeout, more under load */
+		return cmd_churn();
 	}
 	if (optind < argc)
 		g_path = argv[optind++];
@@ -695,9 +1103,14 @@ int main(int argc, char **argv)
 	    strpbrk(g_method, " \r\n/"))
 		usage();
 	if (strcmp(cmd, "run") == 0) {
-		if (g_threads < 1 || g_threads > 1024 || (g_count < 0 && g_seconds <= 0))
+		if (g_count < 0 && g_seconds <= 0)
 			usage();
 		return cmd_run();
+	}
+	if (strcmp(cmd, "rmall") == 0) {
+		if (wait_s <= 0)
+			g_timeout_s = 60;
+		return cmd_rmall();
 	}
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status();

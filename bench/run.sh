@@ -34,6 +34,25 @@ else
 	SETTLE=1
 fi
 WARMUPS=1
+# Sizes of the container and image workloads (QUICK: small counts).
+if [ "$QUICK" = 1 ]; then
+	RUN_ITERS=${BENCH_RUN_ITERS:-3}       # runs per counted repetition (their median)
+	CHURN_N=${BENCH_CHURN_N:-20}          # containers per churn
+	SLEEP_N=${BENCH_SLEEP_N:-20}          # running containers for rss/ps
+	LOAD_LAYER_BYTES=$((4 * 1048576))     # bytes per random layer of the loaded image
+	MANY_IMAGES=${BENCH_MANY_IMAGES:-1000}
+	LOG_BYTES=10000000
+else
+	RUN_ITERS=${BENCH_RUN_ITERS:-5}
+	CHURN_N=${BENCH_CHURN_N:-100}
+	SLEEP_N=${BENCH_SLEEP_N:-100}
+	LOAD_LAYER_BYTES=$((22 * 1048576))
+	MANY_IMAGES=${BENCH_MANY_IMAGES:-1000}
+	LOG_BYTES=100000000
+fi
+LOAD_LAYERS=10
+LOAD_MIB=$(((LOAD_LAYER_BYTES * (LOAD_LAYERS - 1) + 2 * 1048576) / 1048576))
+LOG_MB=$((LOG_BYTES / 1000000))
 START_TIMEOUT=60   # seconds an engine may take to answer its first /_ping
 STOP_TIMEOUT=30    # seconds an engine may take to exit after SIGTERM
 
@@ -99,6 +118,21 @@ our_leftover_pids() {
 # against signalling a PID that was reused after our process exited.
 ours() {
 	[ -n "$TMP" ] && tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF -- "$TMP/"
+}
+
+# Containers that outlived their engine (berthd leaves them running when it stops, as a live
+# restore needs): killed and deleted through every runc state root under our temp dir.
+runc_leftovers() {
+	local r id
+	command -v runc >/dev/null || return 0
+	[ -n "$TMP" ] && [ -d "$TMP" ] || return 0
+	for r in $(find "$TMP" -maxdepth 6 -name state.json -path '*/*/*/state.json' 2>/dev/null |
+		xargs -r -n1 dirname | xargs -r -n1 dirname | sort -u); do
+		for id in $(runc --root "$r" list -q 2>/dev/null); do
+			runc --root "$r" kill -a "$id" KILL 2>/dev/null
+			runc --root "$r" delete -f "$id" 2>/dev/null
+		done
+	done
 }
 
 mounts_under() {
@@ -197,7 +231,13 @@ engine_restart() {
 cleanup() {
 	local rc=$? e p m left
 	trap - EXIT INT TERM
+	# Every container this run made is removed through its engine, then the engines stop.
+	for e in "${ENGINES[@]}"; do
+		engine_running "$e" || continue
+		"$LOADGEN" rmall -s "${SOCK[$e]}" -t 8 -w 30 "/containers/json?all=1" >/dev/null 2>&1
+	done
 	for e in "${ENGINES[@]}"; do engine_stop "$e"; done
+	runc_leftovers
 	if [ -n "$TMP" ] && [ -d "$TMP" ]; then
 		for p in $(our_leftover_pids); do kill -TERM "$p" 2>/dev/null; done
 		sleep 0.2
@@ -283,28 +323,38 @@ ensure_peer() {
 # A workload is one function `wl_NAME ENGINE` that measures one figure on one engine and
 # leaves it in VALUE (a number). It returns 0 when measured, 1 on failure, and 2 when the
 # engine lacks what the workload needs. It may start, stop or restart the engine
-# (engine_restart/engine_ensure) and must leave nothing behind but a running engine.
+# (engine_restart/engine_ensure) and must leave nothing behind but a running engine
+# (and what it keeps on purpose: the test images; the sleep containers of the WL_SLEEPERS
+# workloads, removed before the first workload that is not one of them; what its optional
+# `wl_NAME_after ENGINE` removes once all repetitions are done).
 # WARMUP=1 while the warm-up round runs (use shorter windows then).
+# A workload with a floor (WL_FLOOR[NAME]=label, and a function `fl_NAME`) also measures
+# that engine-less baseline in every round, after the engines.
 # `workload` registers it: name, label, unit, which way is better, and the API calls it
 # needs ("METHOD /path", probed on berthd first: 404 "page not found", 405 or 501 there means
-# "skipped (not implemented)"), then an optional target on berthd's figure:
+# "skipped (not implemented)"), then optional targets on berthd's figure, as pairs:
 #   abs_le N       berthd's median ≤ N (unit of the workload)
 #   ratio_ge N     berthd/dockerd ≥ N (ratio of medians)
+#   ratio_lt N     berthd/dockerd < N
+#   floor_le N     berthd/floor ≤ N
 
 WL_NAMES=()
 declare -A WL_LABEL=() WL_UNIT=() WL_BETTER=() WL_NEEDS=() WL_TARGET=()
+declare -A WL_FLOOR=()    # name -> the floor's label: the workload has fl_NAME, measured alike
+declare -A WL_SLEEPERS=() # name -> 1: it uses the running sleep containers (kept between them)
 VALUE=""
 WARMUP=0
 NOTES=()
 
-# workload NAME LABEL UNIT higher|lower "NEEDS;NEEDS" [TARGET_KIND TARGET_VALUE]
+# workload NAME LABEL UNIT higher|lower "NEEDS;NEEDS" [TARGET_KIND TARGET_VALUE]...
 workload() {
 	WL_NAMES+=("$1")
 	WL_LABEL[$1]=$2
 	WL_UNIT[$1]=$3
 	WL_BETTER[$1]=$4
 	WL_NEEDS[$1]=$5
-	WL_TARGET[$1]="${6:-} ${7:-}"
+	shift 5
+	WL_TARGET[${WL_NAMES[-1]}]="$*"
 }
 
 # Requests per second of GET $2 on engine $1 with THREADS keep-alive connections.
@@ -354,40 +404,588 @@ wl_rps_version() { measure_rps "$1" /version; }
 workload rps_info "GET /info, $THREADS keep-alive clients" req/s higher "GET /info"
 wl_rps_info() { measure_rps "$1" /info; }
 
-# --- issue 9 workloads: registered with what they need; each body is written when berthd
-# serves that. Until then they are "skipped (not implemented)" by the probe, and if berthd
-# serves the calls before the body exists they say "skipped (workload not written yet)".
+# --- shared helpers for the container and image workloads
 
-workload run_rm "run --rm IMG true (docker CLI / berth CLI)" ms lower \
-	"POST /containers/create;POST /images/load"
-wl_run_rm() { return 3; }
+BB_REPO=berth-bench/busybox
+BB_IMAGE=$BB_REPO:latest
+ASSETS=""            # $TMP/assets: the busybox rootfs and the generated archives
+declare -A SLEEPERS=() LOGS_CID=()
 
-workload churn "create+start+stop+rm x100, 8 clients" containers/s higher \
-	"POST /containers/create;POST /containers/x/start"
-wl_churn() { return 3; }
+# time_cmd CMD...: runs CMD with its output in $TMP/cmd.out; ELAPSED_MS is its wall time.
+time_cmd() {
+	local t0 t1 rc
+	t0=${EPOCHREALTIME/./}
+	"$@" >"$TMP/cmd.out" 2>&1
+	rc=$?
+	t1=${EPOCHREALTIME/./}
+	t1=$((t1 - t0))
+	ELAPSED_MS=$(printf '%d.%03d' $((t1 / 1000)) $((t1 % 1000)))
+	return $rc
+}
 
-workload rss_100 "RSS with 100 running containers" MiB lower "POST /containers/create"
-wl_rss_100() { return 3; }
+# time_median N CMD...: VALUE = the median wall time (ms) of N runs of CMD; fails on the
+# first run that fails (its output is logged).
+time_median() {
+	local n=$1 i vals=()
+	shift
+	for ((i = 0; i < n; i++)); do
+		if ! time_cmd "$@"; then
+			log "failed: $*"
+			head -c 600 "$TMP/cmd.out" | sed 's/^/  | /' >&2
+			NOTES+=("failed: \`$*\`: $(head -c 300 "$TMP/cmd.out" | tr '\n' ' ')")
+			return 1
+		fi
+		vals+=("$ELAPSED_MS")
+	done
+	VALUE=$(printf '%s\n' "${vals[@]}" | stats | cut -d' ' -f1)
+}
 
-workload rps_ps "GET /containers/json, 100 containers" req/s higher \
+# The real clients, on engine $1. need_docker_cli: the docker CLI is there (else the
+# workload is skipped on that engine).
+need_docker_cli() {
+	command -v docker >/dev/null && return 0
+	log "no docker CLI on this machine: skipped"
+	return 1
+}
+dcli() {
+	local e=$1
+	shift
+	DOCKER_HOST="unix://${SOCK[$e]}" docker "$@"
+}
+bcli() { "$BERTH_BIN/berth" -H "unix://${SOCK[berth]}" "$@"; }
+
+# berth_cli_has CMD: the berth CLI has that command (else the workload is skipped).
+berth_cli_has() {
+	[ -x "$BERTH_BIN/berth" ] && "$BERTH_BIN/berth" "$1" --help >/dev/null 2>&1
+}
+
+# api ENGINE [loadgen get options] PATH: one API call; the body on stdout; fails unless 2xx
+# and, for streamed JSON progress, unless the body is free of "error".
+api() {
+	local e=$1 out
+	shift
+	out=$("$LOADGEN" get -s "${SOCK[$e]}" "$@") || { printf '%s' "$out" >&2; return 1; }
+	if grep -q '"error' <<<"$out"; then
+		printf '%s\n' "$out" | head -c 600 >&2
+		return 1
+	fi
+	printf '%s' "$out"
+}
+
+# uri STRING: percent-encodes STRING for a query.
+uri() {
+	local s=$1 i c out=""
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		case $c in
+		[a-zA-Z0-9.~_-]) out+=$c ;;
+		*) out+=$(printf '%%%02X' "'$c") ;;
+		esac
+	done
+	printf '%s' "$out"
+}
+
+# A root filesystem from Debian's busybox-static, every applet linked (as tests/helpers.bash).
+bench_rootfs() {
+	local dir=$1 app
+	mkdir -p "$dir/bin" "$dir/etc" "$dir/tmp" "$dir/root" "$dir/proc" "$dir/sys" "$dir/dev"
+	cp /bin/busybox "$dir/bin/busybox"
+	for app in $("$dir/bin/busybox" --list); do
+		[ "$app" = busybox ] || ln -sf busybox "$dir/bin/$app"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
+		>"$dir/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$dir/etc/group"
+	chmod 1777 "$dir/tmp"
+}
+
+# tar_det DIR OUT: a reproducible tar of DIR's content (names sorted, fixed times and owners).
+tar_det() {
+	(cd "$1" && tar --sort=name --mtime=@946684800 --owner=0 --group=0 --numeric-owner \
+		--format=gnu -cf "$2" -- $(ls -A))
+}
+
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+prepare_assets() {
+	[ -n "$ASSETS" ] && return 0
+	[ -x /bin/busybox ] || { log "/bin/busybox missing (Debian's busybox-static)"; return 1; }
+	ASSETS=$TMP/assets
+	mkdir -p "$ASSETS"
+	bench_rootfs "$ASSETS/rootfs"
+	tar_det "$ASSETS/rootfs" "$ASSETS/rootfs.tar"
+}
+
+# ensure_busybox ENGINE: the test image, imported through the API (POST /images/create
+# ?fromSrc=-) from the busybox rootfs, with CMD ["sh"].
+ensure_busybox() {
+	local e=$1
+	engine_ensure "$e" || return 1
+	"$LOADGEN" get -s "${SOCK[$e]}" "/images/$BB_IMAGE/json" >/dev/null 2>&1 && return 0
+	prepare_assets || return 1
+	log "${LABEL[$e]}: importing $BB_IMAGE"
+	api "$e" -m POST -f "$ASSETS/rootfs.tar" -w 120 \
+		"/images/create?fromSrc=-&repo=$BB_REPO&tag=latest&changes=$(uri 'CMD ["sh"]')" \
+		>/dev/null || { log "${LABEL[$e]}: import of $BB_IMAGE failed"; return 1; }
+}
+
+# docker_archive DIR CONFIG_JSON_OF_DIFFIDS... : helpers for gen_* below.
+# config_json DIFF_IDS_JSON HISTORY_JSON LABELS_JSON: an image config (Docker's format).
+config_json() {
+	printf '{"architecture":"amd64","os":"linux","created":"2000-01-01T00:00:00Z",'
+	printf '"config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],'
+	printf '"Cmd":["sh"],"Labels":%s},' "$3"
+	printf '"rootfs":{"type":"layers","diff_ids":%s},"history":%s}' "$1" "$2"
+}
+
+# gen_load_image: $ASSETS/load/layers/1..N.tar (busybox, then random files) and
+# $ASSETS/load/image.tar, the docker-archive (manifest.json, repositories, config, one
+# DIGEST/layer.tar per layer) of berth-bench/load:latest. Seeded: the same bytes every run.
+LOAD_IMAGE=berth-bench/load:latest
+gen_load_image() {
+	local d=$ASSETS/load i j big nsmall small=65536 root hex diff="" hist="" layers="" chex
+	[ -f "$d/image.tar" ] && return 0
+	prepare_assets || return 1
+	log "generating the $LOAD_LAYERS-layer image archive (~$((LOAD_LAYER_BYTES * (LOAD_LAYERS - 1) / 1048576 + 2)) MiB)"
+	rm -rf "$d"
+	mkdir -p "$d/layers" "$d/archive"
+	cp "$ASSETS/rootfs.tar" "$d/layers/1.tar"
+	big=$((LOAD_LAYER_BYTES * 3 / 16))
+	nsmall=$((LOAD_LAYER_BYTES / 4 / small))
+	for ((i = 2; i <= LOAD_LAYERS; i++)); do
+		root=$d/src/data/layer$i
+		mkdir -p "$root/small"
+		for j in 1 2 3 4; do
+			"$LOADGEN" rand $((i * 100000 + j)) "$big" >"$root/big$j.bin" || return 1
+		done
+		for ((j = 1; j <= nsmall; j++)); do
+			"$LOADGEN" rand $((i * 100000 + 1000 + j)) "$small" >"$root/small/$j.bin" || return 1
+		done
+		tar_det "$d/src" "$d/layers/$i.tar" || return 1
+		rm -rf "$d/src"
+	done
+	for ((i = 1; i <= LOAD_LAYERS; i++)); do
+		hex=$(sha256 "$d/layers/$i.tar")
+		mkdir -p "$d/archive/$hex"
+		ln "$d/layers/$i.tar" "$d/archive/$hex/layer.tar"
+		diff+="${diff:+,}\"sha256:$hex\""
+		hist+="${hist:+,}{\"created\":\"2000-01-01T00:00:00Z\",\"created_by\":\"berth bench layer $i\"}"
+		layers+="${layers:+,}\"$hex/layer.tar\""
+	done
+	config_json "[$diff]" "[$hist]" '{"berth.bench":"load"}' >"$d/archive/config"
+	chex=$(sha256 "$d/archive/config")
+	mv "$d/archive/config" "$d/archive/$chex.json"
+	printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":[%s]}]' "$chex" "$LOAD_IMAGE" \
+		"$layers" >"$d/archive/manifest.json"
+	printf '{"%s":{"latest":"%s"}}' "${LOAD_IMAGE%:*}" "$hex" >"$d/archive/repositories"
+	tar_det "$d/archive" "$d/image.tar" || return 1
+	rm -rf "$d/archive"
+	log "image archive: $(du -m "$d/image.tar" | cut -f1) MiB, $LOAD_LAYERS layers"
+}
+
+# gen_many_images: $ASSETS/many.tar, a docker-archive of MANY_IMAGES images
+# berth-bench/many:1..N that share the busybox layer and differ by a label (N image IDs).
+gen_many_images() {
+	local d=$ASSETS/many hex i chex man=""
+	[ -f "$ASSETS/many.tar" ] && return 0
+	prepare_assets || return 1
+	rm -rf "$d"
+	mkdir -p "$d/$(sha256 "$ASSETS/rootfs.tar")"
+	hex=$(sha256 "$ASSETS/rootfs.tar")
+	ln "$ASSETS/rootfs.tar" "$d/$hex/layer.tar"
+	mkdir -p "$d/cfg"
+	for ((i = 1; i <= MANY_IMAGES; i++)); do
+		config_json "[\"sha256:$hex\"]" '[{"created":"2000-01-01T00:00:00Z"}]' \
+			"{\"berth.bench.n\":\"$i\"}" >"$d/cfg/$i"
+	done
+	while read -r chex i; do
+		i=${i##*/}
+		mv "$d/cfg/$i" "$d/$chex.json"
+		man+="${man:+,}{\"Config\":\"$chex.json\",\"RepoTags\":[\"berth-bench/many:$i\"],\"Layers\":[\"$hex/layer.tar\"]}"
+	done < <(cd "$d/cfg" && sha256sum -- * | sed 's/  */ /')
+	rmdir "$d/cfg"
+	printf '[%s]' "$man" >"$d/manifest.json"
+	tar_det "$d" "$ASSETS/many.tar" || return 1
+	rm -rf "$d"
+}
+
+# The runc bundle of the floor: `runc spec` on the busybox rootfs, run as root, no terminal.
+RUNC_BUNDLE=""
+prepare_runc_bundle() {
+	[ -n "$RUNC_BUNDLE" ] && return 0
+	command -v runc >/dev/null || { log "runc not installed: no floor"; return 1; }
+	prepare_assets || return 1
+	local b=$TMP/runc-bundle
+	mkdir -p "$b"
+	cp -a "$ASSETS/rootfs" "$b/rootfs"
+	(cd "$b" && runc spec) || return 1
+	sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"true"/' "$b/config.json"
+	grep -q '"true"' "$b/config.json" || { log "cannot edit the runc spec"; return 1; }
+	RUNC_BUNDLE=$b
+}
+
+RUNC_N=0
+runc_run_true() {
+	RUNC_N=$((RUNC_N + 1))
+	runc --root "$TMP/runc-state" run -b "$RUNC_BUNDLE" "berth-bench-$$-$RUNC_N" </dev/null
+}
+
+FILTER_SLEEP=$(uri '{"label":["berth.bench=sleep"]}')
+FILTER_BENCH=$(uri '{"label":["berth.bench"]}')
+
+# count_containers ENGINE QUERY: how many containers /containers/json?QUERY lists.
+count_containers() {
+	"$LOADGEN" get -s "${SOCK[$1]}" "/containers/json?$2" | grep -o '"Id"' | wc -l
+}
+
+# ensure_sleepers ENGINE: SLEEP_N running `sleep 600` containers (label berth.bench=sleep).
+ensure_sleepers() {
+	local e=$1 have out
+	ensure_busybox "$e" || return 1
+	have=$(count_containers "$e" "filters=$FILTER_SLEEP")
+	[ "$have" -ge "$SLEEP_N" ] && { SLEEPERS[$e]=$have; return 0; }
+	log "${LABEL[$e]}: starting $((SLEEP_N - have)) sleep containers"
+	out=$("$LOADGEN" churn -s "${SOCK[$e]}" -t 8 -n $((SLEEP_N - have)) -k -b \
+		"{\"Image\":\"$BB_IMAGE\",\"Cmd\":[\"sleep\",\"600\"],\"Labels\":{\"berth.bench\":\"sleep\"},\"HostConfig\":{\"NetworkMode\":\"none\"}}" \
+		2>"$TMP/churn.err")
+	SLEEPERS[$e]=$(count_containers "$e" "filters=$FILTER_SLEEP")
+	if [ "${SLEEPERS[$e]}" -lt "$SLEEP_N" ]; then
+		log "${LABEL[$e]}: only ${SLEEPERS[$e]} of $SLEEP_N containers run: $out $(cat "$TMP/churn.err")"
+		NOTES+=("${LABEL[$e]}: starting $SLEEP_N sleep containers: $out $(head -c 300 "$TMP/churn.err")")
+		return 1
+	fi
+}
+
+drop_sleepers() {
+	local e out
+	for e in "${ENGINES[@]}"; do
+		[ "${SLEEPERS[$e]:-0}" -gt 0 ] || continue
+		engine_running "$e" || continue
+		log "${LABEL[$e]}: removing the sleep containers"
+		out=$("$LOADGEN" rmall -s "${SOCK[$e]}" -t 8 "/containers/json?all=1&filters=$FILTER_SLEEP" 2>&1) ||
+			log "${LABEL[$e]}: $out"
+		SLEEPERS[$e]=0
+	done
+}
+
+# Daemon RSS without the shims (and their containers) that may hang below it; the shims'
+# own RSS: SHIM_COUNT and SHIM_KIB (sum) for the shims naming our engine's directory.
+SHIM_COUNT=0
+SHIM_KIB=0
+daemon_rss_kib() {
+	local sum=0 p v comm skip=" "
+	for p in $(proc_tree "$1"); do
+		read -r comm 2>/dev/null <"/proc/$p/comm" || continue
+		case $comm in berth-shim | containerd-shim*) skip+="$(proc_tree "$p" | tr '\n' ' ')" ;; esac
+		case $skip in *" $p "*) continue ;; esac
+		v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+shim_rss() {
+	local e=$1 f pid comm v
+	SHIM_COUNT=0
+	SHIM_KIB=0
+	for f in /proc/[0-9]*/comm; do
+		read -r comm 2>/dev/null <"$f" || continue
+		case $comm in berth-shim | containerd-shim*) ;; *) continue ;; esac
+		pid=${f#/proc/}
+		pid=${pid%/comm}
+		tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "${EDIR[$e]}/" || continue
+		v=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+		SHIM_COUNT=$((SHIM_COUNT + 1))
+		SHIM_KIB=$((SHIM_KIB + ${v:-0}))
+	done
+}
+
+# --- issue 3 and 4 workloads
+
+workload run_rm "docker run --rm IMG true (docker CLI)" ms lower \
+	"POST /containers/create;POST /images/load" floor_le 2.5
+WL_FLOOR[run_rm]="runc run"
+wl_run_rm() {
+	need_docker_cli || return 2
+	ensure_busybox "$1" || return 1
+	time_median "$RUN_ITERS" dcli "$1" run --rm --network none "$BB_IMAGE" true
+}
+fl_run_rm() {
+	prepare_runc_bundle || return 2
+	time_median "$RUN_ITERS" runc_run_true
+}
+
+workload run_rm_berth "berth run --rm IMG true (dockerd: docker run)" ms lower \
+	"POST /containers/create;POST /images/load" floor_le 1.5
+WL_FLOOR[run_rm_berth]="runc run"
+wl_run_rm_berth() {
+	ensure_busybox "$1" || return 1
+	if [ "$1" = docker ]; then
+		need_docker_cli || return 2
+		time_median "$RUN_ITERS" dcli docker run --rm --network none "$BB_IMAGE" true
+		return
+	fi
+	berth_cli_has run || { log "the berth CLI has no \`run\`: skipped"; return 2; }
+	time_median "$RUN_ITERS" bcli run --rm --network none "$BB_IMAGE" true
+}
+fl_run_rm_berth() { fl_run_rm; }
+
+workload churn "create+start+stop+rm x$CHURN_N, 8 clients" containers/s higher \
+	"POST /containers/create;POST /containers/x/start" ratio_ge 4
+wl_churn() {
+	local e=$1 out left
+	ensure_busybox "$e" || return 1
+	out=$("$LOADGEN" churn -s "${SOCK[$e]}" -t 8 -n "$CHURN_N" -b \
+		"{\"Image\":\"$BB_IMAGE\",\"Cmd\":[\"sleep\",\"600\"],\"StopSignal\":\"SIGKILL\",\"Labels\":{\"berth.bench\":\"churn\"},\"HostConfig\":{\"NetworkMode\":\"none\"}}" \
+		2>"$TMP/churn.err")
+	local rc=$?
+	left=$(count_containers "$e" "all=1&filters=$FILTER_BENCH")
+	if [ "$rc" != 0 ] || [ "$left" != 0 ]; then
+		log "${LABEL[$e]} churn: $out; $left left; $(head -c 400 "$TMP/churn.err")"
+		NOTES+=("${LABEL[$e]} churn: $out; $left container(s) left behind; $(head -c 300 "$TMP/churn.err")")
+		"$LOADGEN" rmall -s "${SOCK[$e]}" -t 8 "/containers/json?all=1&filters=$FILTER_BENCH" >/dev/null 2>&1
+		[ "$rc" != 0 ] && return 1
+	fi
+	VALUE=$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' <<<"$out")
+	[ -n "$VALUE" ]
+}
+
+workload rss_100 "RSS of the daemon(s), $SLEEP_N running containers" MiB lower \
+	"POST /containers/create;POST /containers/x/start" abs_le 20
+WL_SLEEPERS[rss_100]=1
+wl_rss_100() {
+	local e=$1
+	ensure_sleepers "$e" || return 1
+	sleep "$SETTLE"
+	VALUE=$(awk -v k="$(daemon_rss_kib "${DPID[$e]}")" 'BEGIN {printf "%.2f", k / 1024}')
+	if [ "$e" = berth ] && [ "$WARMUP" = 0 ] && [ -z "${RAW[rss_100:berth]:-}" ]; then
+		local st
+		st=$(awk '/^(VmRSS|RssAnon|RssFile):/ { printf "%s%s %.1f MiB", sep, $1, $2 / 1024
+			sep = ", " }' "/proc/${DPID[$e]}/status")
+		NOTES+=("berthd with $SLEEP_N running containers: $st, $(ls "/proc/${DPID[$e]}/fd" | wc -l) open fds")
+	fi
+}
+
+workload shim_rss "RSS per shim (berth-shim / containerd-shim)" MiB lower \
+	"POST /containers/create;POST /containers/x/start" abs_le 1
+WL_SLEEPERS[shim_rss]=1
+wl_shim_rss() {
+	local e=$1
+	ensure_sleepers "$e" || return 1
+	shim_rss "$e"
+	if [ "$SHIM_COUNT" -lt "$SLEEP_N" ]; then
+		log "${LABEL[$e]}: $SHIM_COUNT shims for $SLEEP_N containers"
+		[ "$SHIM_COUNT" = 0 ] && return 1
+	fi
+	VALUE=$(awk -v k="$SHIM_KIB" -v n="$SHIM_COUNT" 'BEGIN {printf "%.3f", k / n / 1024}')
+}
+
+workload rps_ps "GET /containers/json, $SLEEP_N containers" req/s higher \
 	"GET /containers/json;POST /containers/create"
-wl_rps_ps() { return 3; }
+WL_SLEEPERS[rps_ps]=1
+wl_rps_ps() {
+	ensure_sleepers "$1" || return 1
+	measure_rps "$1" /containers/json
+}
 
-workload rps_images "GET /images/json, 1,000 images" req/s higher \
+workload cli_ps "docker ps, $SLEEP_N containers (docker CLI)" ms lower \
+	"GET /containers/json;POST /containers/create"
+WL_SLEEPERS[cli_ps]=1
+wl_cli_ps() {
+	need_docker_cli || return 2
+	ensure_sleepers "$1" || return 1
+	time_median "$RUN_ITERS" dcli "$1" ps
+}
+
+workload cli_ps_berth "berth ps, $SLEEP_N containers (dockerd: docker ps)" ms lower \
+	"GET /containers/json;POST /containers/create"
+WL_SLEEPERS[cli_ps_berth]=1
+wl_cli_ps_berth() {
+	ensure_sleepers "$1" || return 1
+	[ "$1" = docker ] && {
+		need_docker_cli || return 2
+		time_median "$RUN_ITERS" dcli docker ps
+		return
+	}
+	berth_cli_has ps || { log "the berth CLI has no \`ps\`: skipped"; return 2; }
+	time_median "$RUN_ITERS" bcli ps
+}
+
+workload image_load "image load, $LOAD_LAYERS layers ~$LOAD_MIB MiB" s lower "POST /images/load" \
+	floor_le 1.3 ratio_lt 1
+WL_FLOOR[image_load]="tar -x"
+wl_image_load() {
+	local e=$1
+	engine_ensure "$e" || return 1
+	gen_load_image || return 1
+	"$LOADGEN" get -s "${SOCK[$e]}" -m DELETE "/images/$LOAD_IMAGE?force=1" >/dev/null 2>&1
+	sync
+	time_cmd api "$e" -m POST -f "$ASSETS/load/image.tar" -w 600 "/images/load?quiet=1"
+	local rc=$?
+	VALUE=$(awk -v ms="$ELAPSED_MS" 'BEGIN {printf "%.3f", ms / 1000}')
+	if [ "$rc" != 0 ]; then
+		log "${LABEL[$e]} image load failed: $(head -c 400 "$TMP/cmd.out")"
+		NOTES+=("${LABEL[$e]} POST /images/load: $(head -c 300 "$TMP/cmd.out" | tr '\n' ' ')")
+		return 1
+	fi
+	if ! api "$e" "/images/$LOAD_IMAGE/json" >/dev/null; then
+		log "${LABEL[$e]}: $LOAD_IMAGE is not there after the load"
+		return 1
+	fi
+	api "$e" -m DELETE "/images/$LOAD_IMAGE" >/dev/null
+}
+fl_image_load() {
+	local i f=$TMP/floor
+	gen_load_image || return 1
+	rm -rf "$f"
+	sync
+	time_cmd floor_extract "$f" || return 1
+	VALUE=$(awk -v ms="$ELAPSED_MS" 'BEGIN {printf "%.3f", ms / 1000}')
+	rm -rf "$f"
+}
+floor_extract() {
+	local i
+	for ((i = 1; i <= LOAD_LAYERS; i++)); do
+		mkdir -p "$1/$i" && tar -xf "$ASSETS/load/layers/$i.tar" -C "$1/$i" || return 1
+	done
+}
+
+# ensure_many ENGINE: MANY_IMAGES images (one docker-archive with N configs, one shared
+# layer), loaded once.
+ensure_many() {
+	local e=$1
+	engine_ensure "$e" || return 1
+	"$LOADGEN" get -s "${SOCK[$e]}" "/images/berth-bench/many:$MANY_IMAGES/json" >/dev/null 2>&1 &&
+		return 0
+	gen_many_images || return 1
+	log "${LABEL[$e]}: loading $MANY_IMAGES images"
+	api "$e" -m POST -f "$ASSETS/many.tar" -w 600 "/images/load?quiet=1" >/dev/null || {
+		log "${LABEL[$e]}: loading $MANY_IMAGES images failed"
+		return 1
+	}
+}
+
+workload rps_images "GET /images/json, $MANY_IMAGES images" req/s higher \
 	"GET /images/json;POST /images/load"
-wl_rps_images() { return 3; }
+wl_rps_images() {
+	ensure_many "$1" || return 1
+	measure_rps "$1" /images/json
+}
 
-workload image_load "image load, 10 layers ~200 MB" s lower "POST /images/load"
-wl_image_load() { return 3; }
+workload lat_images "GET /images/json, $MANY_IMAGES images: latency, 1 client" ms lower \
+	"GET /images/json;POST /images/load" abs_le 20
+wl_lat_images() {
+	local e=$1 secs out
+	ensure_many "$e" || return 1
+	secs=$SECONDS_LOAD
+	[ "$WARMUP" = 1 ] && secs=$SECONDS_WARM
+	out=$("$LOADGEN" run -s "${SOCK[$e]}" -t 1 -d "$secs" /images/json) || return 1
+	VALUE=$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$out")
+	[ "$WARMUP" = 1 ] || LAT_P99[$e]+=" $(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<<"$out")"
+	[ -n "$VALUE" ] && [ "$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$out")" != 0 ]
+}
+declare -A LAT_P99=()
+wl_lat_images_after() {
+	[ -n "${LAT_P99[$1]:-}" ] &&
+		NOTES+=("${LABEL[$1]} GET /images/json ($MANY_IMAGES images), 1 client: p99 latency per repetition (ms):${LAT_P99[$1]}")
+}
+
+workload cli_images "docker images, $MANY_IMAGES images (docker CLI)" ms lower \
+	"GET /images/json;POST /images/load"
+wl_cli_images() {
+	need_docker_cli || return 2
+	ensure_many "$1" || return 1
+	time_median "$RUN_ITERS" dcli "$1" images
+}
+
+workload cli_images_berth "berth images, $MANY_IMAGES images (dockerd: docker images)" ms lower \
+	"GET /images/json;POST /images/load"
+wl_cli_images_berth() {
+	ensure_many "$1" || return 1
+	[ "$1" = docker ] && {
+		need_docker_cli || return 2
+		time_median "$RUN_ITERS" dcli docker images
+		return
+	}
+	berth_cli_has images || { log "the berth CLI has no \`images\`: skipped"; return 2; }
+	time_median "$RUN_ITERS" bcli images
+}
+
+# logs_container ENGINE: a fresh container that writes LOG_BYTES of 100-byte lines to stdout
+# and exits; LOGS_CID[ENGINE] is its ID, ELAPSED_MS the time from create to its exit.
+logs_container() {
+	local e=$1 id line out t0 t1
+	ensure_busybox "$e" || return 1
+	[ -n "${LOGS_CID[$e]:-}" ] && "$LOADGEN" get -s "${SOCK[$e]}" -m DELETE \
+		"/containers/${LOGS_CID[$e]}?force=1" >/dev/null 2>&1
+	LOGS_CID[$e]=""
+	line=$(printf '%099d' 0 | tr 0 x)
+	t0=${EPOCHREALTIME/./}
+	out=$(api "$e" -m POST -b "{\"Image\":\"$BB_IMAGE\",\"Cmd\":[\"sh\",\"-c\",\"yes $line | head -c $LOG_BYTES\"],\"Labels\":{\"berth.bench\":\"logs\"},\"HostConfig\":{\"NetworkMode\":\"none\"}}" \
+		/containers/create) || return 1
+	id=$(grep -o '"Id":"[0-9a-f]*"' <<<"$out" | cut -d'"' -f4)
+	[ -n "$id" ] || return 1
+	LOGS_CID[$e]=$id
+	api "$e" -m POST "/containers/$id/start" >/dev/null || return 1
+	out=$(api "$e" -m POST -w 600 "/containers/$id/wait") || return 1
+	t1=${EPOCHREALTIME/./}
+	t1=$((t1 - t0))
+	ELAPSED_MS=$(printf '%d.%03d' $((t1 / 1000)) $((t1 % 1000)))
+	grep -q '"StatusCode":0' <<<"$out" || { log "${LABEL[$e]}: logs container: $out"; return 1; }
+}
+
+workload logs_write "a container writes $LOG_MB MB of lines (run to exit)" s lower \
+	"GET /containers/x/logs;POST /containers/create"
+wl_logs_write() {
+	logs_container "$1" || return 1
+	VALUE=$(awk -v ms="$ELAPSED_MS" 'BEGIN {printf "%.3f", ms / 1000}')
+}
+
+workload logs "docker logs of $LOG_MB MB of lines (docker CLI)" s lower \
+	"GET /containers/x/logs;POST /containers/create"
+wl_logs() {
+	local e=$1 n
+	need_docker_cli || return 2
+	if [ -z "${LOGS_CID[$e]:-}" ]; then logs_container "$e" || return 1; fi
+	time_cmd logs_count "$e" "${LOGS_CID[$e]}" || return 1
+	n=$(tr -d ' \n' <"$TMP/cmd.out")
+	if [ "$n" != "$LOG_BYTES" ]; then
+		log "${LABEL[$e]}: docker logs gave $n bytes, not $LOG_BYTES"
+		NOTES+=("${LABEL[$e]}: docker logs gave $n bytes of the $LOG_BYTES written")
+		return 1
+	fi
+	VALUE=$(awk -v ms="$ELAPSED_MS" 'BEGIN {printf "%.3f", ms / 1000}')
+}
+logs_count() { dcli "$1" logs "$2" 2>/dev/null | wc -c; }
+
+workload logs_api "GET /containers/ID/logs, $LOG_MB MB of lines (API)" s lower \
+	"GET /containers/x/logs;POST /containers/create"
+wl_logs_api() {
+	local e=$1 n
+	if [ -z "${LOGS_CID[$e]:-}" ]; then logs_container "$e" || return 1; fi
+	time_cmd "$LOADGEN" get -s "${SOCK[$e]}" -c -w 600 \
+		"/containers/${LOGS_CID[$e]}/logs?stdout=1&stderr=1" || return 1
+	n=$(tr -d ' \n' <"$TMP/cmd.out")
+	# 8-byte stream frame headers: one per line here, lines of 100 bytes
+	if [ "$n" != $((LOG_BYTES / 100 * 108)) ]; then
+		log "${LABEL[$e]}: GET logs gave $n bytes, not $((LOG_BYTES / 100 * 108))"
+		NOTES+=("${LABEL[$e]}: GET /containers/ID/logs gave $n bytes, expected $((LOG_BYTES / 100 * 108))")
+		return 1
+	fi
+	VALUE=$(awk -v ms="$ELAPSED_MS" 'BEGIN {printf "%.3f", ms / 1000}')
+}
+wl_logs_api_after() {
+	[ -n "${LOGS_CID[$1]:-}" ] && "$LOADGEN" get -s "${SOCK[$1]}" -m DELETE \
+		"/containers/${LOGS_CID[$1]}?force=1" >/dev/null 2>&1
+	LOGS_CID[$1]=""
+}
+
+# --- not written yet: registered with what they need
 
 workload pull_push "pull+push, local registry" s lower "POST /images/create;POST /images/x/push"
 wl_pull_push() { return 3; }
 
 workload build "build, 20 steps, cold and cached" s lower "POST /build"
 wl_build() { return 3; }
-
-workload logs "logs of 100 MB of lines" s lower "GET /containers/x/logs"
-wl_logs() { return 3; }
 
 workload port_tcp "published-port TCP throughput" MB/s higher \
 	"POST /containers/create;POST /networks/create"
@@ -426,21 +1024,27 @@ stats() { # values on stdin -> "median min max"
 }
 
 run_workload() {
-	local w=$1 fn=wl_$1 e r rc skip=""
+	local w=$1 fn=wl_$1 e r rc skip="" parts
 	if [ -n "$ONLY" ] && [[ " $ONLY " != *" $w "* ]]; then return 0; fi
+	[ "${WL_SLEEPERS[$w]:-0}" = 1 ] || drop_sleepers
 	engine_ensure berth || die "berthd does not start"
 	if ! berth_serves "${WL_NEEDS[$w]}"; then
 		skip="skipped (not implemented)"
+	fi
+	parts=("${ENGINES[@]}")
+	if [ -n "${WL_FLOOR[$w]:-}" ]; then
+		parts+=(floor)
+		LABEL[floor]=${WL_FLOOR[$w]}
 	fi
 	if [ -z "$skip" ]; then
 		log "$w: ${WL_LABEL[$w]}"
 		for ((r = -WARMUPS + 1; r <= REPS; r++)); do
 			WARMUP=0
 			[ "$r" -le 0 ] && WARMUP=1
-			for e in "${ENGINES[@]}"; do
+			for e in "${parts[@]}"; do
 				[ -n "${RESULT[$w:$e]:-}" ] && continue
 				VALUE=""
-				"$fn" "$e"
+				if [ "$e" = floor ]; then "fl_$w"; else "$fn" "$e"; fi
 				rc=$?
 				case $rc in
 				0) ;;
@@ -452,8 +1056,13 @@ run_workload() {
 				RAW[$w:$e]+="${RAW[$w:$e]:+ }$VALUE"
 			done
 		done
+		if declare -F "${fn}_after" >/dev/null; then
+			for e in "${ENGINES[@]}"; do
+				engine_running "$e" && "${fn}_after" "$e"
+			done
+		fi
 	fi
-	for e in "${ENGINES[@]}"; do
+	for e in "${parts[@]}"; do
 		if [ -n "$skip" ]; then
 			RESULT[$w:$e]=$skip
 		elif [ -z "${RESULT[$w:$e]:-}" ]; then
@@ -486,38 +1095,65 @@ cell() { # "median min max" [dash] -> "median (min–max)"; anything else as it 
 
 is_figure() { [[ $1 =~ ^[0-9.eE+-]+\ [0-9.eE+-]+\ [0-9.eE+-]+$ ]]; }
 
-# Prints "ratio|target|verdict" for workload $1.
+fmt_ratio() { # b d -> "1.23×" or "—"
+	awk -v b="$1" -v d="$2" 'BEGIN {
+		if (d == 0) { print "—"; exit }
+		r = b / d
+		if (r >= 100) printf "%.0f×", r; else if (r >= 10) printf "%.1f×", r; else printf "%.2f×", r
+	}'
+}
+
+# Prints "ratio|floor ratio|target verdict; target verdict" for workload $1 (verdicts
+# PASS, FAIL or n/a).
 judge() {
-	local w=$1 b=${RESULT[$1:berth]:-} d=${RESULT[$1:docker]:-} ratio="—" tgt="" verdict=""
-	local kind val
-	read -r kind val <<<"${WL_TARGET[$w]}"
-	if is_figure "$b" && is_figure "$d"; then
-		ratio=$(awk -v b="${b%% *}" -v d="${d%% *}" 'BEGIN {
-			if (d == 0) { print "—"; exit }
-			r = b / d
-			if (r >= 100) printf "%.0f×", r; else if (r >= 10) printf "%.1f×", r; else printf "%.2f×", r
-		}')
-	fi
-	case $kind in
-	abs_le)
-		tgt="≤ $val ${WL_UNIT[$w]}"
-		if is_figure "$b"; then
-			verdict=$(awk -v b="${b%% *}" -v t="$val" 'BEGIN {print (b <= t) ? "PASS" : "FAIL"}')
-		else verdict="n/a"; fi
-		;;
-	ratio_ge)
-		tgt="≥ ${val}× dockerd"
-		if [ "$ratio" != "—" ]; then
-			verdict=$(awk -v b="${b%% *}" -v d="${d%% *}" -v t="$val" \
-				'BEGIN {print (b / d >= t) ? "PASS" : "FAIL"}')
-		else verdict="n/a"; fi
-		;;
-	esac
-	echo "$ratio|$tgt|$verdict"
+	local w=$1 b=${RESULT[$1:berth]:-} d=${RESULT[$1:docker]:-} f=${RESULT[$1:floor]:-}
+	local ratio="—" fratio="—" kind val tgt verdict out="" targets
+	is_figure "$b" && is_figure "$d" && ratio=$(fmt_ratio "${b%% *}" "${d%% *}")
+	is_figure "$b" && is_figure "$f" && fratio=$(fmt_ratio "${b%% *}" "${f%% *}")
+	read -r -a targets <<<"${WL_TARGET[$w]}"
+	set -- "${targets[@]}"
+	while [ $# -ge 2 ]; do
+		kind=$1 val=$2
+		shift 2
+		verdict="n/a"
+		case $kind in
+		abs_le)
+			tgt="≤ $val ${WL_UNIT[$w]}"
+			is_figure "$b" && verdict=$(awk -v b="${b%% *}" -v t="$val" \
+				'BEGIN {print (b <= t) ? "PASS" : "FAIL"}')
+			;;
+		ratio_ge | ratio_lt)
+			if [ "$kind" = ratio_ge ]; then tgt="≥ ${val}× dockerd"; else tgt="< ${val}× dockerd"; fi
+			[ "$ratio" != "—" ] && verdict=$(awk -v b="${b%% *}" -v d="${d%% *}" -v t="$val" \
+				-v k="$kind" 'BEGIN {
+					r = b / d
+					print ((k == "ratio_ge" && r >= t) || (k == "ratio_lt" && r < t)) ? "PASS" : "FAIL"
+				}')
+			;;
+		floor_le)
+			tgt="≤ ${val}× ${WL_FLOOR[$w]}"
+			[ "$fratio" != "—" ] && verdict=$(awk -v b="${b%% *}" -v f="${f%% *}" -v t="$val" \
+				'BEGIN {print (b / f <= t) ? "PASS" : "FAIL"}')
+			;;
+		*) continue ;;
+		esac
+		out+="${out:+; }$tgt $verdict"
+	done
+	echo "$ratio|$fratio|$out"
+}
+
+plain() { # the stdout table's ASCII spelling
+	local s=$1
+	s=${s//×/x}
+	s=${s//—/-}
+	s=${s//–/-}
+	s=${s//≤/<=}
+	s=${s//≥/>=}
+	printf '%s' "$s"
 }
 
 report() {
-	local w e j ratio tgt verdict bcell dcell date_s machine versions cpu mem arrow
+	local w e j ratio fratio tgts bcell dcell fcell date_s machine versions cpu mem arrow t
 	date_s=$(date -u '+%Y-%m-%d %H:%M UTC')
 	cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 	mem=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
@@ -526,13 +1162,16 @@ report() {
 	if [ "$PEER" = dockerd ]; then
 		versions+=", dockerd ${VERSION[docker]:-?} (API ${APIVER[docker]:-?})"
 		versions+=" with containerd $(containerd --version 2>/dev/null | awk '{print $3}')"
-		versions+=" and runc $(runc --version 2>/dev/null | awk 'NR == 1 {print $3}')"
 	else
 		versions+=", no peer (PEER=none)"
 	fi
+	versions+=", runc $(runc --version 2>/dev/null | awk 'NR == 1 {print $3}')"
+	versions+=", docker CLI $(docker --version 2>/dev/null | sed -n 's/^Docker version \([^,]*\).*/\1/p')"
 	local mode="$REPS counted repetition(s) after $WARMUPS warm-up, engines alternating"
-	mode+=" (A B A B); load windows of ${SECONDS_LOAD}s with $THREADS client threads"
-	[ "$QUICK" = 1 ] && mode+="; QUICK mode"
+	mode+=" (A B A B, then the floor where there is one); load windows of ${SECONDS_LOAD}s"
+	mode+=" with $THREADS client threads; CLI timings are the median of $RUN_ITERS runs per"
+	mode+=" repetition"
+	[ "$QUICK" = 1 ] && mode+="; QUICK mode (small counts)"
 
 	# stdout: a plain table
 	{
@@ -542,21 +1181,22 @@ report() {
 		echo "versions: $versions"
 		echo "method:   $mode"
 		echo
-		printf '%-14s %-44s %-11s %-24s %-24s %-9s %s\n' workload "" unit \
-			"berthd median (min-max)" "dockerd median (min-max)" berth/dd target
+		printf '%-16s %-52s %-14s %-22s %-22s %-8s %-20s %-8s %s\n' workload "" unit \
+			"berthd med (min-max)" "dockerd med (min-max)" berth/dd floor berth/fl target
 		for w in "${WL_NAMES[@]}"; do
 			[ -n "${RESULT[$w:berth]:-}" ] || continue
-			IFS='|' read -r ratio tgt verdict <<<"$(judge "$w")"
-			bcell=$(cell "${RESULT[$w:berth]}" -)
-			dcell=$(cell "${RESULT[$w:docker]:--}" -)
-			ratio=${ratio//×/x}
-			ratio=${ratio//—/-}
+			IFS='|' read -r ratio fratio tgts <<<"$(judge "$w")"
+			bcell=$(plain "$(cell "${RESULT[$w:berth]}" -)")
+			dcell=$(plain "$(cell "${RESULT[$w:docker]:--}" -)")
+			fcell="-"
+			[ -n "${WL_FLOOR[$w]:-}" ] && fcell="${WL_FLOOR[$w]}: $(plain "$(cell "${RESULT[$w:floor]:--}" -)")"
 			if [[ $bcell == skipped* ]] && [[ $dcell == skipped* || $dcell == - ]]; then
-				printf '%-14s %-44s %s\n' "$w" "${WL_LABEL[$w]}" "$bcell"
+				printf '%-16s %-52s %s\n' "$w" "${WL_LABEL[$w]}" "$bcell"
 				continue
 			fi
-			printf '%-14s %-44s %-11s %-24s %-24s %-9s %s\n' "$w" "${WL_LABEL[$w]}" \
-				"${WL_UNIT[$w]}" "$bcell" "$dcell" "$ratio" "${tgt:+$tgt $verdict}"
+			printf '%-16s %-52s %-14s %-22s %-22s %-8s %-20s %-8s %s\n' "$w" "${WL_LABEL[$w]}" \
+				"${WL_UNIT[$w]}" "$bcell" "$dcell" "$(plain "$ratio")" "$fcell" \
+				"$(plain "$fratio")" "$(plain "$tgts")"
 		done
 		echo
 	}
@@ -571,23 +1211,30 @@ report() {
 		echo "- versions: $versions"
 		echo "- method: $mode."
 		echo "  Each engine runs privately: its own data root, exec root, socket and network"
-		echo "  namespace (dockerd with its own managed containerd). Figures are median (min–max);"
-		echo "  the ratio is berthd's median / dockerd's median."
+		echo "  namespace (dockerd with its own managed containerd). Containers run with"
+		echo "  \`--network none\` on both engines (berthd has no bridge networking yet). Figures"
+		echo "  are median (min–max); the ratios are berthd's median / dockerd's median and"
+		echo "  berthd's median / the floor's median (an engine-less baseline: bare \`runc run\`,"
+		echo "  plain \`tar -x\`)."
 		echo
-		echo "| workload | unit | berthd | dockerd | berthd/dockerd | target (issue 2) |"
-		echo "| --- | --- | --- | --- | --- | --- |"
+		echo "| workload | unit | berthd | dockerd | berthd/dockerd | floor | berthd/floor | target |"
+		echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 		for w in "${WL_NAMES[@]}"; do
 			[ -n "${RESULT[$w:berth]:-}" ] || continue
-			IFS='|' read -r ratio tgt verdict <<<"$(judge "$w")"
+			IFS='|' read -r ratio fratio tgts <<<"$(judge "$w")"
 			dcell=$(cell "${RESULT[$w:docker]:-—}")
-			is_figure "${RESULT[$w:berth]}" || dcell="—"
+			fcell="—"
+			[ -n "${WL_FLOOR[$w]:-}" ] && fcell="${WL_FLOOR[$w]}: $(cell "${RESULT[$w:floor]:-—}")"
+			if ! is_figure "${RESULT[$w:berth]}"; then dcell="—"; fcell="—"; fi
 			arrow="↓"
 			[ "${WL_BETTER[$w]}" = higher ] && arrow="↑"
+			t=$(sed -E 's/ (PASS|FAIL|n\/a)(;|$)/ **\1**\2/g' <<<"$tgts")
 			echo "| ${WL_LABEL[$w]} | ${WL_UNIT[$w]} $arrow | $(cell "${RESULT[$w:berth]}") |" \
-				"$dcell | $ratio | ${tgt:+$tgt **$verdict**} |"
+				"$dcell | $ratio | $fcell | $fratio | $t |"
 		done
 		echo
-		echo "↑ higher is better, ↓ lower is better (for the figures and for the ratio)."
+		echo "↑ higher is better, ↓ lower is better (for the figures and for the ratios)."
+		echo "Targets: issue 2 (foundation), issue 3 (images), issue 4 (containers)."
 		if [ ${#NOTES[@]} -gt 0 ]; then
 			echo
 			echo "## Notes"
@@ -598,8 +1245,11 @@ report() {
 		echo "## Raw values (counted repetitions, in order)"
 		echo
 		for w in "${WL_NAMES[@]}"; do
-			for e in "${ENGINES[@]}"; do
-				[ -n "${RAW[$w:$e]:-}" ] && echo "- $w, ${LABEL[$e]}: ${RAW[$w:$e]}"
+			for e in "${ENGINES[@]}" floor; do
+				[ -n "${RAW[$w:$e]:-}" ] || continue
+				j=${LABEL[$e]}
+				[ "$e" = floor ] && j=${WL_FLOOR[$w]}
+				echo "- $w, $j: ${RAW[$w:$e]}"
 			done
 		done
 	} >"$OUT"
@@ -632,6 +1282,9 @@ main() {
 		echo '{}' >"${EDIR[$e]}/daemon.json"
 	done
 
+	# The CLIs read no user configuration.
+	mkdir -p "$TMP/cli"
+	export DOCKER_CONFIG=$TMP/cli
 	log "temp dir $TMP; ${REPS} reps, ${SECONDS_LOAD}s windows, peer: $PEER"
 	for e in "${ENGINES[@]}"; do
 		engine_start "$e" || die "${LABEL[$e]} does not start"
@@ -640,7 +1293,9 @@ main() {
 	for w in "${WL_NAMES[@]}"; do
 		run_workload "$w"
 	done
+	drop_sleepers
 	report
 }
 
-main "$@"
+# Sourced (for a workload's development), it defines everything and runs nothing.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi
