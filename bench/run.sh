@@ -1181,7 +1181,7 @@ report() {
 		echo "versions: $versions"
 		echo "method:   $mode"
 		echo
-		printf '%-16s %-52s %-14s %-22s %-22s %-8s %-20s %-8s %s\n' workload "" unit \
+		printf '%-16s %-52s %-14s %-22s %-22s %-8s %-27s %-8s %s\n' workload "" unit \
 			"berthd med (min-max)" "dockerd med (min-max)" berth/dd floor berth/fl target
 		for w in "${WL_NAMES[@]}"; do
 			[ -n "${RESULT[$w:berth]:-}" ] || continue
@@ -1194,7 +1194,7 @@ report() {
 				printf '%-16s %-52s %s\n' "$w" "${WL_LABEL[$w]}" "$bcell"
 				continue
 			fi
-			printf '%-16s %-52s %-14s %-22s %-22s %-8s %-20s %-8s %s\n' "$w" "${WL_LABEL[$w]}" \
+			printf '%-16s %-52s %-14s %-22s %-22s %-8s %-27s %-8s %s\n' "$w" "${WL_LABEL[$w]}" \
 				"${WL_UNIT[$w]}" "$bcell" "$dcell" "$(plain "$ratio")" "$fcell" \
 				"$(plain "$fratio")" "$(plain "$tgts")"
 		done
