@@ -285,10 +285,21 @@ static void start_signal(berth_daemon *d, uv_signal_t *h, uv_signal_cb cb, int s
 	uv_unref((uv_handle_t *)h);
 }
 
+/* Creates the roots and makes them absolute, as dockerd does: runc and the
+ * shims run elsewhere than berthd's working directory. */
 static int prepare_roots(berth_config *c, berth_error **err)
 {
-	if (berth_mkdir_all(c->data_root, 0711, err) < 0 || berth_mkdir_all(c->exec_root, 0700, err) < 0)
-		return -1;
+	char **roots[] = {&c->data_root, &c->exec_root};
+	const int modes[] = {0711, 0700};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(roots); i++) {
+		if (berth_mkdir_all(*roots[i], modes[i], err) < 0)
+			return -1;
+		char *abs = realpath(*roots[i], NULL);
+		if (abs == NULL)
+			return berth_error_set_errno(err, errno, "resolve %s", *roots[i]);
+		free(*roots[i]);
+		*roots[i] = abs;
+	}
 	return 0;
 }
 
