@@ -216,6 +216,15 @@ void berth_cli_filters_query(const berth_strlist *args, berth_buf *query);
 int berth_cli_timestamp_query(const char *value, int64_t now, berth_buf *query,
 			      const char *name, berth_error **err);
 
+/* A streamed request; a daemon error reads "Error response from daemon: ...". */
+int berth_cli_stream(berth_cli *cli, const char *method, const char *path, const void *body,
+		     size_t len, berth_client_chunk_cb cb, void *ud, berth_error **err);
+/* GET path into output, through a temp file beside it renamed when complete
+ * (docker's CopyToFile), or to stdout when output is NULL; open_error
+ * prefixes a failure to create the file. Returns the exit code. */
+int berth_cli_download(berth_cli *cli, const char *path, const char *output,
+		       const char *open_error);
+
 /* The commands. */
 int berth_cli_version(berth_invocation *inv);
 int berth_cli_info(berth_invocation *inv);

@@ -1,6 +1,10 @@
 /* command.c - running commands: flag parsing, help texts, usage errors, the client. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -331,4 +335,59 @@ char *berth_cli_reformat_date(const char *rfc3339)
 	char out[64];
 	format_ansic(&tm, out, sizeof(out));
 	return berth_xstrdup(out);
+}
+
+int berth_cli_stream(berth_cli *cli, const char *method, const char *path, const void *body,
+		     size_t len, berth_client_chunk_cb cb, void *ud, berth_error **err)
+{
+	berth_client *c;
+	if (berth_cli_client(cli, &c, err) < 0)
+		return -1;
+	long status = 0;
+	int r = berth_client_stream(c, method, path, body ? "application/x-tar" : NULL, body, len,
+				    &status, cb, ud, err);
+	if (r < 0 && status >= 400)
+		berth_error_wrap(err, "Error response from daemon");
+	return r;
+}
+
+typedef struct download_out {
+	int fd;
+	berth_error *err;
+} download_out;
+
+static int on_download_chunk(void *ud, const char *data, size_t len)
+{
+	download_out *o = ud;
+	if (berth_write_all(o->fd, data, len) < 0) {
+		berth_error_set_errno(&o->err, errno, "write");
+		return 1;
+	}
+	return 0;
+}
+
+int berth_cli_download(berth_cli *cli, const char *path, const char *output,
+		       const char *open_error)
+{
+	berth_error *err cleanup_error = NULL;
+	bool to_file = output != NULL;
+	/* like docker's CopyToFile: a temp file beside the target, renamed when complete */
+	char *tmp cleanup_free = to_file ? berth_xasprintf("%s.berth-XXXXXX", output) : NULL;
+	download_out o = {.fd = to_file ? mkostemp(tmp, O_CLOEXEC) : STDOUT_FILENO};
+	if (o.fd < 0) {
+		berth_error_set_errno(&err, errno, "%s %s", open_error, output);
+		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+	}
+	int r = berth_cli_stream(cli, "GET", path, NULL, 0, on_download_chunk, &o, &err);
+	if (to_file) {
+		fchmod(o.fd, 0644);
+		close(o.fd);
+		if (r == 0 && o.err == NULL && rename(tmp, output) < 0)
+			berth_error_set_errno(&o.err, errno, "rename %s", output);
+		if (r < 0 || o.err)
+			unlink(tmp);
+	}
+	if (o.err)
+		return berth_cli_fail(cli, &o.err, BERTH_EXIT_ERROR);
+	return r < 0 ? berth_cli_fail(cli, &err, BERTH_EXIT_ERROR) : BERTH_EXIT_OK;
 }

@@ -30,20 +30,6 @@ static int fail(berth_cli *cli, berth_error **err)
 	return berth_cli_fail(cli, err, BERTH_EXIT_ERROR);
 }
 
-/* A streamed request; a daemon error reads "Error response from daemon: ...". */
-static int stream(berth_cli *cli, const char *method, const char *path, const void *body,
-		  size_t len, berth_client_chunk_cb cb, void *ud, berth_error **err)
-{
-	berth_client *c;
-	if (berth_cli_client(cli, &c, err) < 0)
-		return -1;
-	long status = 0;
-	int r = berth_client_stream(c, method, path, body ? "application/x-tar" : NULL, body, len,
-				    &status, cb, ud, err);
-	if (r < 0 && status >= 400)
-		berth_error_wrap(err, "Error response from daemon");
-	return r;
-}
 
 typedef struct fd_out {
 	int fd;
@@ -160,25 +146,8 @@ int berth_cli_export(berth_invocation *inv)
 		return fail(inv->cli, &err);
 	}
 	char *path cleanup_free = berth_cli_container_path(inv->args.v[0], "/export");
-	/* a temp file beside the target, renamed when complete */
-	char *tmp cleanup_free = to_file ? berth_xasprintf("%s.berth-export-XXXXXX", output) : NULL;
-	fd_out o = {.fd = to_file ? mkostemp(tmp, O_CLOEXEC) : STDOUT_FILENO};
-	if (o.fd < 0) {
-		berth_error_set_errno(&err, errno, "failed to export container: open %s", output);
-		return fail(inv->cli, &err);
-	}
-	int r = stream(inv->cli, "GET", path, NULL, 0, on_chunk_to_fd, &o, &err);
-	if (to_file) {
-		fchmod(o.fd, 0644);
-		close(o.fd);
-		if (r == 0 && o.err == NULL && rename(tmp, output) < 0)
-			berth_error_set_errno(&o.err, errno, "rename %s", output);
-		if (r < 0 || o.err)
-			unlink(tmp);
-	}
-	if (o.err)
-		return fail(inv->cli, &o.err);
-	return r < 0 ? fail(inv->cli, &err) : BERTH_EXIT_OK;
+	return berth_cli_download(inv->cli, path, to_file ? output : NULL,
+				  "failed to export container: open");
 }
 
 /* ==================================================================== cp */
@@ -355,7 +324,7 @@ static int ctr_stat_path(berth_cli *cli, const char *ctr, const char *path, ctr_
 	char *url cleanup_free = berth_cli_container_path(ctr, suffix);
 	probe p = {0};
 	berth_error *e = NULL;
-	if (stream(cli, "GET", url, NULL, 0, on_probe_chunk, &p, &e) < 0) {
+	if (berth_cli_stream(cli, "GET", url, NULL, 0, on_probe_chunk, &p, &e) < 0) {
 		berth_buf_reset(&p.head);
 		if (e->status >= 400 && strstr(e->msg, "No such container") == NULL) {
 			berth_error_free(&e);
@@ -665,7 +634,7 @@ static int cp_from(const cp_opts *o, const char *src_arg, const char *dst_arg, b
 	char *url cleanup_free = berth_cli_container_path(o->ctr, suffix);
 	if (to_stdout) {
 		fd_out out = {.fd = STDOUT_FILENO};
-		int r = stream(o->cli, "GET", url, NULL, 0, on_chunk_to_fd, &out, err);
+		int r = berth_cli_stream(o->cli, "GET", url, NULL, 0, on_chunk_to_fd, &out, err);
 		if (out.err)
 			return berth_error_propagate(&out.err, err);
 		return r;
@@ -676,7 +645,7 @@ static int cp_from(const cp_opts *o, const char *src_arg, const char *dst_arg, b
 	if (spool == NULL)
 		return berth_error_set_errno(err, errno, "create a temporary file");
 	fd_out out = {.fd = fileno(spool)};
-	int rc = stream(o->cli, "GET", url, NULL, 0, on_chunk_to_fd, &out, err);
+	int rc = berth_cli_stream(o->cli, "GET", url, NULL, 0, on_chunk_to_fd, &out, err);
 	if (out.err) {
 		fclose(spool);
 		return berth_error_propagate(&out.err, err);
@@ -865,7 +834,7 @@ static int cp_to(const cp_opts *o, const char *src_arg, const char *dst, berth_e
 			 o->archive ? "&copyUIDGID=true" : "");
 	char *url cleanup_free = berth_cli_container_path(o->ctr, q.data);
 	fd_out sink = {.fd = -1};
-	int rc = stream(o->cli, "PUT", url, data, len, on_chunk_to_fd, &sink, err);
+	int rc = berth_cli_stream(o->cli, "PUT", url, data, len, on_chunk_to_fd, &sink, err);
 	if (!from_stdin && data)
 		munmap(data, len);
 	if (rc == 0) {

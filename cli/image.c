@@ -63,20 +63,6 @@ static int call(berth_cli *cli, const char *method, const char *path, json_t **o
 	return r;
 }
 
-/* A streamed request; the daemon's error status becomes docker's message. */
-static int stream(berth_cli *cli, const char *method, const char *path, const void *body,
-		  size_t len, berth_client_chunk_cb cb, void *ud, berth_error **err)
-{
-	berth_client *c;
-	if (berth_cli_client(cli, &c, err) < 0)
-		return -1;
-	long status = 0;
-	int r = berth_client_stream(c, method, path, body ? "application/x-tar" : NULL, body, len,
-				    &status, cb, ud, err);
-	if (r < 0 && status >= 400)
-		berth_error_wrap(err, "Error response from daemon");
-	return r;
-}
 
 static int filter_check(const char *value, berth_error **err)
 {
@@ -258,7 +244,7 @@ static int post_messages(berth_cli *cli, const char *path, const void *body, siz
 {
 	messages m = {.cli = cli, .terminal = isatty(fileno(cli->out))};
 	berth_error *err cleanup_error = NULL;
-	int r = stream(cli, "POST", path, body, len, on_messages, &m, &err);
+	int r = berth_cli_stream(cli, "POST", path, body, len, on_messages, &m, &err);
 	on_messages(&m, "\n", 1);
 	berth_buf_reset(&m.pending);
 	if (r < 0)
@@ -636,21 +622,6 @@ int berth_cli_image_load(berth_invocation *inv)
 	return post_messages(inv->cli, path, data, len);
 }
 
-typedef struct save_out {
-	int fd;
-	berth_error *err;
-} save_out;
-
-static int on_save_chunk(void *ud, const char *data, size_t len)
-{
-	save_out *s = ud;
-	if (berth_write_all(s->fd, data, len) < 0) {
-		berth_error_set_errno(&s->err, errno, "write");
-		return 1;
-	}
-	return 0;
-}
-
 int berth_cli_image_save(berth_invocation *inv)
 {
 	const char *output = NULL;
@@ -674,25 +645,8 @@ int berth_cli_image_save(berth_invocation *inv)
 		berth_buf_printf(&q, "%snames=%s", i ? "&" : "", enc);
 	}
 	char *path cleanup_free = berth_xasprintf("/images/get?%s", q.data ? q.data : "");
-	/* like docker's CopyToFile: a temp file beside the target, renamed when complete */
-	char *tmp cleanup_free = to_file ? berth_xasprintf("%s.berth-save-XXXXXX", output) : NULL;
-	save_out s = {.fd = to_file ? mkostemp(tmp, O_CLOEXEC) : STDOUT_FILENO};
-	if (s.fd < 0) {
-		berth_error_set_errno(&err, errno, "failed to save image: create %s", output);
-		return fail(inv->cli, &err);
-	}
-	int r = stream(inv->cli, "GET", path, NULL, 0, on_save_chunk, &s, &err);
-	if (to_file) {
-		fchmod(s.fd, 0644);
-		close(s.fd);
-		if (r == 0 && s.err == NULL && rename(tmp, output) < 0)
-			berth_error_set_errno(&s.err, errno, "rename %s", output);
-		if (r < 0 || s.err)
-			unlink(tmp);
-	}
-	if (s.err)
-		return fail(inv->cli, &s.err);
-	return r < 0 ? fail(inv->cli, &err) : BERTH_EXIT_OK;
+	return berth_cli_download(inv->cli, path, to_file ? output : NULL,
+				  "failed to save image: create");
 }
 
 /* --------------------------------------------------------------- import */
