@@ -24,7 +24,7 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 COMMON_SRCS := $(wildcard common/*.c)
-ENGINE_SRCS := $(shell find engine -name '*.c' ! -name main.c | sort)
+ENGINE_SRCS := $(shell find engine builder -name '*.c' ! -name main.c | sort)
 CLI_SRCS := $(shell find cli -name '*.c' ! -name main.c | sort)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 SHIM_SRCS := $(filter-out shim/main.c,$(wildcard shim/*.c))
@@ -110,10 +110,10 @@ asan:
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
-build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS)
+build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS) $(SHIM_SRCS)
 	@mkdir -p build/fuzz
 	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
-		$(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS) $(LDLIBS_ALL)
+		$(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS) $(SHIM_SRCS) $(LDLIBS_ALL)
 
 fuzz: deps $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
