@@ -404,28 +404,6 @@ void berth_stream_close(berth_stream *s)
 
 /* ------------------------------------------------------------ requests */
 
-int berth_cli_call(berth_cli *cli, const char *method, const char *path, const json_t *body,
-		   json_t **out, berth_error **err)
-{
-	berth_client *c;
-	if (berth_cli_client(cli, &c, err) < 0)
-		return -1;
-	char *data cleanup_free = body ? berth_json_dump(body) : NULL;
-	berth_client_response resp = {0};
-	if (berth_client_request(c, method, path, body ? "application/json" : NULL, data,
-				 data ? strlen(data) : 0, &resp, err) < 0)
-		return -1;
-	int r = 0;
-	if (resp.status >= 400) {
-		char *msg cleanup_free = berth_client_error_message(&resp);
-		r = berth_error_set(err, (int)resp.status, "Error response from daemon: %s", msg);
-	} else if (out && berth_json_parse(resp.body.data, resp.body.len, out, err) < 0) {
-		r = berth_error_wrap(err, "Error reading the daemon's answer to %s %s", method, path);
-	}
-	berth_client_response_reset(&resp);
-	return r;
-}
-
 char *berth_cli_container_path(const char *name, const char *suffix)
 {
 	char *enc cleanup_free = berth_url_encode(name);
@@ -494,16 +472,6 @@ int berth_cli_wait_finish(berth_cli *cli, berth_client_call *call, berth_stream 
 	return status;
 }
 
-char *berth_cli_config_string(berth_cli *cli, const char *key)
-{
-	if (cli->config_dir == NULL)
-		return NULL;
-	char *path cleanup_free = berth_xasprintf("%s/config.json", cli->config_dir);
-	json_t *cfg cleanup_json = json_load_file(path, 0, NULL);
-	const char *v = berth_json_string(cfg, key);
-	return v && *v ? berth_xstrdup(v) : NULL;
-}
-
 const char *berth_cli_detach_keys(berth_cli *cli, const char *flag)
 {
 	static char *from_config;
@@ -512,13 +480,6 @@ const char *berth_cli_detach_keys(berth_cli *cli, const char *flag)
 	if (from_config == NULL)
 		from_config = berth_cli_config_string(cli, "detachKeys");
 	return from_config;
-}
-
-int berth_cli_report_errors(berth_cli *cli, berth_strlist *errors)
-{
-	for (size_t i = 0; i < errors->n; i++)
-		fprintf(cli->err, "%s\n", errors->v[i]);
-	return errors->n ? BERTH_EXIT_ERROR : BERTH_EXIT_OK;
 }
 
 /* ---------------------------------------------------------- berth attach */

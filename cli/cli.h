@@ -103,9 +103,15 @@ typedef struct berth_format {
 	berth_format_kind kind;
 	berth_template *tmpl;
 	berth_buf text; /* rows rendered so far (tables) */
+	/* The Go struct docker renders each row from (NULL: a map), and
+	 * whether a missing map key is an error (docker inspect). */
+	const berth_template_type *type;
+	bool missingkey_error;
+	const char *name; /* the template's name in errors ("version"); NULL: "" */
 } berth_format;
 
 /*
+ * Settings made before (type, missingkey_error, name) are kept.
  * spec is the --format value: "" (default), "json", "table", "table TEMPLATE"
  * or "TEMPLATE"; `\t` and `\n` are unescaped as docker does. default_table is
  * the command's table template used for a bare "table" (NULL when the command
@@ -116,6 +122,12 @@ int berth_format_init(berth_format *f, const char *spec, const char *default_tab
 		      berth_error **err);
 /* Renders one object: a template row followed by "\n". */
 int berth_format_row(berth_format *f, const json_t *data, berth_buf *out, berth_error **err);
+/* The same, for a row standing for f->type whose methods read aux (the
+ * object from the API the row was made of). */
+int berth_format_row_aux(berth_format *f, const json_t *data, const json_t *aux, berth_buf *out,
+			 berth_error **err);
+/* docker's formatter contexts: `.Label "k"` reads aux's "Labels". */
+extern const berth_template_method berth_cli_label_method[];
 /* Tables: renders the header from a {"Field": "HEADER"} object. */
 int berth_format_header(berth_format *f, const json_t *headers, berth_error **err);
 /* Tables: appends the aligned table to out. */
@@ -170,6 +182,10 @@ struct berth_command {
  * printing --help, 125 or 1 after printing a usage error).
  */
 bool berth_cli_parse(berth_invocation *inv, berth_flag *flags, size_t nflags, int *status);
+/* The command of a table called name under path ("berth container"), by
+ * its name or one of its aliases. */
+const berth_command *berth_cli_find_command(const berth_command *cmds, const char *path,
+					    const char *name);
 /* Runs a group command ("system"): dispatches to its subcommands. */
 int berth_cli_run_group(berth_invocation *inv);
 /* Runs cmd with argv (arguments after its name) under the path parent + name. */
@@ -186,8 +202,22 @@ void berth_cli_usage_error(berth_cli *cli, const char *path, const char *use, co
 int berth_cli_fail(berth_cli *cli, berth_error **err, int status);
 /* The connected client; pings the daemon first to negotiate the version. */
 int berth_cli_client(berth_cli *cli, berth_client **out, berth_error **err);
+/* A request whose error (status >= 400) becomes "Error response from daemon:
+ * <message>" with the status. body may be NULL; out may be NULL. */
+int berth_cli_call(berth_cli *cli, const char *method, const char *path, const json_t *body,
+		   json_t **out, berth_error **err);
 /* GET path as JSON; a daemon error becomes "Error response from daemon: ...". */
 int berth_cli_get_json(berth_cli *cli, const char *path, json_t **out, berth_error **err);
+/* Prints every error of a multi-object command on stderr, joined as Go's
+ * errors.Join; returns 1 when there was one. */
+int berth_cli_report_errors(berth_cli *cli, berth_strlist *errors);
+/* A string from the client's config.json ("psFormat", "detachKeys"), or NULL. */
+char *berth_cli_config_string(berth_cli *cli, const char *key);
+/* docker inspect of refs: objects of one type ("container", "image",
+ * "volume"), or any type (NULL) tried as docker does; size asks for
+ * container sizes. */
+int berth_cli_inspect_objects(berth_cli *cli, const berth_strlist *refs, const char *format,
+			      const char *type, bool size);
 /* Writes a buffer to cli->out. */
 void berth_cli_write(berth_cli *cli, const berth_buf *b);
 
@@ -220,10 +250,12 @@ int berth_cli_timestamp_query(const char *value, int64_t now, berth_buf *query,
 int berth_cli_stream(berth_cli *cli, const char *method, const char *path, const void *body,
 		     size_t len, berth_client_chunk_cb cb, void *ud, berth_error **err);
 /* GET path into output, through a temp file beside it renamed when complete
- * (docker's CopyToFile), or to stdout when output is NULL; open_error
- * prefixes a failure to create the file. Returns the exit code. */
+ * (docker's CopyToFile), or to stdout when output is NULL. An output that is
+ * not a regular file is refused first, as docker's ValidateOutputPath; errors
+ * start with fail_prefix ("failed to save image"), a file that cannot be
+ * made with open_verb ("create"). Returns the exit code. */
 int berth_cli_download(berth_cli *cli, const char *path, const char *output,
-		       const char *open_error);
+		       const char *fail_prefix, const char *open_verb);
 
 /* The commands. */
 int berth_cli_version(berth_invocation *inv);
@@ -242,12 +274,13 @@ int berth_cli_unpause(berth_invocation *inv);
 int berth_cli_wait(berth_invocation *inv);
 int berth_cli_rm(berth_invocation *inv);
 int berth_cli_rename(berth_invocation *inv);
+int berth_cli_top(berth_invocation *inv);
 int berth_cli_ps(berth_invocation *inv);
 int berth_cli_logs(berth_invocation *inv);
 int berth_cli_attach(berth_invocation *inv);
 int berth_cli_exec(berth_invocation *inv);
 int berth_cli_inspect(berth_invocation *inv);
-int berth_cli_container_inspect(berth_invocation *inv);
+int berth_cli_typed_inspect(berth_invocation *inv);
 
 extern const berth_command berth_cli_container_commands[];
 
@@ -299,6 +332,9 @@ extern const berth_command berth_cli_container_commands[];
 #define BERTH_CLI_STOP_ROW(category)                                                    \
 	{"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", \
 	 BERTH_CLI_CONTAINER_ALIASES("stop"), category, 1, -1, berth_cli_stop, NULL}
+#define BERTH_CLI_TOP_ROW(category)                                                     \
+	{"top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container",  \
+	 BERTH_CLI_CONTAINER_ALIASES("top"), category, 1, -1, berth_cli_top, NULL}
 #define BERTH_CLI_UNPAUSE_ROW(category)                                                 \
 	{"unpause", "CONTAINER [CONTAINER...]",                                            \
 	 "Unpause all processes within one or more containers",                            \

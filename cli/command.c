@@ -1,6 +1,7 @@
 /* command.c - running commands: flag parsing, help texts, usage errors, the client. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,7 +31,11 @@ void berth_cli_command_rows(const berth_command *cmds, const char *category, ber
 void berth_cli_command_help(const berth_command *cmd, const char *path, const berth_flag *flags,
 			    size_t nflags, int cols, berth_buf *out)
 {
-	help_usage_line(path, cmd->use, out);
+	/* cobra adds COMMAND to a group's usage line; docker's `volume` has it
+	 * in its Use already, `image` and `container` do not (their usage
+	 * errors show the difference) */
+	bool bare_group = cmd->subcommands && (cmd->use == NULL || *cmd->use == '\0');
+	help_usage_line(path, bare_group ? "COMMAND" : cmd->use, out);
 	berth_buf_printf(out, "\n%s\n", cmd->short_desc);
 	if (cmd->aliases)
 		berth_buf_printf(out, "\nAliases:\n  %s\n", cmd->aliases);
@@ -84,7 +89,7 @@ static bool check_args(berth_invocation *inv)
 	} else if (cmd->max_args >= 0 && n > cmd->max_args) {
 		msg = berth_xasprintf("berth: '%s' requires at most %d argument%s", inv->path,
 				      cmd->max_args, cmd->max_args == 1 ? "" : "s");
-		verb = "See";
+		verb = "SRun"; /* sic: docker 28's RequiresMaxArgs */
 	} else {
 		return true;
 	}
@@ -119,10 +124,29 @@ bool berth_cli_parse(berth_invocation *inv, berth_flag *flags, size_t nflags, in
 
 /* ------------------------------------------------------------- dispatch */
 
-static const berth_command *find_command(const berth_command *cmds, const char *name)
+/* Whether aliases ("berth container ls, berth container list, berth ps")
+ * names `path word`: cobra's Aliases are the help's list. */
+static bool has_alias(const char *aliases, const char *path, const char *word)
 {
-	for (const berth_command *c = cmds; c->name; c++)
+	size_t plen = strlen(path), wlen = strlen(word);
+	for (const char *p = aliases; p && *p; p += strspn(p, ", ")) {
+		size_t n = strcspn(p, ",");
+		if (n == plen + 1 + wlen && strncmp(p, path, plen) == 0 && p[plen] == ' ' &&
+		    strncmp(p + plen + 1, word, wlen) == 0)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+const berth_command *berth_cli_find_command(const berth_command *cmds, const char *path,
+					    const char *name)
+{
+	for (const berth_command *c = cmds; c && c->name; c++)
 		if (strcmp(c->name, name) == 0)
+			return c;
+	for (const berth_command *c = cmds; c && c->name; c++)
+		if (has_alias(c->aliases, path, name))
 			return c;
 	return NULL;
 }
@@ -140,11 +164,12 @@ int berth_cli_run_group(berth_invocation *inv)
 		print_help(inv, NULL, 0, r == BERTH_FLAGS_HELP ? inv->cli->out : inv->cli->err);
 		return BERTH_EXIT_OK;
 	}
-	const berth_command *sub = find_command(inv->cmd->subcommands, inv->args.v[0]);
+	const berth_command *sub =
+		berth_cli_find_command(inv->cmd->subcommands, inv->path, inv->args.v[0]);
 	if (sub == NULL) {
 		char *msg cleanup_free = berth_xasprintf("berth: unknown command: %s %s", inv->path,
 							 inv->args.v[0]);
-		berth_cli_usage_error(inv->cli, inv->path, NULL, msg, "Run");
+		berth_cli_usage_error(inv->cli, inv->path, inv->cmd->use, msg, "Run");
 		return BERTH_EXIT_ERROR;
 	}
 	return berth_cli_dispatch(inv->cli, sub, inv->path, (int)inv->args.n - 1, inv->args.v + 1);
@@ -198,23 +223,48 @@ int berth_cli_client(berth_cli *cli, berth_client **out, berth_error **err)
 	return 0;
 }
 
-int berth_cli_get_json(berth_cli *cli, const char *path, json_t **out, berth_error **err)
+int berth_cli_call(berth_cli *cli, const char *method, const char *path, const json_t *body,
+		   json_t **out, berth_error **err)
 {
 	berth_client *c;
 	if (berth_cli_client(cli, &c, err) < 0)
 		return -1;
+	char *data cleanup_free = body ? berth_json_dump(body) : NULL;
 	berth_client_response resp = {0};
-	if (berth_client_request(c, "GET", path, NULL, NULL, 0, &resp, err) < 0)
+	if (berth_client_request(c, method, path, body ? "application/json" : NULL, data,
+				 data ? strlen(data) : 0, &resp, err) < 0)
 		return -1;
 	int r = 0;
 	if (resp.status >= 400) {
 		char *msg cleanup_free = berth_client_error_message(&resp);
 		r = berth_error_set(err, (int)resp.status, "Error response from daemon: %s", msg);
-	} else if (berth_json_parse(resp.body.data, resp.body.len, out, err) < 0) {
-		r = berth_error_wrap(err, "Error reading the daemon's answer to GET %s", path);
+	} else if (out && berth_json_parse(resp.body.data, resp.body.len, out, err) < 0) {
+		r = berth_error_wrap(err, "Error reading the daemon's answer to %s %s", method, path);
 	}
 	berth_client_response_reset(&resp);
 	return r;
+}
+
+int berth_cli_get_json(berth_cli *cli, const char *path, json_t **out, berth_error **err)
+{
+	return berth_cli_call(cli, "GET", path, NULL, out, err);
+}
+
+int berth_cli_report_errors(berth_cli *cli, berth_strlist *errors)
+{
+	for (size_t i = 0; i < errors->n; i++)
+		fprintf(cli->err, "%s\n", errors->v[i]);
+	return errors->n ? BERTH_EXIT_ERROR : BERTH_EXIT_OK;
+}
+
+char *berth_cli_config_string(berth_cli *cli, const char *key)
+{
+	if (cli->config_dir == NULL)
+		return NULL;
+	char *path cleanup_free = berth_xasprintf("%s/config.json", cli->config_dir);
+	json_t *cfg cleanup_json = json_load_file(path, 0, NULL);
+	const char *v = berth_json_string(cfg, key);
+	return v && *v ? berth_xstrdup(v) : NULL;
 }
 
 const char *berth_cli_str(const json_t *obj, const char *key)
@@ -366,16 +416,39 @@ static int on_download_chunk(void *ud, const char *data, size_t len)
 	return 0;
 }
 
+/* docker's ValidateOutputPath, before anything is asked of the daemon. */
+static int check_output_path(const char *output, berth_error **err)
+{
+	char *copy cleanup_free = berth_xstrdup(output);
+	const char *dir = dirname(copy);
+	struct stat st;
+	if (strcmp(dir, ".") != 0 && stat(dir, &st) < 0)
+		return berth_error_set_errno(err, errno, "invalid output path: stat %s", dir);
+	if (stat(output, &st) < 0 || S_ISREG(st.st_mode))
+		return 0;
+	const char *what = S_ISDIR(st.st_mode)	  ? "a directory"
+			   : S_ISCHR(st.st_mode)  ? "a character device file"
+			   : S_ISBLK(st.st_mode)  ? "a block device file"
+			   : S_ISFIFO(st.st_mode) ? "a named pipe (FIFO)"
+			   : S_ISSOCK(st.st_mode) ? "a socket"
+						  : "an irregular file";
+	return berth_error_set(err, 400, "cannot write to %s", what);
+}
+
 int berth_cli_download(berth_cli *cli, const char *path, const char *output,
-		       const char *open_error)
+		       const char *fail_prefix, const char *open_verb)
 {
 	berth_error *err cleanup_error = NULL;
 	bool to_file = output != NULL;
+	if (to_file && check_output_path(output, &err) < 0) {
+		berth_error_wrap(&err, "%s", fail_prefix);
+		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+	}
 	/* like docker's CopyToFile: a temp file beside the target, renamed when complete */
 	char *tmp cleanup_free = to_file ? berth_xasprintf("%s.berth-XXXXXX", output) : NULL;
 	download_out o = {.fd = to_file ? mkostemp(tmp, O_CLOEXEC) : STDOUT_FILENO};
 	if (o.fd < 0) {
-		berth_error_set_errno(&err, errno, "%s %s", open_error, output);
+		berth_error_set_errno(&err, errno, "%s: %s %s", fail_prefix, open_verb, output);
 		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
 	}
 	int r = berth_cli_stream(cli, "GET", path, NULL, 0, on_download_chunk, &o, &err);

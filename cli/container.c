@@ -17,13 +17,10 @@
 
 /* --------------------------------------------------------------- errors */
 
-/* docker's reportError: "berth: <message>" and, for flag-level errors, the
- * pointer to --help. */
-static void report_error(berth_cli *cli, const char *cmd, const char *msg, bool with_help)
+/* docker's status errors: "berth: <message>" and the pointer to --help. */
+static void report_error(berth_cli *cli, const char *cmd, const char *msg)
 {
-	fprintf(cli->err, "berth: %s\n", msg);
-	if (with_help)
-		fprintf(cli->err, "\nRun 'berth %s --help' for more information\n", cmd);
+	fprintf(cli->err, "berth: %s\n\nRun 'berth %s --help' for more information\n", msg, cmd);
 }
 
 /* docker's runStartContainerErr: 127 when the command is not there, 126
@@ -226,7 +223,7 @@ static bool create_parse(berth_invocation *inv, berth_create_cmd cmd, berth_crea
 		return false;
 	berth_error *err cleanup_error = NULL;
 	if (berth_create_opts_build(*opts, &inv->args, plan, &err) < 0) {
-		report_error(inv->cli, inv->cmd->name, err->msg, true);
+		report_error(inv->cli, inv->cmd->name, err->msg);
 		*status = BERTH_EXIT_USAGE;
 		return false;
 	}
@@ -361,7 +358,7 @@ static int attach_and_start(run_state *st, bool run)
 	berth_stream_close(&st->stream);
 	int status = BERTH_EXIT_ERROR;
 	if (run) {
-		report_error(cli, "run", err->msg, false);
+		report_error(cli, "run", err->msg);
 		status = start_error_status(err->msg);
 	} else {
 		fprintf(cli->err, "%s\n", err->msg);
@@ -401,7 +398,7 @@ static int run_plan(berth_invocation *inv, berth_create_plan *plan)
 	if (run_prepare(&st, &err) < 0)
 		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
 	if (create_container(cli, plan, &st.id, &err) < 0) {
-		report_error(cli, "run", err->msg, true);
+		report_error(cli, "run", err->msg);
 		return start_error_status(err->msg);
 	}
 	st.stream.sig_fd = run_signals(plan->sig_proxy, st.tty && !plan->detach);
@@ -760,6 +757,40 @@ int berth_cli_rename(berth_invocation *inv)
 	return BERTH_EXIT_OK;
 }
 
+/* docker top: the daemon's ps table, with docker's tabwriter (20, 1, 3). */
+int berth_cli_top(berth_invocation *inv)
+{
+	inv->args_end_flags = true;
+	int status;
+	if (!berth_cli_parse(inv, NULL, 0, &status))
+		return status;
+	berth_buf q cleanup_buf = {0};
+	for (size_t i = 1; i < inv->args.n; i++)
+		berth_buf_printf(&q, "%s%s", i > 1 ? " " : "", inv->args.v[i]);
+	char *enc cleanup_free = berth_url_encode(q.data ? q.data : "");
+	char *suffix cleanup_free = berth_xasprintf("/top%s%s", q.len ? "?ps_args=" : "",
+						    q.len ? enc : "");
+	char *path cleanup_free = berth_cli_container_path(inv->args.v[0], suffix);
+	json_t *top cleanup_json = NULL;
+	berth_error *err cleanup_error = NULL;
+	if (berth_cli_call(inv->cli, "GET", path, NULL, &top, &err) < 0)
+		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
+	berth_buf text cleanup_buf = {0}, out cleanup_buf = {0};
+	size_t i, j;
+	json_t *v, *row;
+	json_array_foreach(json_object_get(top, "Titles"), i, v)
+		berth_buf_printf(&text, "%s%s", i ? "\t" : "", json_string_value(v));
+	berth_buf_puts(&text, "\n");
+	json_array_foreach(json_object_get(top, "Processes"), i, row) {
+		json_array_foreach(row, j, v)
+			berth_buf_printf(&text, "%s%s", j ? "\t" : "", json_string_value(v));
+		berth_buf_puts(&text, "\n");
+	}
+	berth_tabwriter_format(text.data, text.len, 20, 3, &out);
+	berth_cli_write(inv->cli, &out);
+	return BERTH_EXIT_OK;
+}
+
 /* ------------------------------------------------------ berth container */
 
 /* The rows are cli.h's BERTH_CLI_CONTAINER_ROW, shared with the top level. */
@@ -769,11 +800,11 @@ const berth_command berth_cli_container_commands[] = {
 	BERTH_CLI_CP_ROW(NULL),
 	BERTH_CLI_CREATE_ROW(NULL),
 	BERTH_CLI_DIFF_ROW(NULL),
-	BERTH_CLI_EXPORT_ROW(NULL),
 	BERTH_CLI_EXEC_ROW(NULL),
+	BERTH_CLI_EXPORT_ROW(NULL),
 	{"inspect", "[OPTIONS] CONTAINER [CONTAINER...]",
 	 "Display detailed information on one or more containers", NULL, NULL, 1, -1,
-	 berth_cli_container_inspect, NULL},
+	 berth_cli_typed_inspect, NULL},
 	BERTH_CLI_KILL_ROW(NULL),
 	BERTH_CLI_LOGS_ROW(NULL),
 	BERTH_CLI_PS_ROW("ls", NULL),
@@ -784,6 +815,7 @@ const berth_command berth_cli_container_commands[] = {
 	BERTH_CLI_RUN_ROW(NULL),
 	BERTH_CLI_START_ROW(NULL),
 	BERTH_CLI_STOP_ROW(NULL),
+	BERTH_CLI_TOP_ROW(NULL),
 	BERTH_CLI_UNPAUSE_ROW(NULL),
 	BERTH_CLI_WAIT_ROW(NULL),
 	{0},

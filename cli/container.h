@@ -170,10 +170,6 @@ json_t *berth_cli_ps_row(const json_t *container, bool trunc, int64_t now_ns);
 
 /* ----------------------------------------------------------- requests */
 
-/* A request whose error (status >= 400) becomes "Error response from daemon:
- * <message>" with the status. body may be NULL; out may be NULL. */
-int berth_cli_call(berth_cli *cli, const char *method, const char *path, const json_t *body,
-		   json_t **out, berth_error **err);
 /* "/containers/<name url-encoded><suffix>" */
 char *berth_cli_container_path(const char *name, const char *suffix);
 /* GET /containers/{name}/json. */
@@ -185,11 +181,5 @@ int berth_cli_inspect_container(berth_cli *cli, const char *name, json_t **out,
 berth_client_call *berth_cli_wait_send(berth_cli *cli, const char *id, const char *condition);
 int berth_cli_wait_finish(berth_cli *cli, berth_client_call *call, berth_stream *s);
 
-/* Prints every error of a multi-object command on stderr, joined as Go's
- * errors.Join; returns 1 when there was one. */
-int berth_cli_report_errors(berth_cli *cli, berth_strlist *errors);
-
-/* A string from the client's config.json ("psFormat", "detachKeys"), or NULL. */
-char *berth_cli_config_string(berth_cli *cli, const char *key);
 
 #endif

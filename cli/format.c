@@ -156,7 +156,8 @@ static char *trim_spaces(const char *s)
 int berth_format_init(berth_format *f, const char *spec, const char *default_table,
 		      berth_error **err)
 {
-	*f = (berth_format){.kind = BERTH_FORMAT_DEFAULT};
+	*f = (berth_format){.kind = BERTH_FORMAT_DEFAULT, .type = f->type,
+			    .missingkey_error = f->missingkey_error, .name = f->name};
 	if (spec == NULL || *spec == '\0')
 		return 0;
 	char *text cleanup_free = NULL;
@@ -177,27 +178,50 @@ int berth_format_init(berth_format *f, const char *spec, const char *default_tab
 			text = unescape(trimmed);
 		f->kind = table ? BERTH_FORMAT_TABLE : BERTH_FORMAT_TEMPLATE;
 	}
-	if (berth_template_parse(text, &f->tmpl, err) < 0) {
+	if (berth_template_parse_named(f->name ? f->name : "", text, &f->tmpl, err) < 0) {
 		f->kind = BERTH_FORMAT_DEFAULT;
 		return -1;
 	}
 	return 0;
 }
 
-int berth_format_row(berth_format *f, const json_t *data, berth_buf *out, berth_error **err)
+int berth_format_row_aux(berth_format *f, const json_t *data, const json_t *aux, berth_buf *out,
+			 berth_error **err)
 {
 	berth_buf *dst = (f->kind == BERTH_FORMAT_TABLE) ? &f->text : out;
-	if (berth_template_execute(f->tmpl, data, dst, err) < 0)
+	berth_template_struct st = {data, f->type, aux};
+	berth_template_env env = {.missingkey_error = f->missingkey_error,
+				  .structs = &st, .nstructs = f->type ? 1 : 0};
+	if (berth_template_execute_env(f->tmpl, data, &env, dst, err) < 0)
 		return -1;
 	berth_buf_puts(dst, "\n");
 	return 0;
 }
 
+int berth_format_row(berth_format *f, const json_t *data, berth_buf *out, berth_error **err)
+{
+	return berth_format_row_aux(f, data, data, out, err);
+}
+
+static int label_method(const json_t *aux, json_t *const *args, json_t **out)
+{
+	const char *v = berth_json_string(json_object_get(aux, "Labels"), json_string_value(args[0]));
+	*out = json_string(v ? v : "");
+	return 0;
+}
+
+const berth_template_method berth_cli_label_method[] = {{"Label", 1, label_method}, {0}};
+
 int berth_format_header(berth_format *f, const json_t *headers, berth_error **err)
 {
 	if (f->kind != BERTH_FORMAT_TABLE)
 		return 0;
-	return berth_format_row(f, headers, NULL, err);
+	/* docker renders the header from a map of column names */
+	const berth_template_type *type = f->type;
+	f->type = NULL;
+	int r = berth_format_row(f, headers, NULL, err);
+	f->type = type;
+	return r;
 }
 
 void berth_format_flush(berth_format *f, berth_buf *out)

@@ -147,7 +147,7 @@ int berth_cli_export(berth_invocation *inv)
 	}
 	char *path cleanup_free = berth_cli_container_path(inv->args.v[0], "/export");
 	return berth_cli_download(inv->cli, path, to_file ? output : NULL,
-				  "failed to export container: open");
+				  "failed to export container", "open");
 }
 
 /* ==================================================================== cp */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "container.h"
 
 #define IMAGES_TABLE "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 #define IMAGES_DIGESTS_TABLE \
@@ -23,6 +24,10 @@
 #define DF_IMAGES_TABLE                                                                        \
 	"table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}" \
 	"\t{{.UniqueSize}}\t{{.Containers}}"
+#define DF_CONTAINERS_TABLE                                                                 \
+	"table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}" \
+	"\t{{.Status}}\t{{.Names}}"
+#define DF_VOLUMES_TABLE "table {{.Name}}\t{{.Links}}\t{{.Size}}"
 #define CREATED_BY_WIDTH 45
 
 #define LIST_FORMAT_HELP                                                                   \
@@ -40,29 +45,6 @@ static int fail(berth_cli *cli, berth_error **err)
 {
 	return berth_cli_fail(cli, err, BERTH_EXIT_ERROR);
 }
-
-/* One request; a daemon error becomes "Error response from daemon: ...".
- * *out (may be NULL) gets the JSON answer. */
-static int call(berth_cli *cli, const char *method, const char *path, json_t **out,
-		berth_error **err)
-{
-	berth_client *c;
-	if (berth_cli_client(cli, &c, err) < 0)
-		return -1;
-	berth_client_response resp = {0};
-	if (berth_client_request(c, method, path, NULL, NULL, 0, &resp, err) < 0)
-		return -1;
-	int r = 0;
-	if (resp.status >= 400) {
-		char *msg cleanup_free = berth_client_error_message(&resp);
-		r = berth_error_set(err, (int)resp.status, "Error response from daemon: %s", msg);
-	} else if (out && berth_json_parse(resp.body.data, resp.body.len, out, err) < 0) {
-		r = berth_error_wrap(err, "Error reading the daemon's answer to %s %s", method, path);
-	}
-	berth_client_response_reset(&resp);
-	return r;
-}
-
 
 static int filter_check(const char *value, berth_error **err)
 {
@@ -140,22 +122,30 @@ static int template_error(berth_cli *cli, berth_error **err)
 	return berth_cli_fail(cli, err, BERTH_EXIT_TEMPLATE);
 }
 
+static const berth_template_type image_context = {"*formatter.imageContext", true};
+static const berth_template_type history_context = {"*image.historyContext", true};
+static const berth_template_type df_context = {"*formatter.diskUsageImagesContext", true};
+
 /* Renders rows through --format (or the default table) and prints them. */
-static int print_rows(berth_cli *cli, const char *spec, const char *table, const json_t *header,
-		      json_t *rows)
+static int print_rows(berth_cli *cli, const char *spec, const char *table,
+		      const berth_template_type *type, const json_t *header, json_t *rows)
 {
 	berth_format fmt cleanup_format = {0};
 	berth_error *err cleanup_error = NULL;
 	if (berth_format_init(&fmt, spec && *spec ? spec : table, table, &err) < 0)
 		return template_error(cli, &err);
+	fmt.type = type;
 	berth_buf out cleanup_buf = {0};
 	if (berth_format_header(&fmt, header, &err) < 0)
 		return fail(cli, &err);
 	size_t i;
 	json_t *row;
-	json_array_foreach(rows, i, row)
-		if (berth_format_row(&fmt, row, &out, &err) < 0)
+	json_array_foreach(rows, i, row) {
+		if (berth_format_row(&fmt, row, &out, &err) < 0) {
+			berth_error_wrap(&err, "template parsing error");
 			return fail(cli, &err);
+		}
+	}
 	berth_format_flush(&fmt, &out);
 	berth_cli_write(cli, &out);
 	return BERTH_EXIT_OK;
@@ -271,8 +261,8 @@ static void add_row(json_t *rows, const json_t *img, const char *repo, const cha
 	char *ca cleanup_free = created_at(created);
 	char *sz cleanup_free = human_size(size, 3);
 	char *vs cleanup_free = human_size(size, 4);
-	char *sh cleanup_free = shared < 0 ? berth_xstrdup("N/A") : human_size(shared, 3);
-	char *uq cleanup_free = shared < 0 ? berth_xstrdup("N/A") : human_size(size - shared, 3);
+	char *sh cleanup_free = shared < 0 ? berth_xstrdup("N/A") : human_size(shared, 4);
+	char *uq cleanup_free = shared < 0 ? berth_xstrdup("N/A") : human_size(size - shared, 4);
 	char *ct cleanup_free = containers < 0 ? berth_xstrdup("N/A")
 					       : berth_xasprintf("%lld", (long long)containers);
 	json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
@@ -360,7 +350,7 @@ int berth_cli_images(berth_invocation *inv)
 	char *path cleanup_free = berth_xasprintf("/images/json?all=%d%s", all, fq);
 	json_t *list cleanup_json = NULL;
 	berth_error *err cleanup_error = NULL;
-	if (call(inv->cli, "GET", path, &list, &err) < 0)
+	if (berth_cli_call(inv->cli, "GET", path, NULL, &list, &err) < 0)
 		return fail(inv->cli, &err);
 	json_t *rows cleanup_json = json_array();
 	size_t i;
@@ -375,7 +365,7 @@ int berth_cli_images(berth_invocation *inv)
 		"Tag", "TAG", "Digest", "DIGEST", "ID", "IMAGE ID", "CreatedSince", "CREATED",
 		"CreatedAt", "CREATED AT", "Size", "SIZE", "SharedSize", "SHARED SIZE", "UniqueSize",
 		"UNIQUE SIZE", "Containers", "CONTAINERS", "VirtualSize", "VIRTUAL SIZE");
-	return print_rows(inv->cli, format, table, header, rows);
+	return print_rows(inv->cli, format, table, &image_context, header, rows);
 }
 
 /* -------------------------------------------------------------- inspect */
@@ -395,51 +385,6 @@ static char *escape_path(const char *name)
 	}
 	free(enc);
 	return berth_buf_steal(&b);
-}
-
-static int image_inspect(berth_invocation *inv)
-{
-	const char *format = NULL;
-	berth_flag flags[] = {
-		{"format", 'f', BERTH_FLAG_STRING, &format, BERTH_FORMAT_HELP, .type_name = "string"},
-	};
-	int status;
-	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
-		return status;
-	berth_format fmt cleanup_format = {0};
-	berth_error *err cleanup_error = NULL;
-	if (format && *format && berth_format_init(&fmt, format, NULL, &err) < 0)
-		return template_error(inv->cli, &err);
-	json_t *found cleanup_json = json_array();
-	berth_buf errors cleanup_buf = {0};
-	for (size_t i = 0; i < inv->args.n; i++) {
-		char *name cleanup_free = escape_path(inv->args.v[i]);
-		char *path cleanup_free = berth_xasprintf("/images/%s/json", name);
-		json_t *img = NULL;
-		if (call(inv->cli, "GET", path, &img, &err) < 0) {
-			berth_buf_printf(&errors, "%s\n", err->msg);
-			berth_error_free(&err);
-			continue;
-		}
-		json_array_append_new(found, img);
-	}
-	berth_buf out cleanup_buf = {0};
-	if (fmt.kind == BERTH_FORMAT_DEFAULT) {
-		char *text cleanup_free = json_dumps(found, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-		berth_buf_printf(&out, "%s\n", text);
-	} else {
-		size_t i;
-		json_t *img;
-		json_array_foreach(found, i, img)
-			if (berth_format_row(&fmt, img, &out, &err) < 0)
-				return fail(inv->cli, &err);
-	}
-	berth_cli_write(inv->cli, &out);
-	if (errors.len) {
-		fputs(errors.data, inv->cli->err);
-		return BERTH_EXIT_ERROR;
-	}
-	return BERTH_EXIT_OK;
 }
 
 /* -------------------------------------------------------------- history */
@@ -483,7 +428,7 @@ static json_t *history_row(const json_t *h, bool human, bool no_trunc)
 	char *sz cleanup_free = human ? human_size(size, 3) : berth_xasprintf("%lld", (long long)size);
 	bool missing = strcmp(id, "<missing>") == 0;
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", missing || no_trunc ? id : sid,
-			 "CreatedSince", cs, "CreatedAt", human ? cs : iso, "CreatedBy", shown,
+			 "CreatedSince", cs, "CreatedAt", iso, "CreatedBy", shown,
 			 "Size", sz, "Comment", berth_cli_str(h, "Comment"));
 }
 
@@ -505,7 +450,7 @@ int berth_cli_image_history(berth_invocation *inv)
 	char *path cleanup_free = berth_xasprintf("/images/%s/history", name);
 	json_t *hist cleanup_json = NULL;
 	berth_error *err cleanup_error = NULL;
-	if (call(inv->cli, "GET", path, &hist, &err) < 0)
+	if (berth_cli_call(inv->cli, "GET", path, NULL, &hist, &err) < 0)
 		return fail(inv->cli, &err);
 	json_t *rows cleanup_json = json_array();
 	size_t i;
@@ -518,7 +463,8 @@ int berth_cli_image_history(berth_invocation *inv)
 						"CreatedSince", "CREATED", "CreatedAt", "CREATED AT",
 						"CreatedBy", "CREATED BY", "Size", "SIZE", "Comment",
 						"COMMENT");
-	return print_rows(inv->cli, format, human ? HISTORY_TABLE : HISTORY_TABLE_RAW, header, rows);
+	return print_rows(inv->cli, format, human ? HISTORY_TABLE : HISTORY_TABLE_RAW,
+			  &history_context, header, rows);
 }
 
 /* ------------------------------------------------------------------ tag */
@@ -540,7 +486,7 @@ int berth_cli_image_tag(berth_invocation *inv)
 	char *r cleanup_free = berth_url_encode(repo);
 	char *t cleanup_free = berth_url_encode(*tag ? tag : "latest");
 	char *path cleanup_free = berth_xasprintf("/images/%s/tag?repo=%s&tag=%s", src, r, t);
-	if (call(inv->cli, "POST", path, NULL, &err) < 0)
+	if (berth_cli_call(inv->cli, "POST", path, NULL, NULL, &err) < 0)
 		return fail(inv->cli, &err);
 	return BERTH_EXIT_OK;
 }
@@ -564,9 +510,11 @@ int berth_cli_rmi(berth_invocation *inv)
 							  force, no_prune);
 		json_t *report cleanup_json = NULL;
 		berth_error *err cleanup_error = NULL;
-		if (call(inv->cli, "DELETE", path, &report, &err) < 0) {
+		if (berth_cli_call(inv->cli, "DELETE", path, NULL, &report, &err) < 0) {
 			fprintf(inv->cli->err, "%s\n", err->msg);
-			rc = BERTH_EXIT_ERROR;
+			/* -f: an image that is not there is only reported */
+			if (!force || err->status != 404)
+				rc = BERTH_EXIT_ERROR;
 			continue;
 		}
 		size_t j;
@@ -646,7 +594,7 @@ int berth_cli_image_save(berth_invocation *inv)
 	}
 	char *path cleanup_free = berth_xasprintf("/images/get?%s", q.data ? q.data : "");
 	return berth_cli_download(inv->cli, path, to_file ? output : NULL,
-				  "failed to save image: create");
+				  "failed to save image", "create");
 }
 
 /* --------------------------------------------------------------- import */
@@ -736,7 +684,7 @@ static int image_prune(berth_invocation *inv)
 	char *path cleanup_free = berth_xasprintf("/images/prune?%s", fq + 1);
 	json_t *rep cleanup_json = NULL;
 	berth_error *err cleanup_error = NULL;
-	if (call(inv->cli, "POST", path, &rep, &err) < 0)
+	if (berth_cli_call(inv->cli, "POST", path, NULL, &rep, &err) < 0)
 		return fail(inv->cli, &err);
 	json_t *deleted = json_object_get(rep, "ImagesDeleted");
 	if (json_array_size(deleted))
@@ -759,6 +707,7 @@ static int image_prune(berth_invocation *inv)
 
 /* ------------------------------------------------------------ system df */
 
+/* One row of docker's df summary; the percentage only when there is a size. */
 static json_t *df_row(const char *type, size_t total, size_t active, int64_t size,
 		      int64_t reclaimable)
 {
@@ -794,23 +743,114 @@ static json_t *df_images_row(const json_t *df)
 	return df_row("Images", json_array_size(images), active, total, total - used);
 }
 
-static int df_verbose(berth_cli *cli, const json_t *df)
+/* docker's isActive: running, paused or restarting containers. */
+static bool container_active(const json_t *c)
+{
+	const char *state = berth_cli_str(c, "State");
+	return strstr(state, "running") || strstr(state, "paused") || strstr(state, "restarting");
+}
+
+static json_t *df_containers_row(const json_t *df)
+{
+	json_t *list = json_object_get(df, "Containers");
+	int64_t size = 0, reclaimable = 0;
+	size_t active = 0, i;
+	json_t *c;
+	json_array_foreach(list, i, c) {
+		int64_t rw = json_integer_value(json_object_get(c, "SizeRw"));
+		size += rw;
+		if (container_active(c))
+			active++;
+		else
+			reclaimable += rw;
+	}
+	return df_row("Containers", json_array_size(list), active, size, reclaimable);
+}
+
+static json_t *df_volumes_row(const json_t *df)
+{
+	json_t *list = json_object_get(df, "Volumes");
+	int64_t size = 0, reclaimable = 0;
+	size_t active = 0, i;
+	json_t *v;
+	json_array_foreach(list, i, v) {
+		const json_t *usage = json_object_get(v, "UsageData");
+		int64_t sz = json_integer_value(json_object_get(usage, "Size"));
+		if (json_integer_value(json_object_get(usage, "RefCount")) > 0)
+			active++;
+		else if (sz > 0)
+			reclaimable += sz;
+		if (sz > 0)
+			size += sz;
+	}
+	return df_row("Local Volumes", json_array_size(list), active, size, reclaimable);
+}
+
+/* df -v: images with their first tag only, as docker shows them. */
+static int df_verbose_images(berth_cli *cli, const json_t *df)
 {
 	json_t *rows cleanup_json = json_array();
 	size_t i;
 	json_t *img;
-	json_array_foreach(json_object_get(df, "Images"), i, img)
-		image_rows(rows, img, false, false);
+	json_array_foreach(json_object_get(df, "Images"), i, img) {
+		const char *first = json_string_value(json_array_get(json_object_get(img, "RepoTags"), 0));
+		const char *tag = "<none>";
+		char *repo cleanup_free = first ? split_ref(first, ':', &tag) : berth_xstrdup("<none>");
+		add_row(rows, img, repo, tag, "<none>", false);
+	}
 	json_t *header cleanup_json = json_pack(
 		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Repository", "REPOSITORY", "Tag", "TAG",
 		"ID", "IMAGE ID", "CreatedSince", "CREATED", "Size", "SIZE", "SharedSize",
 		"SHARED SIZE", "UniqueSize", "UNIQUE SIZE", "Containers", "CONTAINERS");
 	fputs("Images space usage:\n\n", cli->out);
-	int rc = print_rows(cli, NULL, DF_IMAGES_TABLE, header, rows);
-	fputs("\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND   LOCAL VOLUMES   SIZE"
-	      "      CREATED   STATUS    NAMES\n\nLocal Volumes space usage:\n\nVOLUME NAME   LINKS"
-	      "     SIZE\n\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE      CREATED   LAST "
-	      "USED   USAGE     SHARED\n", cli->out);
+	return print_rows(cli, NULL, DF_IMAGES_TABLE, &image_context, header, rows);
+}
+
+static int df_verbose_containers(berth_cli *cli, const json_t *df)
+{
+	json_t *rows cleanup_json = json_array();
+	int64_t now = berth_time_now_ns();
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(df, "Containers"), i, c)
+		json_array_append_new(rows, berth_cli_ps_row(c, true, now));
+	json_t *header cleanup_json = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "CONTAINER ID", "Image", "IMAGE",
+		"Command", "COMMAND", "LocalVolumes", "LOCAL VOLUMES", "Size", "SIZE", "RunningFor",
+		"CREATED", "Status", "STATUS", "Names", "NAMES");
+	fputs("\nContainers space usage:\n\n", cli->out);
+	return print_rows(cli, NULL, DF_CONTAINERS_TABLE, &image_context, header, rows);
+}
+
+static int df_verbose_volumes(berth_cli *cli, const json_t *df)
+{
+	json_t *rows cleanup_json = json_array();
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(df, "Volumes"), i, v) {
+		const json_t *usage = json_object_get(v, "UsageData");
+		int64_t sz = json_integer_value(json_object_get(usage, "Size"));
+		char *size cleanup_free = sz < 0 ? berth_xstrdup("N/A") : human_size(sz, 4);
+		json_array_append_new(rows, json_pack("{s:s, s:I, s:s}", "Name", berth_cli_str(v, "Name"),
+						      "Links", json_integer_value(json_object_get(usage, "RefCount")),
+						      "Size", size));
+	}
+	json_t *header cleanup_json = json_pack("{s:s, s:s, s:s}", "Name", "VOLUME NAME", "Links",
+						"LINKS", "Size", "SIZE");
+	fputs("\nLocal Volumes space usage:\n\n", cli->out);
+	return print_rows(cli, NULL, DF_VOLUMES_TABLE, &image_context, header, rows);
+}
+
+static int df_verbose(berth_cli *cli, const json_t *df)
+{
+	int rc = df_verbose_images(cli, df);
+	if (rc == BERTH_EXIT_OK)
+		rc = df_verbose_containers(cli, df);
+	if (rc == BERTH_EXIT_OK)
+		rc = df_verbose_volumes(cli, df);
+	/* berth has no build cache yet: docker's empty section */
+	fputs("\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   "
+	      "USAGE     SHARED\n", cli->out);
 	fflush(cli->out);
 	return rc;
 }
@@ -828,21 +868,19 @@ int berth_cli_system_df(berth_invocation *inv)
 		return status;
 	json_t *df cleanup_json = NULL;
 	berth_error *err cleanup_error = NULL;
-	if (call(inv->cli, "GET", "/system/df", &df, &err) < 0)
+	if (berth_cli_call(inv->cli, "GET", "/system/df", NULL, &df, &err) < 0)
 		return fail(inv->cli, &err);
 	if (verbose)
 		return df_verbose(inv->cli, df);
 	json_t *rows cleanup_json = json_array();
 	json_array_append_new(rows, df_images_row(df));
-	json_array_append_new(rows, df_row("Containers", json_array_size(json_object_get(df,
-							"Containers")), 0, 0, 0));
-	json_array_append_new(rows, df_row("Local Volumes", json_array_size(json_object_get(df,
-							"Volumes")), 0, 0, 0));
+	json_array_append_new(rows, df_containers_row(df));
+	json_array_append_new(rows, df_volumes_row(df));
 	json_array_append_new(rows, df_row("Build Cache", 0, 0, 0, 0));
 	json_t *header cleanup_json = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "TYPE",
 						"TotalCount", "TOTAL", "Active", "ACTIVE", "Size",
 						"SIZE", "Reclaimable", "RECLAIMABLE");
-	return print_rows(inv->cli, format, DF_TABLE, header, rows);
+	return print_rows(inv->cli, format, DF_TABLE, &df_context, header, rows);
 }
 
 /* ---------------------------------------------------------------- tables */
@@ -854,7 +892,7 @@ const berth_command berth_cli_image_commands[] = {
 	 "Import the contents from a tarball to create a filesystem image",
 	 "berth image import, berth import", NULL, 1, 2, berth_cli_image_import, NULL},
 	{"inspect", "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more "
-						   "images", NULL, NULL, 1, -1, image_inspect, NULL},
+						   "images", NULL, NULL, 1, -1, berth_cli_typed_inspect, NULL},
 	{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN",
 	 "berth image load, berth load", NULL, 0, 0, berth_cli_image_load, NULL},
 	{"ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images",

@@ -400,7 +400,14 @@ static int render_format(berth_invocation *inv, berth_format *fmt, json_t *data)
 {
 	berth_buf out cleanup_buf = {0};
 	berth_error *err cleanup_error = NULL;
-	int r = berth_template_execute(fmt->tmpl, data, &out, &err);
+	static const berth_template_type info_type = {"system.dockerInfo"};
+	static const berth_template_type client_type = {"*system.clientInfo"};
+	const berth_template_struct structs[] = {
+		{data, &info_type, NULL},
+		{json_object_get(data, "ClientInfo"), &client_type, NULL},
+	};
+	berth_template_env env = {.structs = structs, .nstructs = BERTH_ARRAY_SIZE(structs)};
+	int r = berth_template_execute_env(fmt->tmpl, data, &env, &out, &err);
 	berth_buf_puts(&out, "\n");
 	berth_cli_write(inv->cli, &out);
 	return r < 0 ? berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR) : BERTH_EXIT_OK;

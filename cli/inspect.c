@@ -83,29 +83,32 @@ static int find_object(berth_cli *cli, const inspect_opts *o, const char *ref, j
 	return berth_error_set(err, 404, "Error: No such object: %s", ref);
 }
 
-/* docker's inspect.Inspect: every element, then the errors. */
-static int inspect_refs(berth_cli *cli, const berth_strlist *refs, const char *format,
-			int (*get)(berth_cli *, const void *, const char *, json_t **,
-				   berth_error **),
-			const void *ctx)
+/* docker's inspect.Inspect: every element, then the errors. Templates run
+ * on the raw documents with missingkey=error, as docker's fallback does. */
+int berth_cli_inspect_objects(berth_cli *cli, const berth_strlist *refs, const char *format,
+			      const char *type, bool size)
 {
-	berth_format fmt cleanup_format = {0};
+	berth_format fmt cleanup_format = {.missingkey_error = true};
 	berth_error *err cleanup_error = NULL;
 	bool json = format && strcmp(format, "json") == 0;
 	if (format && *format && !json && berth_format_init(&fmt, format, NULL, &err) < 0) {
 		berth_error_wrap(&err, "template parsing error");
 		return berth_cli_fail(cli, &err, BERTH_EXIT_TEMPLATE);
 	}
+	fmt.missingkey_error = true;
+	inspect_opts o = {.type = type, .size = size};
 	json_t *found cleanup_json = json_array();
 	berth_buf out cleanup_buf = {0};
 	berth_strlist errors cleanup_strlist = {0};
 	for (size_t i = 0; i < refs->n; i++) {
 		json_t *obj = NULL;
 		berth_error *e cleanup_error = NULL;
-		if (get(cli, ctx, refs->v[i], &obj, &e) < 0)
+		if (find_object(cli, &o, refs->v[i], &obj, &e) < 0) {
 			berth_strlist_push(&errors, e->msg);
-		else if (fmt.tmpl && berth_format_row(&fmt, obj, &out, &e) < 0)
+		} else if (fmt.tmpl && berth_format_row(&fmt, obj, &out, &e) < 0) {
+			berth_error_wrap(&e, "template parsing error");
 			berth_strlist_push(&errors, e->msg);
+		}
 		if (obj)
 			json_array_append_new(found, obj);
 	}
@@ -120,19 +123,6 @@ static int inspect_refs(berth_cli *cli, const berth_strlist *refs, const char *f
 	}
 	berth_cli_write(cli, &out);
 	return berth_cli_report_errors(cli, &errors);
-}
-
-static int get_any(berth_cli *cli, const void *ctx, const char *ref, json_t **out,
-		   berth_error **err)
-{
-	return find_object(cli, ctx, ref, out, err);
-}
-
-static int get_container(berth_cli *cli, const void *ctx, const char *ref, json_t **out,
-			 berth_error **err)
-{
-	const inspect_opts *o = ctx;
-	return get_object(cli, &types[0], ref, o->size, out, err);
 }
 
 int berth_cli_inspect(berth_invocation *inv)
@@ -155,18 +145,26 @@ int berth_cli_inspect(berth_invocation *inv)
 			all_types);
 		return BERTH_EXIT_ERROR;
 	}
-	return inspect_refs(inv->cli, &inv->args, o.format, get_any, &o);
+	return berth_cli_inspect_objects(inv->cli, &inv->args, o.format, o.type, o.size);
 }
 
-int berth_cli_container_inspect(berth_invocation *inv)
+/* `container inspect`, `image inspect`, `volume inspect`: one type, and
+ * --size for containers only. */
+int berth_cli_typed_inspect(berth_invocation *inv)
 {
 	inspect_opts o = {0};
 	berth_flag flags[] = {
 		{"format", 'f', BERTH_FLAG_STRING, &o.format, INSPECT_FORMAT_HELP},
 		{"size", 's', BERTH_FLAG_BOOL, &o.size, "Display total file sizes"},
 	};
+	/* the group's name: "berth image inspect" */
+	const char *group = inv->path + strlen("berth ");
+	const char *type = berth_str_has_prefix(group, "container ") ? "container"
+			   : berth_str_has_prefix(group, "image ")   ? "image"
+								     : "volume";
+	bool container = strcmp(type, "container") == 0;
 	int status;
-	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+	if (!berth_cli_parse(inv, flags, container ? 2 : 1, &status))
 		return status;
-	return inspect_refs(inv->cli, &inv->args, o.format, get_container, &o);
+	return berth_cli_inspect_objects(inv->cli, &inv->args, o.format, type, o.size);
 }

@@ -25,12 +25,12 @@ const berth_command berth_cli_commands[] = {
 	 0, berth_cli_version, NULL},
 	{"info", "[OPTIONS]", "Display system-wide information", "berth system info, berth info",
 	 "Common Commands", 0, 0, berth_cli_info, NULL},
-	{"container", "COMMAND", "Manage containers", NULL, "Management Commands", 0, -1, NULL, berth_cli_container_commands},
-	{"system", "COMMAND", "Manage berth", NULL, "Management Commands", 0, -1, NULL,
+	{"container", "", "Manage containers", NULL, "Management Commands", 0, -1, NULL, berth_cli_container_commands},
+	{"system", "", "Manage berth", NULL, "Management Commands", 0, -1, NULL,
 	 berth_cli_system_commands},
 	{"volume", "COMMAND", "Manage volumes", NULL, "Management Commands", 0, -1, NULL, berth_cli_volume_commands},
 	{"images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", "berth image ls, berth image list, berth images", "Common Commands", 0, 1, berth_cli_images, NULL},
-	{"image", "COMMAND", "Manage images", NULL, "Management Commands", 0, -1, NULL, berth_cli_image_commands},
+	{"image", "", "Manage images", NULL, "Management Commands", 0, -1, NULL, berth_cli_image_commands},
 	{"history", "[OPTIONS] IMAGE", "Show the history of an image", "berth image history, berth history", "Commands", 1, 1, berth_cli_image_history, NULL},
 	{"import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", "berth image import, berth import", "Commands", 1, 2, berth_cli_image_import, NULL},
 	{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", "berth image load, berth load", "Commands", 0, 0, berth_cli_image_load, NULL},
@@ -54,6 +54,7 @@ const berth_command berth_cli_commands[] = {
 	BERTH_CLI_RM_ROW("Commands"),
 	BERTH_CLI_START_ROW("Commands"),
 	BERTH_CLI_STOP_ROW("Commands"),
+	BERTH_CLI_TOP_ROW("Commands"),
 	BERTH_CLI_UNPAUSE_ROW("Commands"),
 	BERTH_CLI_WAIT_ROW("Commands"),
 	{0},
@@ -214,14 +215,6 @@ static int configure(berth_cli *cli, global_opts *g, berth_flag *flags)
 	return 0;
 }
 
-static const berth_command *find(const berth_command *table, const char *name)
-{
-	for (const berth_command *c = table; c && c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
 /* `berth help CMD...` is `berth CMD... --help`, once every word is known. */
 static int help_command(berth_cli *cli, int argc, char **argv, const berth_flag *flags)
 {
@@ -230,19 +223,22 @@ static int help_command(berth_cli *cli, int argc, char **argv, const berth_flag 
 		return BERTH_EXIT_OK;
 	}
 	berth_strlist words cleanup_strlist = {0};
-	const berth_command *table = berth_cli_commands;
+	berth_buf path cleanup_buf = {0};
+	berth_buf_puts(&path, "berth");
+	const berth_command *table = berth_cli_commands, *first = NULL;
 	for (int i = 0; i < argc; i++) {
-		const berth_command *c = find(table, argv[i]);
+		const berth_command *c = berth_cli_find_command(table, path.data, argv[i]);
 		if (c == NULL) {
 			fprintf(cli->err, "unknown help topic: %s\n", argv[i]);
 			return BERTH_EXIT_ERROR;
 		}
-		berth_strlist_push(&words, argv[i]);
+		first = first ? first : c;
+		berth_strlist_push(&words, c->name);
+		berth_buf_printf(&path, " %s", c->name);
 		table = c->subcommands;
 	}
 	berth_strlist_push(&words, "--help");
-	return berth_cli_dispatch(cli, find(berth_cli_commands, words.v[0]), "berth",
-				 (int)words.n - 1, words.v + 1);
+	return berth_cli_dispatch(cli, first, "berth", (int)words.n - 1, words.v + 1);
 }
 
 static int run_command(berth_cli *cli, const berth_strlist *args, const berth_flag *flags)
@@ -250,7 +246,7 @@ static int run_command(berth_cli *cli, const berth_strlist *args, const berth_fl
 	const char *name = args->v[0];
 	if (strcmp(name, "help") == 0)
 		return help_command(cli, (int)args->n - 1, args->v + 1, flags);
-	const berth_command *c = find(berth_cli_commands, name);
+	const berth_command *c = berth_cli_find_command(berth_cli_commands, "berth", name);
 	if (c)
 		return berth_cli_dispatch(cli, c, "berth", (int)args->n - 1, args->v + 1);
 	fprintf(cli->err,

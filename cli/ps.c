@@ -332,6 +332,9 @@ json_t *berth_cli_ps_row(const json_t *c, bool trunc, int64_t now_ns)
 	return row;
 }
 
+static const berth_template_type ps_context = {"*formatter.ContainerContext", true, NULL,
+						berth_cli_label_method};
+
 static json_t *ps_headers(void)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
@@ -399,8 +402,10 @@ static int ps_render(berth_cli *cli, const json_t *list, berth_format *fmt, bool
 	json_t *c;
 	json_array_foreach(list, i, c) {
 		json_t *row cleanup_json = berth_cli_ps_row(c, trunc, now);
-		if (berth_format_row(fmt, row, &out, &err) < 0)
+		if (berth_format_row_aux(fmt, row, c, &out, &err) < 0) {
+			berth_error_wrap(&err, "failed to execute template");
 			return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+		}
 	}
 	berth_format_flush(fmt, &out);
 	berth_cli_write(cli, &out);
@@ -445,6 +450,7 @@ int berth_cli_ps(berth_invocation *inv)
 		berth_strlist_reset(&o.filters);
 		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
 	}
+	fmt.type = &ps_context;
 	char *path cleanup_free = ps_query(&o, size);
 	berth_strlist_reset(&o.filters);
 	json_t *list cleanup_json = NULL;

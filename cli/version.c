@@ -111,6 +111,23 @@ static void print_server(const json_t *server, berth_buf *b)
 	}
 }
 
+/* The template sees docker's versionInfo: Go names, where they differ from
+ * the JSON keys (APIVersion is "ApiVersion"). */
+static int execute(const berth_format *fmt, const json_t *data, berth_buf *out, berth_error **err)
+{
+	static const char *const api_version[] = {"APIVersion", "ApiVersion", NULL};
+	static const berth_template_type info = {"system.versionInfo"};
+	static const berth_template_type client = {"system.clientVersion", false, api_version};
+	static const berth_template_type server = {"*types.Version", false, api_version};
+	const berth_template_struct structs[] = {
+		{data, &info, NULL},
+		{json_object_get(data, "Client"), &client, NULL},
+		{json_object_get(data, "Server"), &server, NULL},
+	};
+	berth_template_env env = {.structs = structs, .nstructs = BERTH_ARRAY_SIZE(structs)};
+	return berth_template_execute_env(fmt->tmpl, data, &env, out, err);
+}
+
 static int render(berth_invocation *inv, berth_format *fmt, const json_t *data)
 {
 	berth_buf text cleanup_buf = {0};
@@ -121,7 +138,8 @@ static int render(berth_invocation *inv, berth_format *fmt, const json_t *data)
 		const json_t *server = json_object_get(data, "Server");
 		if (json_is_object(server))
 			print_server(server, &text);
-	} else if (berth_template_execute(fmt->tmpl, data, &text, &err) < 0) {
+	} else if (execute(fmt, data, &text, &err) < 0) {
+		fputs("\n", inv->cli->out);
 		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
 	}
 	berth_buf_puts(&text, "\n");
@@ -140,7 +158,7 @@ int berth_cli_version(berth_invocation *inv)
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
 		return status;
 
-	berth_format fmt cleanup_format = {0};
+	berth_format fmt cleanup_format = {.name = "version"};
 	berth_error *err cleanup_error = NULL;
 	if (berth_format_init(&fmt, format, NULL, &err) < 0) {
 		berth_error_wrap(&err, "template parsing error");

@@ -22,29 +22,6 @@
 
 /* A request with an optional JSON body; a daemon error becomes docker's
  * "Error response from daemon: ...". *out (may be NULL) gets the answer. */
-static int call(berth_cli *cli, const char *method, const char *path, const json_t *body,
-		json_t **out, berth_error **err)
-{
-	berth_client *c;
-	if (berth_cli_client(cli, &c, err) < 0)
-		return -1;
-	char *text cleanup_free = body ? berth_json_dump(body) : NULL;
-	berth_client_response resp = {0};
-	if (berth_client_request(c, method, path, text ? "application/json" : NULL, text,
-				 text ? strlen(text) : 0, &resp, err) < 0)
-		return -1;
-	int r = 0;
-	if (resp.status >= 400) {
-		char *msg cleanup_free = berth_client_error_message(&resp);
-		r = berth_error_set(err, (int)resp.status, "Error response from daemon: %s", msg);
-	} else if (out && berth_json_parse(resp.body.data, resp.body.len, out, err) < 0) {
-		r = berth_error_wrap(err, "Error reading the daemon's answer to %s %s", method,
-				     path);
-	}
-	berth_client_response_reset(&resp);
-	return r;
-}
-
 static char *escaped(const char *s)
 {
 	return berth_url_encode(s);
@@ -134,59 +111,13 @@ static int volume_create(berth_invocation *inv)
 		"DriverOpts", kv_object(&opts), "Labels", kv_object(&labels));
 	json_t *vol cleanup_json = NULL;
 	berth_error *err cleanup_error = NULL;
-	if (call(inv->cli, "POST", "/volumes/create", body, &vol, &err) < 0)
+	if (berth_cli_call(inv->cli, "POST", "/volumes/create", body, &vol, &err) < 0)
 		return fail(inv->cli, &err);
 	fprintf(inv->cli->out, "%s\n", berth_cli_str(vol, "Name"));
 	return BERTH_EXIT_OK;
 }
 
 /* ---------------------------------------------------------------- inspect */
-
-static int volume_inspect(berth_invocation *inv)
-{
-	const char *format = NULL;
-	berth_flag flags[] = {
-		{"format", 'f', BERTH_FLAG_STRING, &format, BERTH_FORMAT_HELP},
-	};
-	int status;
-	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
-		return status;
-	berth_format fmt cleanup_format = {0};
-	berth_error *err cleanup_error = NULL;
-	if (berth_format_init(&fmt, format, NULL, &err) < 0) {
-		berth_error_wrap(&err, "template parsing error");
-		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_TEMPLATE);
-	}
-	json_t *found cleanup_json = json_array();
-	berth_buf errors cleanup_buf = {0};
-	for (size_t i = 0; i < inv->args.n; i++) {
-		char *name cleanup_free = escaped(inv->args.v[i]);
-		char *path cleanup_free = berth_xasprintf("/volumes/%s", name);
-		json_t *vol = NULL;
-		if (call(inv->cli, "GET", path, NULL, &vol, &err) < 0) {
-			berth_buf_printf(&errors, "%s\n", err->msg);
-			berth_error_free(&err);
-			continue;
-		}
-		json_array_append_new(found, vol);
-	}
-	berth_buf out cleanup_buf = {0};
-	if (fmt.kind == BERTH_FORMAT_DEFAULT) {
-		char *text cleanup_free = json_dumps(found, JSON_INDENT(4));
-		berth_buf_printf(&out, "%s\n", text);
-	} else {
-		size_t i;
-		json_t *vol;
-		json_array_foreach(found, i, vol)
-			if (berth_format_row(&fmt, vol, &out, &err) < 0)
-				return berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
-	}
-	berth_cli_write(inv->cli, &out);
-	if (errors.len == 0)
-		return BERTH_EXIT_OK;
-	fputs(errors.data, inv->cli->err);
-	return BERTH_EXIT_ERROR;
-}
 
 /* --------------------------------------------------------------------- ls */
 
@@ -273,6 +204,9 @@ static json_t *headers(void)
 			 "Scope", "SCOPE", "Size", "SIZE", "Status", "STATUS");
 }
 
+static const berth_template_type volume_context = {"*formatter.volumeContext", true, NULL,
+						    berth_cli_label_method};
+
 static int print_volumes(berth_cli *cli, json_t *vols, const char *format, bool quiet)
 {
 	/* docker's NewVolumeFormat: no format is "table"; -q turns a bare
@@ -286,6 +220,7 @@ static int print_volumes(berth_cli *cli, json_t *vols, const char *format, bool 
 		berth_error_wrap(&err, "template parsing error");
 		return berth_cli_fail(cli, &err, BERTH_EXIT_TEMPLATE);
 	}
+	fmt.type = &volume_context;
 	size_t n = json_array_size(vols);
 	json_t **items = berth_xcalloc(n + 1, sizeof(*items));
 	for (size_t i = 0; i < n; i++)
@@ -295,11 +230,13 @@ static int print_volumes(berth_cli *cli, json_t *vols, const char *format, bool 
 	int r = berth_format_header(&fmt, hdr, &err);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		json_t *row cleanup_json = row_of(items[i]);
-		r = berth_format_row(&fmt, row, &out, &err);
+		r = berth_format_row_aux(&fmt, row, items[i], &out, &err);
 	}
 	free(items);
-	if (r < 0)
+	if (r < 0) {
+		berth_error_wrap(&err, "template parsing error");
 		return fail(cli, &err);
+	}
 	berth_format_flush(&fmt, &out);
 	berth_cli_write(cli, &out);
 	return BERTH_EXIT_OK;
@@ -347,7 +284,7 @@ static int volume_rm(berth_invocation *inv)
 		char *path cleanup_free =
 			berth_xasprintf("/volumes/%s%s", name, force ? "?force=1" : "");
 		berth_error *err cleanup_error = NULL;
-		if (call(inv->cli, "DELETE", path, NULL, NULL, &err) < 0)
+		if (berth_cli_call(inv->cli, "DELETE", path, NULL, NULL, &err) < 0)
 			berth_buf_printf(&errors, "%s%s", errors.len ? "\n" : "", err->msg);
 		else
 			fprintf(inv->cli->out, "%s\n", inv->args.v[i]);
@@ -429,7 +366,7 @@ static int volume_prune(berth_invocation *inv)
 	char *query cleanup_free = filters_query(f);
 	char *path cleanup_free = berth_xasprintf("/volumes/prune%s", query);
 	json_t *report cleanup_json = NULL;
-	if (call(inv->cli, "POST", path, NULL, &report, &err) < 0)
+	if (berth_cli_call(inv->cli, "POST", path, NULL, &report, &err) < 0)
 		return fail(inv->cli, &err);
 	print_report(inv->cli, report);
 	return BERTH_EXIT_OK;
@@ -438,11 +375,13 @@ static int volume_prune(berth_invocation *inv)
 const berth_command berth_cli_volume_commands[] = {
 	{"create", "[OPTIONS] [VOLUME]", "Create a volume", NULL, NULL, 0, 1, volume_create, NULL},
 	{"inspect", "[OPTIONS] VOLUME [VOLUME...]",
-	 "Display detailed information on one or more volumes", NULL, NULL, 1, -1, volume_inspect,
+	 "Display detailed information on one or more volumes", NULL, NULL, 1, -1, berth_cli_typed_inspect,
 	 NULL},
-	{"ls", "[OPTIONS]", "List volumes", NULL, NULL, 0, 0, volume_ls, NULL},
+	{"ls", "[OPTIONS]", "List volumes", "berth volume ls, berth volume list", NULL, 0, 0, volume_ls,
+	 NULL},
 	{"prune", "[OPTIONS]", "Remove unused local volumes", NULL, NULL, 0, 0, volume_prune, NULL},
-	{"rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes", NULL, NULL, 1, -1,
+	{"rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes",
+	 "berth volume rm, berth volume remove", NULL, 1, -1,
 	 volume_rm, NULL},
 	{0},
 };

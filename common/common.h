@@ -223,8 +223,47 @@ char *berth_url_encode(const char *s);
 typedef struct berth_template berth_template;
 
 int berth_template_parse(const char *text, berth_template **out, berth_error **err);
+/* Go's template.New(name): the name shows in its errors ("template: version:1: ..."). */
+int berth_template_parse_named(const char *name, const char *text, berth_template **out,
+			       berth_error **err);
 int berth_template_execute(const berth_template *t, const json_t *data, berth_buf *out,
 			   berth_error **err);
+
+/*
+ * The docker CLI executes most templates against Go structs, not maps: an
+ * unknown field is an error naming the type, some fields are methods taking
+ * arguments (`.Label "k"`), and a few Go names differ from their JSON keys.
+ * An environment says which objects of the data stand for which structs.
+ */
+typedef struct berth_template_method {
+	const char *name;
+	size_t nargs; /* string arguments */
+	/* aux is what the object was registered with; *out a new reference */
+	int (*call)(const json_t *aux, json_t *const *args, json_t **out);
+} berth_template_method;
+
+typedef struct berth_template_type {
+	const char *name;            /* as Go prints it: "*formatter.ContainerContext" */
+	bool fields_are_methods;     /* docker's formatter contexts: arity errors, not Go's
+				      * "has arguments but cannot be invoked" */
+	const char *const *renames;  /* Go name, JSON key pairs, NULL-ended */
+	const berth_template_method *methods; /* ended by a zero entry; may be NULL */
+} berth_template_type;
+
+typedef struct berth_template_struct {
+	const json_t *obj;
+	const berth_template_type *type;
+	const json_t *aux;
+} berth_template_struct;
+
+typedef struct berth_template_env {
+	bool missingkey_error; /* Option("missingkey=error"), as docker inspect runs */
+	const berth_template_struct *structs;
+	size_t nstructs;
+} berth_template_env;
+
+int berth_template_execute_env(const berth_template *t, const json_t *data,
+			       const berth_template_env *env, berth_buf *out, berth_error **err);
 void berth_template_free(berth_template *t);
 void berth_cleanup_template(berth_template **t);
 #define cleanup_template __attribute__((cleanup(berth_cleanup_template)))

@@ -1,4 +1,5 @@
 /* error.c - the one error convention (see common.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,12 @@ static int error_vset(berth_error **err, int status, int errnum, const char *fmt
 	berth_error *e = berth_xcalloc(1, sizeof(*e));
 	berth_buf b = {0};
 	berth_buf_vprintf(&b, fmt, ap);
-	if (errnum != 0)
-		berth_buf_printf(&b, ": %s", strerror(errnum));
+	if (errnum != 0) {
+		/* Go's syscall.Errno texts, which docker prints, are strerror's
+		 * with a lowercase first letter ("no such file or directory") */
+		const char *text = strerror(errnum);
+		berth_buf_printf(&b, ": %c%s", tolower((unsigned char)text[0]), text[0] ? text + 1 : "");
+	}
 	e->status = status;
 	e->errnum = errnum;
 	e->msg = berth_buf_steal(&b);

@@ -483,9 +483,10 @@ static int print_value(berth_buf *b, const json_t *v, int depth)
 
 /* ------------------------------------------------------------- JSON output */
 
-/* encoding/json's string escaping, with SetEscapeHTML(false) as docker's
- * json function has it: <, > and & stay, U+2028/9 and broken bytes do not. */
-static void json_quote(berth_buf *b, const char *s, size_t len)
+/* encoding/json's string escaping. docker's json function has
+ * SetEscapeHTML(false): <, > and & stay, U+2028/9 and broken bytes do not;
+ * html escapes them too, as json.Marshal does. */
+static void json_quote(berth_buf *b, const char *s, size_t len, bool html)
 {
 	static const char hex[] = "0123456789abcdef";
 	berth_buf_append(b, "\"", 1);
@@ -497,7 +498,7 @@ static void json_quote(berth_buf *b, const char *s, size_t len)
 			      : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
 		if (e != NULL)
 			berth_buf_puts(b, e);
-		else if (c < 0x20)
+		else if (c < 0x20 || (html && (c == '<' || c == '>' || c == '&')))
 			berth_buf_printf(b, "\\u00%c%c", hex[c >> 4], hex[c & 0xF]);
 		else if (invalid_rune(cp, w))
 			berth_buf_puts(b, "\\ufffd");
@@ -510,51 +511,59 @@ static void json_quote(berth_buf *b, const char *s, size_t len)
 	berth_buf_append(b, "\"", 1);
 }
 
-static int json_encode(berth_buf *b, const json_t *v, int depth);
+/* json.Marshal's compact output. marshal: as docker's formatter contexts
+ * marshal themselves (a map: sorted keys, HTML escaped); otherwise in the
+ * object's own order, as json.Marshal of docker's structs. Fails only on too
+ * deep a value. */
+static int json_encode(berth_buf *b, const json_t *v, int depth, bool marshal);
 
-static int json_encode_container(berth_buf *b, const json_t *v, int depth)
+static int json_encode_object(berth_buf *b, const json_t *v, int depth, bool marshal)
 {
-	bool obj = json_is_object(v);
-	size_t i = 0;
-	berth_buf_append(b, obj ? "{" : "[", 1);
-	if (obj) {
-		/* in the object's own order, as json.Marshal of docker's structs */
-		for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it), i++) {
-			if (i > 0)
-				berth_buf_append(b, ",", 1);
-			const char *k = json_object_iter_key(it);
-			json_quote(b, k, strlen(k));
-			berth_buf_append(b, ":", 1);
-			if (json_encode(b, json_object_iter_value(it), depth + 1) < 0)
-				return -1;
-		}
+	size_t n = 0;
+	const char **keys cleanup_free = NULL;
+	if (marshal) {
+		keys = sorted_keys(v, &n);
 	} else {
-		for (; i < json_array_size(v); i++) {
-			if (i > 0)
-				berth_buf_append(b, ",", 1);
-			if (json_encode(b, json_array_get(v, i), depth + 1) < 0)
-				return -1;
-		}
+		keys = berth_xcalloc(json_object_size(v) + 1, sizeof(*keys));
+		for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it))
+			keys[n++] = json_object_iter_key(it);
 	}
-	berth_buf_append(b, obj ? "}" : "]", 1);
+	berth_buf_append(b, "{", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			berth_buf_append(b, ",", 1);
+		json_quote(b, keys[i], strlen(keys[i]), marshal);
+		berth_buf_append(b, ":", 1);
+		if (json_encode(b, json_object_get(v, keys[i]), depth + 1, marshal) < 0)
+			return -1;
+	}
+	berth_buf_append(b, "}", 1);
 	return 0;
 }
 
-/* json.Marshal's compact output; fails only on too deep a value. */
-static int json_encode(berth_buf *b, const json_t *v, int depth)
+static int json_encode(berth_buf *b, const json_t *v, int depth, bool marshal)
 {
 	if (depth > MAX_VALUE_DEPTH)
 		return -1;
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		json_quote(b, json_string_value(v), json_string_length(v));
+		json_quote(b, json_string_value(v), json_string_length(v), marshal);
 		return 0;
 	case JSON_REAL:
 		put_float_json(b, json_real_value(v));
 		return 0;
 	case JSON_ARRAY:
+		berth_buf_append(b, "[", 1);
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			if (i > 0)
+				berth_buf_append(b, ",", 1);
+			if (json_encode(b, json_array_get(v, i), depth + 1, marshal) < 0)
+				return -1;
+		}
+		berth_buf_append(b, "]", 1);
+		return 0;
 	case JSON_OBJECT:
-		return json_encode_container(b, v, depth);
+		return json_encode_object(b, v, depth, marshal);
 	case JSON_NULL:
 		berth_buf_puts(b, "null");
 		return 0;
@@ -621,6 +630,7 @@ struct tpl_node {
 
 struct berth_template {
 	char *src;
+	char *name;
 	node_list root;
 };
 
@@ -1239,6 +1249,7 @@ typedef struct parser {
 	} *vars; /* variables in scope, for the "undefined variable" check */
 	size_t nvars;
 	int range_depth, depth, action_line;
+	const char *name;
 	berth_error **err;
 } parser;
 
@@ -1293,7 +1304,8 @@ static int perr(parser *p, const char *fmt, ...)
 	berth_buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
 	int line = p->toks[p->seen < p->ntoks ? p->seen : p->ntoks - 1].line;
-	return berth_error_set(p->err, 400, "template: :%d: %s", line, msg.data ? msg.data : "");
+	return berth_error_set(p->err, 400, "template: %s:%d: %s", p->name, line,
+			       msg.data ? msg.data : "");
 }
 
 /* Go's item.String(): EOF, the error itself, <keyword>, or the quoted text. */
@@ -1750,6 +1762,7 @@ typedef struct exec {
 	long steps;
 	size_t alloc; /* bytes functions built so far */
 	char *why;    /* a function's failure, reported as "error calling f: why" */
+	const berth_template_env *env;
 	berth_error **err;
 } exec;
 
@@ -1762,17 +1775,18 @@ static int xerr(exec *ex, const char *fmt, ...)
 	va_start(ap, fmt);
 	berth_buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
-	const char *src = ex->t->src, *m = msg.data ? msg.data : "";
+	const char *src = ex->t->src, *m = msg.data ? msg.data : "", *name = ex->t->name;
 	if (ex->at == NULL)
-		return berth_error_set(ex->err, 400, "template: : %s", m);
+		return berth_error_set(ex->err, 400, "template: %s: %s", name, m);
 	size_t line = 1, col0 = 0;
 	for (size_t i = 0; i < ex->at->pos; i++)
 		if (src[i] == '\n') {
 			line++;
 			col0 = i + 1;
 		}
-	return berth_error_set(ex->err, 400, "template: :%zu:%zu: executing \"\" at <%.*s>: %s", line,
-			       ex->at->pos - col0, (int)(ex->at->end - ex->at->start), src + ex->at->start, m);
+	return berth_error_set(ex->err, 400, "template: %s:%zu:%zu: executing \"%s\" at <%.*s>: %s",
+			       name, line, ex->at->pos - col0, name, (int)(ex->at->end - ex->at->start),
+			       src + ex->at->start, m);
 }
 
 /* A function's failure; the caller adds where and which function. */
@@ -1919,30 +1933,115 @@ static int eval_pipe(exec *ex, json_t *dot, const tpl_pipe *pipe, json_t **out);
 static int call_func(exec *ex, json_t *dot, const operand *fn, const operand *args, size_t nargs,
 		     json_t *final, const span *call, json_t **out);
 
-static int eval_field(exec *ex, json_t *recv, const char *name, bool has_args, json_t **out)
+/* The arguments a command gives its last field (a method call), or none. */
+typedef struct call_args {
+	json_t *dot;
+	const operand *args;
+	size_t nargs;
+	json_t *final;
+} call_args;
+
+static size_t call_nargs(const call_args *a)
+{
+	return a ? a->nargs + (a->final != NULL) : 0;
+}
+
+static int typed_arg(exec *ex, json_t *dot, const operand *op, char type, json_t **out);
+static int check_type(exec *ex, const json_t *v, char type);
+
+static const berth_template_struct *struct_of(const exec *ex, const json_t *v)
+{
+	const berth_template_env *env = ex->env;
+	for (size_t i = 0; env && i < env->nstructs; i++)
+		if (env->structs[i].obj == v)
+			return &env->structs[i];
+	return NULL;
+}
+
+/* The JSON key holding a struct's Go field, NULL when the struct has none. */
+static const char *struct_key(const berth_template_type *type, const json_t *obj, const char *name)
+{
+	for (const char *const *r = type->renames; r && r[0]; r += 2) {
+		if (strcmp(r[0], name) == 0)
+			return r[1];
+		if (strcmp(r[1], name) == 0)
+			return NULL;
+	}
+	return json_object_get(obj, name) ? name : NULL;
+}
+
+static int call_method(exec *ex, const berth_template_struct *st, const berth_template_method *m,
+		       const call_args *a, json_t **out)
+{
+	size_t nin = call_nargs(a);
+	if (nin != m->nargs)
+		return xerr(ex, "wrong number of args for %s: want %zu got %zu", m->name, m->nargs, nin);
+	json_t **argv = berth_xcalloc(nin + 1, sizeof(*argv));
+	const span *at = ex->at;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && a && i < a->nargs; i++)
+		rc = typed_arg(ex, a->dot, &a->args[i], 's', &argv[i]);
+	if (rc == 0 && a && a->final) {
+		argv[a->nargs] = ref(a->final);
+		rc = check_type(ex, a->final, 's');
+	}
+	ex->at = at;
+	if (rc == 0)
+		rc = m->call(st->aux, argv, out);
+	for (size_t i = 0; i < nin; i++)
+		json_decref(argv[i]);
+	free(argv);
+	return rc < 0 && *ex->err == NULL ? xerr(ex, "error calling %s", m->name) : rc;
+}
+
+/* A field of a Go struct: a method, a field, or an error naming the type. */
+static int struct_field(exec *ex, const berth_template_struct *st, const char *name,
+			const call_args *a, json_t **out)
+{
+	const berth_template_type *type = st->type;
+	for (const berth_template_method *m = type->methods; m && m->name; m++)
+		if (strcmp(m->name, name) == 0)
+			return call_method(ex, st, m, a, out);
+	const char *key = struct_key(type, st->obj, name);
+	if (key == NULL)
+		return xerr(ex, "can't evaluate field %s in type %s", name, type->name);
+	if (a && type->fields_are_methods)
+		return xerr(ex, "wrong number of args for %s: want 0 got %zu", name, call_nargs(a));
+	if (a)
+		return xerr(ex, "%s has arguments but cannot be invoked as function", name);
+	*out = ref(json_object_get(st->obj, key));
+	return 0;
+}
+
+static int eval_field(exec *ex, json_t *recv, const char *name, const call_args *a, json_t **out)
 {
 	/* a field of no value is no value, whatever Go says of nil pointers */
 	if (json_is_null(recv)) {
 		*out = json_null();
 		return 0;
 	}
+	const berth_template_struct *st = struct_of(ex, recv);
+	if (st)
+		return struct_field(ex, st, name, a, out);
 	if (!json_is_object(recv))
 		return xerr(ex, "can't evaluate field %s in type %s", name, type_name(recv));
-	if (has_args)
+	if (a)
 		return xerr(ex, "%s is not a method but has arguments", name);
 	json_t *v = json_object_get(recv, name);
+	if (v == NULL && ex->env && ex->env->missingkey_error)
+		return xerr(ex, "map has no entry for key \"%s\"", name);
 	*out = v ? ref(v) : json_null();
 	return 0;
 }
 
 /* The operand's fields, from base; a command's arguments go to the last. */
-static int eval_chain(exec *ex, json_t *base, const operand *op, bool has_args, json_t **out)
+static int eval_chain(exec *ex, json_t *base, const operand *op, const call_args *a, json_t **out)
 {
 	json_t *cur = ref(base);
 	ex->at = &op->sp;
 	for (size_t i = 0; i < op->nfields; i++) {
 		json_t *next = NULL;
-		int rc = eval_field(ex, cur, op->fields[i], has_args && i + 1 == op->nfields, &next);
+		int rc = eval_field(ex, cur, op->fields[i], i + 1 == op->nfields ? a : NULL, &next);
 		json_decref(cur);
 		if (rc < 0)
 			return -1;
@@ -1982,7 +2081,7 @@ static int eval_arg(exec *ex, json_t *dot, const operand *op, json_t **out)
 	ex->at = &op->sp;
 	if (eval_base(ex, dot, op, &base) < 0)
 		return -1;
-	return eval_chain(ex, base, op, false, out);
+	return eval_chain(ex, base, op, NULL, out);
 }
 
 static int not_a_function(exec *ex, const operand *op)
@@ -2008,7 +2107,8 @@ static int eval_command(exec *ex, json_t *dot, const command *cmd, json_t *final
 		return xerr(ex, "nil is not a command");
 	if (eval_base(ex, dot, first, &base) < 0)
 		return -1;
-	return eval_chain(ex, base, first, has_args, out);
+	call_args a = {dot, cmd->args + 1, cmd->nargs - 1, final};
+	return eval_chain(ex, base, first, has_args ? &a : NULL, out);
 }
 
 /* The commands in turn, each fed the one before; then the declarations. */
@@ -2187,7 +2287,9 @@ static int string_result(exec *ex, berth_buf *b, json_t **out)
 static int fn_json(exec *ex, json_t *const *a, size_t n, json_t **out)
 {
 	berth_buf b cleanup_buf = {0};
-	if (json_encode(&b, a[0], 0) < 0)
+	/* docker's contexts have a MarshalJSON of their own */
+	const berth_template_struct *st = struct_of(ex, a[0]);
+	if (json_encode(&b, a[0], 0, st && st->type->fields_are_methods) < 0)
 		return fail(ex, "json: value nested too deeply");
 	return string_result(ex, &b, out);
 }
@@ -3112,13 +3214,15 @@ static int walk_list(exec *ex, json_t *dot, const node_list *l)
 
 /* ------------------------------------------------------------------- API */
 
-int berth_template_parse(const char *text, berth_template **out, berth_error **err)
+int berth_template_parse_named(const char *name, const char *text, berth_template **out,
+			       berth_error **err)
 {
 	berth_template *t cleanup_template = berth_xcalloc(1, sizeof(*t));
 	t->src = berth_xstrdup(text);
+	t->name = berth_xstrdup(name);
 	lexer l = {.src = t->src, .len = strlen(t->src), .line = 1};
 	lex_all(&l);
-	parser p = {.src = t->src, .toks = l.toks, .ntoks = l.n, .err = err};
+	parser p = {.src = t->src, .toks = l.toks, .ntoks = l.n, .name = t->name, .err = err};
 	declare_var(&p, "$", 1);
 	int rc = parse_root(&p, &t->root);
 	free(p.vars);
@@ -3129,12 +3233,17 @@ int berth_template_parse(const char *text, berth_template **out, berth_error **e
 	return 0;
 }
 
+int berth_template_parse(const char *text, berth_template **out, berth_error **err)
+{
+	return berth_template_parse_named("", text, out, err);
+}
+
 /* Output goes to out only when the whole template succeeds. */
-int berth_template_execute(const berth_template *t, const json_t *data, berth_buf *out,
-			   berth_error **err)
+int berth_template_execute_env(const berth_template *t, const json_t *data,
+			       const berth_template_env *env, berth_buf *out, berth_error **err)
 {
 	json_t *root = data ? (json_t *)data : json_null();
-	exec ex = {.t = t, .err = err};
+	exec ex = {.t = t, .env = env, .err = err};
 	push_var(&ex, "$", root);
 	int rc = walk_list(&ex, root, &t->root);
 	pop_vars(&ex, 0);
@@ -3146,12 +3255,19 @@ int berth_template_execute(const berth_template *t, const json_t *data, berth_bu
 	return rc < 0 ? -1 : 0;
 }
 
+int berth_template_execute(const berth_template *t, const json_t *data, berth_buf *out,
+			   berth_error **err)
+{
+	return berth_template_execute_env(t, data, NULL, out, err);
+}
+
 void berth_template_free(berth_template *t)
 {
 	if (t == NULL)
 		return;
 	free_list(&t->root);
 	free(t->src);
+	free(t->name);
 	free(t);
 }
 

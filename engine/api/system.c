@@ -81,9 +81,10 @@ static int system_info(berth_daemon *d, berth_api_req *req, berth_error **err)
 		c->experimental, "LiveRestoreEnabled", c->live_restore);
 	json_object_set_new(dyn, "Runtimes", runtimes_json(c));
 	json_object_set_new(dyn, "Plugins",
-			    json_pack("{s:[s], s:[s,s,s,s], s:[s], s:n}", "Volume", "local", "Network",
-				      "bridge", "host", "none", "null", "Log", "json-file",
-				      "Authorization"));
+			    /* PluginsInfo's field order, which docker's {{json}} keeps */
+			    json_pack("{s:[s], s:[s,s,s,s], s:n, s:[s]}", "Volume", "local", "Network",
+				      "bridge", "host", "none", "null", "Authorization", "Log",
+				      "json-file"));
 	json_object_set_new(dyn, "Swarm",
 			    json_pack("{s:s, s:s, s:s, s:b, s:s, s:n}", "NodeID", "", "NodeAddr", "",
 				      "LocalNodeState", "inactive", "ControlAvailable", false, "Error",

@@ -23,7 +23,7 @@ static void test_errors(void **state)
 	berth_error_free(&to);
 	berth_error_set_errno(&err, 2, "open x");
 	assert_int_equal(err->status, 500);
-	assert_string_equal(err->msg, "open x: No such file or directory");
+	assert_string_equal(err->msg, "open x: no such file or directory");
 	berth_error_free(&err);
 	assert_int_equal(berth_error_set(NULL, 400, "ignored"), -1);
 }

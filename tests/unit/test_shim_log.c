@@ -340,7 +340,7 @@ static void test_logfile_open_error(void **state)
 	shim_logfile *lf = NULL;
 	berth_error *err = NULL;
 	assert_int_equal(shim_logfile_open("/nonexistent/dir/x.log", &o, NULL, &lf, &err), -1);
-	assert_non_null(strstr(err->msg, "No such file or directory"));
+	assert_non_null(strstr(err->msg, "no such file or directory"));
 	berth_error_free(&err);
 }
 

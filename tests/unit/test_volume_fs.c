@@ -155,7 +155,7 @@ static void test_copy_errors(void **state)
 	berth_error *err = NULL;
 	char *missing = berth_xasprintf("%s/missing", f->dir);
 	assert_int_equal(fs_copy_tree(missing, f->dst, &err), -1);
-	assert_non_null(strstr(err->msg, "No such file"));
+	assert_non_null(strstr(err->msg, "no such file"));
 	berth_error_free(&err);
 	/* a name already in the destination is an error, not an overwrite */
 	put(f->src, "same", "new", 0644);
