@@ -240,6 +240,10 @@ char *berth_cli_reformat_date(const char *rfc3339);
 
 /* --filter and time arguments, shared by events, ps, logs (cli/events.c). */
 int berth_cli_filter_check(const char *value, berth_error **err);
+/* The --filter values as docker's filters.ParseFlag reads them. */
+berth_filters *berth_cli_filters_parse(const berth_strlist *args);
+/* "" when f is empty, else lead ('?' or '&') and "filters=<JSON>" url-encoded. */
+char *berth_cli_filters_param(const berth_filters *f, char lead);
 /* Appends "filters=<JSON>" (url-encoded) to query, after '?' or '&'. */
 void berth_cli_filters_query(const berth_strlist *args, berth_buf *query);
 /* Appends "name=<timestamp>" for a --since/--until value (none when empty). */
@@ -256,6 +260,20 @@ int berth_cli_stream(berth_cli *cli, const char *method, const char *path, const
  * made with open_verb ("create"). Returns the exit code. */
 int berth_cli_download(berth_cli *cli, const char *path, const char *output,
 		       const char *fail_prefix, const char *open_verb);
+
+/* Prunes (cli/prune.c): docker's "[y/N]" prompt; true for "y". */
+bool berth_cli_confirm(berth_cli *cli, const char *message);
+typedef enum berth_prune_kind {
+	BERTH_PRUNE_CONTAINERS,
+	BERTH_PRUNE_NETWORKS,
+	BERTH_PRUNE_VOLUMES,
+	BERTH_PRUNE_IMAGES,
+	BERTH_PRUNE_BUILD_CACHE,
+} berth_prune_kind;
+/* POST /<kind>/prune with f, then docker's report and total; the exit code. */
+int berth_cli_prune(berth_cli *cli, berth_prune_kind kind, const berth_filters *f);
+int berth_cli_container_prune(berth_invocation *inv);
+int berth_cli_system_prune(berth_invocation *inv);
 
 /* The commands. */
 int berth_cli_version(berth_invocation *inv);

@@ -151,10 +151,10 @@ static char *trim(const char *s, size_t len)
 }
 
 /* docker's filters.ParseFlag: keys lowercased, keys and values trimmed. */
-void berth_cli_filters_query(const berth_strlist *args, berth_buf *query)
+berth_filters *berth_cli_filters_parse(const berth_strlist *args)
 {
-	berth_filters *f cleanup_filters = berth_filters_new();
-	for (size_t i = 0; i < args->n; i++) {
+	berth_filters *f = berth_filters_new();
+	for (size_t i = 0; args && i < args->n; i++) {
 		const char *eq = strchr(args->v[i], '=');
 		if (eq == NULL)
 			continue;
@@ -164,11 +164,23 @@ void berth_cli_filters_query(const berth_strlist *args, berth_buf *query)
 			*p = (char)tolower((unsigned char)*p);
 		berth_filters_add(f, key, value);
 	}
+	return f;
+}
+
+char *berth_cli_filters_param(const berth_filters *f, char lead)
+{
 	if (berth_filters_empty(f))
-		return;
+		return berth_xstrdup("");
 	char *json cleanup_free = berth_filters_encode(f);
 	char *enc cleanup_free = berth_url_encode(json);
-	berth_buf_printf(query, "%sfilters=%s", query->len ? "&" : "?", enc);
+	return berth_xasprintf("%cfilters=%s", lead, enc);
+}
+
+void berth_cli_filters_query(const berth_strlist *args, berth_buf *query)
+{
+	berth_filters *f cleanup_filters = berth_cli_filters_parse(args);
+	char *param cleanup_free = berth_cli_filters_param(f, query->len ? '&' : '?');
+	berth_buf_puts(query, param);
 }
 
 static int stream_events(berth_cli *cli, const char *path, events_stream *s)

@@ -46,46 +46,6 @@ static int fail(berth_cli *cli, berth_error **err)
 	return berth_cli_fail(cli, err, BERTH_EXIT_ERROR);
 }
 
-static int filter_check(const char *value, berth_error **err)
-{
-	if (*value && strchr(value, '=') == NULL)
-		return berth_error_set(err, 400, "bad format of filter (expected name=value)");
-	return 0;
-}
-
-/* docker's filters.ParseFlag: keys lowercased, keys and values trimmed. */
-static void add_filter_args(berth_filters *f, const berth_strlist *args)
-{
-	for (size_t i = 0; i < args->n; i++) {
-		const char *arg = args->v[i];
-		const char *eq = strchr(arg, '=');
-		if (eq == NULL)
-			continue;
-		size_t klen = (size_t)(eq - arg);
-		while (klen && isspace((unsigned char)arg[klen - 1]))
-			klen--;
-		char *key cleanup_free = berth_xstrndup(arg + strspn(arg, " \t"), klen - strspn(arg, " \t"));
-		for (char *p = key; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		const char *v = eq + 1 + strspn(eq + 1, " \t");
-		size_t vlen = strlen(v);
-		while (vlen && isspace((unsigned char)v[vlen - 1]))
-			vlen--;
-		char *value cleanup_free = berth_xstrndup(v, vlen);
-		berth_filters_add(f, key, value);
-	}
-}
-
-/* "&filters=..." (or "") for a query. */
-static char *filters_param(const berth_filters *f)
-{
-	if (berth_filters_empty(f))
-		return berth_xstrdup("");
-	char *json cleanup_free = berth_filters_encode(f);
-	char *enc cleanup_free = berth_url_encode(json);
-	return berth_xasprintf("&filters=%s", enc);
-}
-
 static void short_id(const char *id, char out[13])
 {
 	snprintf(out, 13, "%.12s", berth_str_has_prefix(id, "sha256:") ? id + 7 : id);
@@ -334,7 +294,7 @@ int berth_cli_images(berth_invocation *inv)
 						    "images)"},
 		{"digests", 0, BERTH_FLAG_BOOL, &digests, "Show digests"},
 		{"filter", 'f', BERTH_FLAG_LIST, &filters, "Filter output based on conditions provided",
-		 .type_name = "filter", .check = filter_check},
+		 .type_name = "filter", .check = berth_cli_filter_check},
 		{"format", 0, BERTH_FLAG_STRING, &format, LIST_FORMAT_HELP, .type_name = "string"},
 		{"no-trunc", 0, BERTH_FLAG_BOOL, &no_trunc, "Don't truncate output"},
 		{"quiet", 'q', BERTH_FLAG_BOOL, &quiet, "Only show image IDs"},
@@ -342,11 +302,10 @@ int berth_cli_images(berth_invocation *inv)
 	int status;
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
 		return status;
-	berth_filters *f cleanup_filters = berth_filters_new();
-	add_filter_args(f, &filters);
+	berth_filters *f cleanup_filters = berth_cli_filters_parse(&filters);
 	if (inv->args.n)
 		berth_filters_add(f, "reference", inv->args.v[0]);
-	char *fq cleanup_free = filters_param(f);
+	char *fq cleanup_free = berth_cli_filters_param(f, '&');
 	char *path cleanup_free = berth_xasprintf("/images/json?all=%d%s", all, fq);
 	json_t *list cleanup_json = NULL;
 	berth_error *err cleanup_error = NULL;
@@ -649,16 +608,6 @@ int berth_cli_image_import(berth_invocation *inv)
 
 /* ---------------------------------------------------------------- prune */
 
-static bool confirm(berth_cli *cli, const char *warning)
-{
-	fprintf(cli->out, "%s\nAre you sure you want to continue? [y/N] ", warning);
-	fflush(cli->out);
-	char line[64] = "";
-	if (fgets(line, sizeof(line), stdin) == NULL)
-		return false;
-	return line[0] == 'y' || line[0] == 'Y';
-}
-
 static int image_prune(berth_invocation *inv)
 {
 	bool all = false, force = false;
@@ -666,7 +615,7 @@ static int image_prune(berth_invocation *inv)
 	berth_flag flags[] = {
 		{"all", 'a', BERTH_FLAG_BOOL, &all, "Remove all unused images, not just dangling ones"},
 		{"filter", 0, BERTH_FLAG_LIST, &filters, "Provide filter values (e.g. \"until=<timestamp>\")",
-		 .type_name = "filter", .check = filter_check},
+		 .type_name = "filter", .check = berth_cli_filter_check},
 		{"force", 'f', BERTH_FLAG_BOOL, &force, "Do not prompt for confirmation"},
 	};
 	int status;
@@ -675,34 +624,13 @@ static int image_prune(berth_invocation *inv)
 	const char *warning = all ? "WARNING! This will remove all images without at least one "
 				    "container associated to them."
 				  : "WARNING! This will remove all dangling images.";
-	if (!force && !confirm(inv->cli, warning))
+	char *question cleanup_free =
+		berth_xasprintf("%s\nAre you sure you want to continue?", warning);
+	if (!force && !berth_cli_confirm(inv->cli, question))
 		return BERTH_EXIT_OK;
-	berth_filters *f cleanup_filters = berth_filters_new();
-	add_filter_args(f, &filters);
+	berth_filters *f cleanup_filters = berth_cli_filters_parse(&filters);
 	berth_filters_add(f, "dangling", all ? "false" : "true");
-	char *fq cleanup_free = filters_param(f);
-	char *path cleanup_free = berth_xasprintf("/images/prune?%s", fq + 1);
-	json_t *rep cleanup_json = NULL;
-	berth_error *err cleanup_error = NULL;
-	if (berth_cli_call(inv->cli, "POST", path, NULL, &rep, &err) < 0)
-		return fail(inv->cli, &err);
-	json_t *deleted = json_object_get(rep, "ImagesDeleted");
-	if (json_array_size(deleted))
-		fputs("Deleted Images:\n", inv->cli->out);
-	size_t i;
-	json_t *d;
-	json_array_foreach(deleted, i, d) {
-		if (berth_json_string(d, "Untagged"))
-			fprintf(inv->cli->out, "untagged: %s\n", berth_cli_str(d, "Untagged"));
-		else
-			fprintf(inv->cli->out, "deleted: %s\n", berth_cli_str(d, "Deleted"));
-	}
-	char *total cleanup_free =
-		human_size(json_integer_value(json_object_get(rep, "SpaceReclaimed")), 4);
-	fprintf(inv->cli->out, "%sTotal reclaimed space: %s\n", json_array_size(deleted) ? "\n" : "",
-		total);
-	fflush(inv->cli->out);
-	return BERTH_EXIT_OK;
+	return berth_cli_prune(inv->cli, BERTH_PRUNE_IMAGES, f);
 }
 
 /* ------------------------------------------------------------ system df */

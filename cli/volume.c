@@ -20,55 +20,11 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* A request with an optional JSON body; a daemon error becomes docker's
- * "Error response from daemon: ...". *out (may be NULL) gets the answer. */
 static char *escaped(const char *s)
 {
 	return berth_url_encode(s);
 }
 
-static int filter_check(const char *value, berth_error **err)
-{
-	if (*value && strchr(value, '=') == NULL)
-		return berth_error_set(err, 400, "bad format of filter (expected name=value)");
-	return 0;
-}
-
-/* docker's filters.ParseFlag: keys lowercased, keys and values trimmed. */
-static char *trim(const char *s, size_t len)
-{
-	while (len > 0 && isspace((unsigned char)*s))
-		s++, len--;
-	while (len > 0 && isspace((unsigned char)s[len - 1]))
-		len--;
-	return berth_xstrndup(s, len);
-}
-
-static berth_filters *filters_of(const berth_strlist *args)
-{
-	berth_filters *f = berth_filters_new();
-	for (size_t i = 0; i < args->n; i++) {
-		const char *eq = strchr(args->v[i], '=');
-		if (eq == NULL)
-			continue;
-		char *key cleanup_free = trim(args->v[i], (size_t)(eq - args->v[i]));
-		char *value cleanup_free = trim(eq + 1, strlen(eq + 1));
-		for (char *p = key; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		berth_filters_add(f, key, value);
-	}
-	return f;
-}
-
-/* "?filters=..." or "" when there are none. */
-static char *filters_query(const berth_filters *f)
-{
-	if (berth_filters_empty(f))
-		return berth_xstrdup("");
-	char *json cleanup_free = berth_filters_encode(f);
-	char *enc cleanup_free = berth_url_encode(json);
-	return berth_xasprintf("?filters=%s", enc);
-}
 
 /* "k=v" strings into an object, as docker's ConvertKVStringsToMap ("k" alone
  * maps to ""). */
@@ -250,15 +206,15 @@ static int volume_ls(berth_invocation *inv)
 	berth_flag flags[] = {
 		{"filter", 'f', BERTH_FLAG_LIST, &filters,
 		 "Provide filter values (e.g. \"dangling=true\")", .type_name = "filter",
-		 .check = filter_check},
+		 .check = berth_cli_filter_check},
 		{"format", 0, BERTH_FLAG_STRING, &format, TABLE_FORMAT_HELP},
 		{"quiet", 'q', BERTH_FLAG_BOOL, &quiet, "Only display volume names"},
 	};
 	int status;
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
 		return status;
-	berth_filters *f cleanup_filters = filters_of(&filters);
-	char *query cleanup_free = filters_query(f);
+	berth_filters *f cleanup_filters = berth_cli_filters_parse(&filters);
+	char *query cleanup_free = berth_cli_filters_param(f, '?');
 	char *path cleanup_free = berth_xasprintf("/volumes%s", query);
 	json_t *list cleanup_json = NULL;
 	berth_error *err cleanup_error = NULL;
@@ -305,37 +261,6 @@ static const char all_warning[] =
 	"WARNING! This will remove all local volumes not used by at least one container.\n"
 	"Are you sure you want to continue?";
 
-/* docker's PromptForConfirmation: only "y" (any case) goes on. */
-static bool confirm(berth_cli *cli, const char *message)
-{
-	fprintf(cli->out, "%s [y/N] ", message);
-	fflush(cli->out);
-	char line[64] = "";
-	if (fgets(line, sizeof(line), stdin) == NULL)
-		return false;
-	char *answer cleanup_free = trim(line, strlen(line));
-	return strcasecmp(answer, "y") == 0;
-}
-
-static void print_report(berth_cli *cli, const json_t *report)
-{
-	berth_buf out cleanup_buf = {0};
-	const json_t *deleted = json_object_get(report, "VolumesDeleted");
-	if (json_array_size(deleted) > 0) {
-		berth_buf_puts(&out, "Deleted Volumes:\n");
-		size_t i;
-		json_t *name;
-		json_array_foreach(deleted, i, name)
-			berth_buf_printf(&out, "%s\n", json_string_value(name));
-		berth_buf_puts(&out, "\n");
-	}
-	char size[32];
-	berth_human_size(json_integer_value(json_object_get(report, "SpaceReclaimed")), 4, size,
-			 sizeof(size));
-	berth_buf_printf(&out, "Total reclaimed space: %s\n", size);
-	berth_cli_write(cli, &out);
-}
-
 static int volume_prune(berth_invocation *inv)
 {
 	bool all = false, force = false;
@@ -345,13 +270,13 @@ static int volume_prune(berth_invocation *inv)
 		 "Remove all unused volumes, not just anonymous ones"},
 		{"filter", 0, BERTH_FLAG_LIST, &filters,
 		 "Provide filter values (e.g. \"label=<label>\")", .type_name = "filter",
-		 .check = filter_check},
+		 .check = berth_cli_filter_check},
 		{"force", 'f', BERTH_FLAG_BOOL, &force, "Do not prompt for confirmation"},
 	};
 	int status;
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
 		return status;
-	berth_filters *f cleanup_filters = filters_of(&filters);
+	berth_filters *f cleanup_filters = berth_cli_filters_parse(&filters);
 	berth_error *err cleanup_error = NULL;
 	if (all && berth_filters_get(f, "all")) {
 		berth_error_set(
@@ -361,15 +286,9 @@ static int volume_prune(berth_invocation *inv)
 	}
 	if (all)
 		berth_filters_add(f, "all", "true");
-	if (!force && !confirm(inv->cli, all ? all_warning : unused_warning))
+	if (!force && !berth_cli_confirm(inv->cli, all ? all_warning : unused_warning))
 		return BERTH_EXIT_OK;
-	char *query cleanup_free = filters_query(f);
-	char *path cleanup_free = berth_xasprintf("/volumes/prune%s", query);
-	json_t *report cleanup_json = NULL;
-	if (berth_cli_call(inv->cli, "POST", path, NULL, &report, &err) < 0)
-		return fail(inv->cli, &err);
-	print_report(inv->cli, report);
-	return BERTH_EXIT_OK;
+	return berth_cli_prune(inv->cli, BERTH_PRUNE_VOLUMES, f);
 }
 
 const berth_command berth_cli_volume_commands[] = {

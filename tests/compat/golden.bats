@@ -53,3 +53,4 @@ setup() { require_docker_cli; }
 @test "golden: fs" { golden_section golden.list fs; }
 @test "golden: system" { golden_section golden.list system; }
 @test "golden: flags" { golden_section golden.list flags; }
+@test "golden: prune" { golden_section golden.list prune; }

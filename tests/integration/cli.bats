@@ -15,9 +15,13 @@ teardown_file() { berth_stop; }
 }
 
 @test "berth version --format reads nested fields and json" {
-	run "$BERTH" version --format '{{.Server.ApiVersion}}/{{.Server.Os}}'
+	run "$BERTH" version --format '{{.Server.APIVersion}}/{{.Server.Os}}'
 	[ "$status" -eq 0 ]
 	[ "$output" = "1.47/linux" ]
+	# Go field names, as docker's types.Version: the JSON key is not one
+	run "$BERTH" version --format '{{.Server.ApiVersion}}'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"can't evaluate field ApiVersion in type *types.Version"* ]]
 	run "$BERTH" version --format '{{json .Server.Platform}}'
 	[ "$output" = '{"Name":"berth"}' ]
 }

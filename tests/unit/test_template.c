@@ -604,6 +604,82 @@ static void test_cleanup(void **state)
 	}
 }
 
+/* Go structs: docker's formatter contexts and version's renamed fields. */
+static int label_of(const json_t *aux, json_t *const *args, json_t **out)
+{
+	const char *v = berth_json_string(json_object_get(aux, "Labels"), json_string_value(args[0]));
+	*out = json_string(v ? v : "");
+	return 0;
+}
+
+static char *run_env(const char *name, const char *tpl, const char *json, bool missingkey)
+{
+	static const berth_template_method methods[] = {{"Label", 1, label_of}, {0}};
+	static const char *const renames[] = {"APIVersion", "ApiVersion", NULL};
+	static const berth_template_type ctx = {"*formatter.ContainerContext", true, renames,
+						methods};
+	berth_error *err cleanup_error = NULL;
+	berth_template *t cleanup_template = NULL;
+	json_t *data cleanup_json = json_loads(json, 0, NULL);
+	assert_non_null(data);
+	if (berth_template_parse_named(name, tpl, &t, &err) < 0)
+		return berth_xasprintf("ERR: %s", err->msg);
+	berth_template_struct st = {data, &ctx, data};
+	berth_template_env env = {.missingkey_error = missingkey, .structs = &st,
+				  .nstructs = missingkey ? 0 : 1};
+	berth_buf out = {0};
+	if (berth_template_execute_env(t, data, &env, &out, &err) < 0) {
+		berth_buf_reset(&out);
+		return berth_xasprintf("ERR: %s", err->msg);
+	}
+	return berth_buf_steal(&out);
+}
+
+#define check_env(name, tpl, json, missingkey, want)                                              \
+	do {                                                                                       \
+		char *got_ cleanup_free = run_env(name, tpl, json, missingkey);                     \
+		if (strcmp(got_, want) != 0)                                                       \
+			fail_msg("template %s\n  want [%s]\n  got  [%s]", tpl, want, got_);        \
+	} while (0)
+
+static void test_structs(void **state)
+{
+	const char *c = "{\"Names\":\"web\",\"ApiVersion\":\"1.47\",\"Labels\":{\"tier\":\"<db>\"}}";
+	check_env("", "{{.Names}} {{.Label \"tier\"}}|{{.Label \"x\"}}|", c, false, "web <db>||");
+	check_env("", "{{\"tier\" | .Label}}", c, false, "<db>");
+	check_env("", "{{.APIVersion}}", c, false, "1.47");
+	check_env("", "{{.ApiVersion}}", c, false,
+		  "ERR: template: :1:2: executing \"\" at <.ApiVersion>: can't evaluate field "
+		  "ApiVersion in type *formatter.ContainerContext");
+	check_env("", "{{.Nope}}", c, false,
+		  "ERR: template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in "
+		  "type *formatter.ContainerContext");
+	check_env("", "{{.Label}}", c, false,
+		  "ERR: template: :1:2: executing \"\" at <.Label>: wrong number of args for Label: "
+		  "want 1 got 0");
+	check_env("", "{{.Names \"x\"}}", c, false,
+		  "ERR: template: :1:2: executing \"\" at <.Names>: wrong number of args for Names: "
+		  "want 0 got 1");
+	check_env("", "{{.Label 1}}", c, false,
+		  "ERR: template: :1:9: executing \"\" at <1>: expected string; found 1");
+	/* a context marshals itself: sorted keys, HTML escaped; its maps do not */
+	check_env("", "{{json .}}", c, false,
+		  "{\"ApiVersion\":\"1.47\",\"Labels\":{\"tier\":\"\\u003cdb\\u003e\"},\"Names\":\"web\"}");
+	check_env("", "{{json .Labels}}", c, false, "{\"tier\":\"<db>\"}");
+	/* docker inspect's missingkey=error on maps; present keys as before */
+	check_env("", "{{.Names}}", c, true, "web");
+	check_env("", "{{.Nope}}", c, true,
+		  "ERR: template: :1:2: executing \"\" at <.Nope>: map has no entry for key \"Nope\"");
+	check_env("", "{{.Labels.nope}}", c, true,
+		  "ERR: template: :1:9: executing \"\" at <.Labels.nope>: map has no entry for key "
+		  "\"nope\"");
+	/* a named template names itself in its errors */
+	check_env("version", "{{.Nope", c, false, "ERR: template: version:1: unclosed action");
+	check_env("version", "{{.Nope}}", c, false,
+		  "ERR: template: version:1:2: executing \"version\" at <.Nope>: can't evaluate field "
+		  "Nope in type *formatter.ContainerContext");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_output_contract),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_cleanup),
+		cmocka_unit_test(test_structs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
