@@ -145,6 +145,34 @@ static void term_restore(void)
 	}
 }
 
+/* A signal that ends berth while the terminal is raw (SIGTERM from outside,
+ * SIGHUP when the terminal goes, a crash) restores it first, then takes its
+ * default action. tcsetattr is async-signal-safe. Signals that --sig-proxy
+ * forwards are blocked and never get here. */
+static const int fatal_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGABRT, SIGSEGV, SIGBUS};
+
+static void term_restore_and_die(int signo)
+{
+	if (term.saved[0])
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &term.state[0]);
+	signal(signo, SIG_DFL);
+	raise(signo);
+}
+
+static void term_register_restore(void)
+{
+	atexit(term_restore);
+	struct sigaction sa = {.sa_handler = term_restore_and_die, .sa_flags = SA_RESETHAND};
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(fatal_signals); i++) {
+		struct sigaction old;
+		/* a signal the caller ignores stays ignored */
+		if (sigaction(fatal_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(fatal_signals[i], &sa, NULL);
+	}
+}
+
 /* moby/term's SetRawTerminal: stdin in Go's MakeRaw (on Linux the output
  * side is left alone; it is the same terminal anyway). NORAW disables it. */
 static void term_make_raw(void)
@@ -155,7 +183,7 @@ static void term_make_raw(void)
 	    tcgetattr(STDIN_FILENO, &t) < 0)
 		return;
 	if (!registered) {
-		atexit(term_restore);
+		term_register_restore();
 		registered = true;
 	}
 	term.state[0] = t;

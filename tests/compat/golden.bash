@@ -61,6 +61,12 @@ golden_compare() {
 	want=$(golden_side docker "$@")
 	got=$(golden_side "$BERTH" "$@")
 	[ "$want" = "$got" ] && return 0
+	# a duration that changed length between the two runs ("59 seconds" then
+	# "About a minute") moves a table's columns: compare those tables
+	# without their padding
+	if [[ "$want" == *"<DUR>"* ]] && [ "$(tr -s ' ' <<<"$want")" = "$(tr -s ' ' <<<"$got")" ]; then
+		return 0
+	fi
 	echo "=== differs: $1"
 	diff -u <(echo "$want") <(echo "$got") | tail -n +3
 	return 1
