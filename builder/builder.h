@@ -12,7 +12,7 @@
  *     substitution dockerd applies to the instructions that support it
  *     ($V, ${V}, ${V:-w}, ${V:+w}, ${V-w}, ${V+w}, ${V:?m}, quotes, escapes);
  *     berth_dockerignore_* are .dockerignore's patterns.
- *   - The evaluator: berth_builder_run executes a parsed Dockerfile against a
+ *   - The evaluator: berth_build_run executes a parsed Dockerfile against a
  *     context directory, running RUN steps as containers through the daemon's
  *     own API, committing layers into the image store, and reporting the
  *     classic builder's output stream. It blocks: call it from a thread that
@@ -127,7 +127,7 @@ bool berth_dockerignore_descend(const berth_dockerignore *di, const char *dir);
 
 /* --------------------------------------------------------------- building */
 
-typedef struct berth_image_store berth_image_store;
+
 
 /* Output of a build: one jsonmessage object at a time ({"stream": ..},
  * {"aux": ..}); the callee takes the reference. Returns -1 to abort the
@@ -153,6 +153,8 @@ typedef struct berth_build_opts {
 	const char *cpuset_cpus;
 } berth_build_opts;
 
+typedef struct berth_image_store berth_image_store;
+
 typedef struct berth_builder_env {
 	berth_image_store *images;
 	const char *state_dir;    /* <data-root>/builder: the cache index */
@@ -161,13 +163,28 @@ typedef struct berth_builder_env {
 	void *pull_userdata;
 } berth_builder_env;
 
-/* Builds the Dockerfile found in context_dir. On success *id gets the image
- * ID ("sha256:...") and the tags are set. A failing step is reported as an
- * error whose errnum is the command's exit code. */
-int berth_builder_run(const berth_builder_env *env, const char *context_dir,
-		      const berth_build_opts *opts, berth_builder_out_fn out, void *userdata,
-		      char **id, berth_error **err);
+/*
+ * A build in two steps, so that a bad Dockerfile is an HTTP error before the
+ * first byte of output: prepare reads and parses the Dockerfile found in
+ * context_dir (opts->dockerfile, default "Dockerfile") and checks the target;
+ * run executes it. Both block (pool threads). env and opts must outlive b.
+ */
+typedef struct berth_build berth_build;
 
+int berth_build_prepare(const berth_builder_env *env, const char *context_dir,
+			const berth_build_opts *opts, berth_build **out, berth_error **err);
+/* On success *id gets the image ID ("sha256:...") and the tags are set
+ * (*tagged gets their familiar names, may be NULL). A RUN step that fails
+ * sets *exit_code to its status ("The command '/bin/sh -c exit 3' returned
+ * a non-zero code: 3"); other failures leave it 0. */
+int berth_build_run(berth_build *b, berth_builder_out_fn out, void *userdata, char **id,
+		    int *exit_code, berth_error **err);
+void berth_build_free(berth_build *b);
+
+/* Unpacks a build context (tar, optionally gzip, bzip2, xz or zstd) into
+ * dir, leaving out what its .dockerignore excludes. */
+int berth_builder_context_extract(const void *data, size_t len, const char *dir,
+				  berth_error **err);
 /* POST /build/prune: forgets the cache index. *reclaimed gets 0: the cached
  * images are ordinary images that `image prune` removes. */
 int berth_builder_prune(const berth_builder_env *env, int64_t *reclaimed, berth_error **err);

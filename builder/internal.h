@@ -2,7 +2,10 @@
 #ifndef BERTH_BUILDER_INTERNAL_H
 #define BERTH_BUILDER_INTERNAL_H
 
+#include <sys/types.h>
+
 #include "builder.h"
+#include "engine/image/image.h"
 
 /* parse.c */
 bool df_space(char c);
@@ -17,5 +20,94 @@ int df_health_duration(const berth_df_instr *in, const char *name, int64_t *ns, 
 
 /* ignore.c */
 char *df_clean_path(const char *path);
+
+/* ------------------------------------------------------------ evaluation */
+
+typedef struct berth_client berth_client;
+
+/* One stage's state while it is dispatched (dockerd's dispatchState). */
+typedef struct build_state {
+	char *image_id;       /* "sha256:..."; NULL while on scratch */
+	json_t *config;       /* the run config, the image's "config" */
+	json_t *history;      /* the image's history so far */
+	char *arch, *os;
+	json_t *args;         /* the ARGs declared in this stage: name -> string or null */
+	char *maintainer;
+	char *name;           /* the stage's AS name, or NULL */
+	bool cmd_set;         /* a CMD in this stage: ENTRYPOINT keeps it */
+} build_state;
+
+typedef struct build_stage {
+	char *name;           /* lowercased AS name, or NULL */
+	size_t from;          /* index of its FROM in df->instrs */
+	size_t end;           /* one past its last instruction */
+	char *image_id;       /* the result once built */
+} build_stage;
+
+struct berth_build {
+	const berth_builder_env *env;
+	const berth_build_opts *opts;
+	char *context;        /* the context directory */
+	berth_dockerfile *df;
+	build_stage *stages;
+	size_t nstages;       /* up to the target */
+	size_t nmeta;         /* ARGs before the first FROM */
+	json_t *meta_args;    /* name -> string or null */
+	json_t *used_args;    /* build args some ARG referenced */
+	berth_builder_out_fn out;
+	void *userdata;
+	berth_client *client; /* the daemon's API, for RUN containers */
+	size_t step, total;
+	int exit_code;        /* of the failing RUN */
+};
+
+
+/* build.c */
+int build_say(berth_build *b, const char *fmt, ...) BERTH_PRINTF(2, 3);
+/* The environment expansions see: the stage's ENV, then its allowed ARGs. */
+char **build_expand_env(const build_state *st, const berth_build *b, size_t *n);
+/* The allowed ARGs with a value, as "K=V" for RUN, not shadowed by ENV. */
+char **build_arg_env(const build_state *st, const berth_build *b, size_t *n);
+int build_expand(const berth_build *b, const build_state *st, const char *word, char **out,
+		 berth_error **err);
+/* Probes the cache for the step whose container_config Cmd is cmd: on a hit
+ * the state moves to the cached image and 1 is returned. */
+int build_probe(berth_build *b, build_state *st, const json_t *cmd, berth_error **err);
+/* Commits a step: a new image from st's config on top of st's image, with
+ * layer (NULL: an empty layer) and a history entry created by cmd. */
+int build_commit(berth_build *b, build_state *st, const json_t *cmd, const berth_image_source *layer,
+		 berth_error **err);
+/* ["/bin/sh", "-c", "#(nop) ", comment] with the stage's shell. */
+json_t *build_nop_cmd(const build_state *st, const char *comment);
+/* CMD/ENTRYPOINT/RUN's argv: the exec form, or the shell form through SHELL. */
+json_t *build_command_line(const build_state *st, const berth_df_instr *in);
+/* The strings of an array joined with spaces (history's created_by). */
+char *build_join(const json_t *cmd);
+int build_load_image(build_state *st, berth_image_store *images, const char *id, berth_error **err);
+const char *build_short_id(const char *id);
+
+/* steps.c: one function per instruction. */
+int build_dispatch(berth_build *b, build_state *st, const berth_df_instr *in, berth_error **err);
+
+/* run.c */
+int build_run(berth_build *b, build_state *st, const berth_df_instr *in, berth_error **err);
+
+/* Commits an overlay upper dir as the step's layer (none when empty). */
+int build_commit_upper(berth_build *b, build_state *st, const json_t *cmd, const char *upper,
+		       berth_error **err);
+
+/* copy.c */
+/* Opens path below root, resolving symlinks and ".." inside it (openat2
+ * RESOLVE_IN_ROOT); err may be NULL. */
+int copy_open_in(int root, const char *path, int flags, berth_error **err);
+/* mkdir -p below root; new directories get 0755 and uid:gid. */
+int copy_mkdir_in(int root, const char *path, uid_t uid, gid_t gid, berth_error **err);
+int build_copy(berth_build *b, build_state *st, const berth_df_instr *in, berth_error **err);
+int build_workdir_fs(berth_build *b, build_state *st, const char *dir, berth_error **err);
+
+/* cache.c */
+char *cache_key(const char *parent, const json_t *config);
+char *cache_get(const berth_builder_env *env, const char *key);
+void cache_put(const berth_builder_env *env, const char *key, const char *id);
 
 #endif

@@ -37,6 +37,7 @@ extern const berth_api_route berth_api_image_routes[];
 extern const berth_api_route berth_api_volume_routes[];
 extern const berth_api_route berth_api_container_routes[];
 extern const berth_api_route berth_api_exec_routes[];
+extern const berth_api_route berth_api_build_routes[];
 
 /* ------------------------------------------------------------- routing */
 

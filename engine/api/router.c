@@ -11,6 +11,7 @@ static const berth_api_route *const route_tables[] = {
 	berth_api_volume_routes,
 	berth_api_container_routes,
 	berth_api_exec_routes,
+	berth_api_build_routes,
 	NULL,
 };
 

@@ -231,7 +231,8 @@ int berth_image_diff(const char *upper, berth_image_write_fn write, void *userda
  * Registers a new image from a layer tar (uncompressed or compressed) on top
  * of parent_id's layers (NULL for none) and a config whose rootfs.diff_ids the
  * store completes: config is a JSON object without rootfs, history appended by
- * the caller. For commit and the builder. *id gets the image ID.
+ * the caller. For commit and the builder. *id gets the image ID. A NULL
+ * layer adds none (the builder's metadata-only steps).
  */
 int berth_image_create(berth_image_store *s, const char *parent_id, const berth_image_source *layer,
 		       json_t *config, char **id, berth_error **err);

@@ -146,11 +146,15 @@ int berth_image_create(berth_image_store *s, const char *parent_id, const berth_
 		if (pin_chain(s, parent_id, parent, &pins, &n, &diffs, err) < 0)
 			return -1;
 	}
-	mem_reader m = {.data = src->data, .len = src->len};
 	layer *l = NULL;
-	int rc = layer_register(s, mem_read, &m, n ? pins[n - 1] : NULL, NULL, NULL, (int)n, &l, err);
+	int rc = 0;
+	if (src) {
+		mem_reader m = {.data = src->data, .len = src->len};
+		rc = layer_register(s, mem_read, &m, n ? pins[n - 1] : NULL, NULL, NULL, (int)n, &l, err);
+	}
 	if (rc == 0) {
-		json_array_append_new(diffs, json_string(l->diff));
+		if (l)
+			json_array_append_new(diffs, json_string(l->diff));
 		json_object_set_new(config, "rootfs", json_pack("{s:s, s:O}", "type", "layers",
 								 "diff_ids", diffs));
 		char *bytes cleanup_free = json_go_dump(config);
@@ -159,7 +163,8 @@ int berth_image_create(berth_image_store *s, const char *parent_id, const berth_
 					err);
 		if (rc == 0)
 			*id = berth_xstrdup(new_id);
-		layer_unpin(s, l);
+		if (l)
+			layer_unpin(s, l);
 	}
 	json_decref(diffs);
 	for (size_t i = n; i-- > 0;)

@@ -1,0 +1,156 @@
+/*
+ * context.c - build contexts: the tar stream of POST /build (plain, gzip,
+ * bzip2, xz or zstd; libarchive detects which), unpacked below a directory
+ * with every path resolved inside it, leaving out what the context's own
+ * .dockerignore excludes (the Dockerfile and .dockerignore stay).
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static struct archive *open_archive(const void *data, size_t len, berth_error **err)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_empty(a);
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+		berth_error_set(err, 400, "failed to read the build context: %s", archive_error_string(a));
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* The context's .dockerignore, when it has one. */
+static int read_ignore(const void *data, size_t len, berth_dockerignore **out, berth_error **err)
+{
+	*out = NULL;
+	struct archive *a = open_archive(data, len, err);
+	if (a == NULL)
+		return -1;
+	struct archive_entry *e;
+	int rc = 0;
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		char *name cleanup_free = df_clean_path(archive_entry_pathname(e));
+		if (strcmp(name, ".dockerignore") != 0)
+			continue;
+		berth_buf content cleanup_buf = {0};
+		char buf[8192];
+		la_ssize_t r;
+		while ((r = archive_read_data(a, buf, sizeof(buf))) > 0)
+			berth_buf_append(&content, buf, (size_t)r);
+		berth_dockerignore_free(*out);
+		*out = NULL;
+		rc = berth_dockerignore_parse(content.data ? content.data : "", content.len, out, err);
+		break;
+	}
+	archive_read_free(a);
+	return rc;
+}
+
+static int write_file(struct archive *a, int pfd, const char *name, mode_t mode,
+		      const char *path, berth_error **err)
+{
+	unlinkat(pfd, name, 0);
+	int fd cleanup_close = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return berth_error_set_errno(err, errno, "create %s", path);
+	const void *buf;
+	size_t size;
+	la_int64_t off;
+	int r;
+	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
+		if (pwrite(fd, buf, size, off) != (ssize_t)size)
+			return berth_error_set_errno(err, errno, "write %s", path);
+	if (r != ARCHIVE_EOF)
+		return berth_error_set(err, 400, "failed to read the build context: %s",
+				       archive_error_string(a));
+	/* a sparse tail: the file's size is the header's */
+	fchmod(fd, mode & 07777);
+	return 0;
+}
+
+/* One tar entry below root. */
+static int extract_entry(struct archive *a, struct archive_entry *e, int root, const char *path,
+			 berth_error **err)
+{
+	char *parent cleanup_free = berth_xstrdup(path);
+	char *slash = strrchr(parent, '/');
+	const char *name = slash ? slash + 1 : parent;
+	if (slash)
+		*slash = '\0';
+	const char *pdir = slash ? parent : ".";
+	if (copy_mkdir_in(root, pdir, 0, 0, err) < 0)
+		return -1;
+	int pfd cleanup_close = copy_open_in(root, pdir, O_PATH | O_DIRECTORY, err);
+	if (pfd < 0)
+		return -1;
+	mode_t mode = archive_entry_mode(e);
+	int rc = 0;
+	if (archive_entry_hardlink(e)) {
+		char *target cleanup_free = df_clean_path(archive_entry_hardlink(e));
+		int tfd cleanup_close = copy_open_in(root, target, O_PATH | O_NOFOLLOW, err);
+		if (tfd < 0)
+			return -1;
+		unlinkat(pfd, name, 0);
+		if (linkat(tfd, "", pfd, name, AT_EMPTY_PATH) < 0)
+			rc = berth_error_set_errno(err, errno, "link %s", path);
+	} else if (S_ISDIR(mode)) {
+		if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST)
+			return berth_error_set_errno(err, errno, "mkdir %s", path);
+		int dfd cleanup_close = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd >= 0)
+			fchmod(dfd, mode & 07777);
+	} else if (S_ISLNK(mode)) {
+		unlinkat(pfd, name, 0);
+		if (symlinkat(archive_entry_symlink(e) ?: "", pfd, name) < 0)
+			rc = berth_error_set_errno(err, errno, "symlink %s", path);
+	} else if (S_ISREG(mode)) {
+		rc = write_file(a, pfd, name, mode, path, err);
+	}
+	if (rc == 0) {
+		struct timespec t[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
+					{archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
+		utimensat(pfd, name, t, AT_SYMLINK_NOFOLLOW);
+	}
+	return rc;
+}
+
+int berth_builder_context_extract(const void *data, size_t len, const char *dir,
+				  berth_error **err)
+{
+	berth_dockerignore *di = NULL;
+	if (berth_mkdir_all(dir, 0755, err) < 0 || read_ignore(data, len, &di, err) < 0)
+		return -1;
+	int root cleanup_close = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct archive *a = root >= 0 ? open_archive(data, len, err) : NULL;
+	if (a == NULL) {
+		berth_dockerignore_free(di);
+		return root < 0 ? berth_error_set_errno(err, errno, "open %s", dir) : -1;
+	}
+	struct archive_entry *e;
+	int rc = 0, r;
+	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		char *path cleanup_free = df_clean_path(archive_entry_pathname(e));
+		if (strcmp(path, ".") == 0 || strcmp(path, "..") == 0 || berth_str_has_prefix(path, "../") ||
+		    path[0] == '/')
+			continue;
+		bool keep = strcmp(path, ".dockerignore") == 0 || strcmp(path, "Dockerfile") == 0 ||
+			    !berth_dockerignore_excluded(di, path);
+		if (keep)
+			rc = extract_entry(a, e, root, path, err);
+	}
+	if (rc == 0 && r != ARCHIVE_EOF)
+		rc = berth_error_set(err, 400, "failed to read the build context: %s", archive_error_string(a));
+	archive_read_free(a);
+	berth_dockerignore_free(di);
+	return rc;
+}

@@ -1,0 +1,274 @@
+/*
+ * build.c - POST /build and POST /build/prune: the classic builder.
+ *
+ * A build runs in two pool jobs. The first unpacks the context and parses
+ * the Dockerfile, so that a bad context or Dockerfile is an HTTP 400 as
+ * dockerd answers it. The second starts the JSON stream and runs the steps
+ * (RUN containers go through berthd's own API socket); it ends with the
+ * image's ID, or an errorDetail carrying the failing command's exit code.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder/builder.h"
+#include "engine/engine.h"
+#include "engine/image/image.h"
+#include "pump.h"
+
+typedef struct build_job {
+	berth_daemon *d;
+	berth_builder_env env;
+	berth_build_opts opts;
+	char *state_dir, *api_host, *context;
+	char *body;
+	size_t body_len;
+	char *dockerfile, *target, *network_mode, *cpuset_cpus;
+	char **tags, **extra_hosts;
+	berth_build *build;
+	pump *pump;
+	char *id;
+	int exit_code;
+} build_job;
+
+static void job_free(build_job *j)
+{
+	berth_build_free(j->build);
+	berth_error *err cleanup_error = NULL;
+	free(j->state_dir);
+	free(j->api_host);
+	free(j->context);
+	free(j->body);
+	free(j->dockerfile);
+	free(j->target);
+	free(j->network_mode);
+	free(j->cpuset_cpus);
+	berth_strv_free(j->tags);
+	berth_strv_free(j->extra_hosts);
+	json_decref(j->opts.buildargs);
+	json_decref(j->opts.labels);
+	free(j->id);
+	free(j);
+}
+
+static char *dup_query(berth_api_req *req, const char *key)
+{
+	const char *v = berth_api_query(req, key);
+	return v && *v ? berth_xstrdup(v) : NULL;
+}
+
+/* A query value holding a JSON object ({"A": "1"}); absent gives NULL. */
+static int query_object(berth_api_req *req, const char *key, json_t **out, berth_error **err)
+{
+	const char *v = berth_api_query(req, key);
+	*out = NULL;
+	if (v == NULL || *v == '\0')
+		return 0;
+	json_t *j = NULL;
+	if (berth_json_parse(v, strlen(v), &j, err) < 0)
+		return -1;
+	if (!json_is_object(j) && !json_is_null(j)) {
+		json_decref(j);
+		return berth_error_set(err, 400, "invalid %s: not a JSON object", key);
+	}
+	*out = json_is_object(j) ? j : NULL;
+	if (!*out)
+		json_decref(j);
+	return 0;
+}
+
+static const char *api_host(const berth_daemon *d)
+{
+	for (size_t i = 0; i < d->config->nhosts; i++)
+		if (berth_str_has_prefix(d->config->hosts[i], "unix://"))
+			return d->config->hosts[i];
+	return NULL;
+}
+
+static int read_options(berth_api_req *req, build_job *j, berth_error **err)
+{
+	berth_build_opts *o = &j->opts;
+	const char *version = berth_api_query(req, "version");
+	if (version && strcmp(version, "2") == 0)
+		return berth_error_set(err, 400, "BuildKit is not supported by this daemon: build with "
+						 "DOCKER_BUILDKIT=0");
+	if (berth_api_query(req, "remote") && *berth_api_query(req, "remote"))
+		return berth_error_set(err, 400, "remote build contexts are not supported yet");
+	j->dockerfile = dup_query(req, "dockerfile");
+	j->target = dup_query(req, "target");
+	j->network_mode = dup_query(req, "networkmode");
+	j->cpuset_cpus = dup_query(req, "cpusetcpus");
+	j->tags = berth_api_query_all(req, "t");
+	const char *eh = berth_api_query(req, "extrahosts");
+	j->extra_hosts = eh && *eh ? berth_str_split(eh, ',') : NULL;
+	o->dockerfile = j->dockerfile;
+	o->target = j->target;
+	o->network_mode = j->network_mode && strcmp(j->network_mode, "default") ? j->network_mode : NULL;
+	o->cpuset_cpus = j->cpuset_cpus;
+	o->tags = j->tags;
+	o->extra_hosts = j->extra_hosts;
+	o->quiet = berth_api_query_bool(req, "q", false);
+	o->nocache = berth_api_query_bool(req, "nocache", false);
+	o->pull = berth_api_query_bool(req, "pull", false);
+	o->rm = berth_api_query_bool(req, "rm", true);
+	o->forcerm = berth_api_query_bool(req, "forcerm", false);
+	for (char **t = j->tags; t && *t; t++) {
+		berth_image_ref ref;
+		if (berth_image_ref_parse(*t, &ref, err) < 0)
+			return berth_error_wrap(err, "invalid tag %s", *t);
+		berth_image_ref_reset(&ref);
+	}
+	if (berth_api_query_int(req, "shmsize", 0, &o->shm_size, err) < 0 ||
+	    berth_api_query_int(req, "memory", 0, &o->memory, err) < 0)
+		return -1;
+	return query_object(req, "buildargs", &o->buildargs, err) < 0 ||
+		       query_object(req, "labels", &o->labels, err) < 0 ? -1 : 0;
+}
+
+/* ----------------------------------------------------------- the build */
+
+static int emit(void *ud, json_t *msg)
+{
+	build_job *j = ud;
+	char *line = berth_image_json_line(msg);
+	json_decref(msg);
+	berth_error *err cleanup_error = NULL;
+	int rc = pump_write(j->pump, line, strlen(line), &err);
+	free(line);
+	return rc;
+}
+
+static int run_work(void *ud, berth_error **err)
+{
+	build_job *j = ud;
+	int rc = berth_build_run(j->build, emit, j, &j->id, &j->exit_code, err);
+	berth_error *rerr cleanup_error = NULL;
+	if (berth_remove_all(j->context, &rerr) < 0)
+		berth_warn("build: remove the context: %s", rerr->msg);
+	return rc;
+}
+
+static int run_done(berth_daemon *d, berth_api_req *req, void *ud, berth_error *work_err,
+		    berth_error **err)
+{
+	build_job *j = ud;
+	char *tail cleanup_free = NULL;
+	if (work_err) {
+		json_t *detail = json_pack("{s:s}", "message", work_err->msg);
+		if (j->exit_code)
+			json_object_set_new(detail, "code", json_integer(j->exit_code));
+		json_t *msg = json_pack("{s:o, s:s}", "errorDetail", detail, "error", work_err->msg);
+		tail = berth_image_json_line(msg);
+		json_decref(msg);
+		berth_info("build failed: %s", work_err->msg);
+	} else {
+		for (char **t = j->tags; t && *t; t++)
+			berth_events_publish(d->events, "image", "tag", j->id,
+					     berth_image_event_attributes(d->images, j->id, *t));
+	}
+	pump_finish(j->pump, tail, tail ? strlen(tail) : 0);
+	job_free(j);
+	return 0;
+}
+
+/* ------------------------------------------------- context and Dockerfile */
+
+static int prepare_work(void *ud, berth_error **err)
+{
+	build_job *j = ud;
+	if (berth_builder_context_extract(j->body, j->body_len, j->context, err) < 0)
+		return -1;
+	free(j->body);
+	j->body = NULL;
+	return berth_build_prepare(&j->env, j->context, &j->opts, &j->build, err);
+}
+
+static int prepare_done(berth_daemon *d, berth_api_req *req, void *ud, berth_error *work_err,
+			berth_error **err)
+{
+	build_job *j = ud;
+	if (work_err == NULL && req != NULL) {
+		j->pump = pump_start(d, req, "application/json");
+		if (j->pump && berth_api_defer(d, req, run_work, run_done, j) == 0)
+			return 0;
+		if (j->pump)
+			pump_finish(j->pump, NULL, 0);
+	}
+	/* the context goes with the job; removing it blocks, so a pool job
+	 * would be better, but this path is only taken for a refused build */
+	berth_error *rerr cleanup_error = NULL;
+	berth_remove_all(j->context, &rerr);
+	int rc = work_err ? berth_error_set(err, work_err->status, "%s", work_err->msg) : 0;
+	job_free(j);
+	return rc;
+}
+
+static int build_post(berth_daemon *d, berth_api_req *req, berth_error **err)
+{
+	build_job *j = berth_xcalloc(1, sizeof(*j));
+	j->d = d;
+	if (read_options(req, j, err) < 0) {
+		job_free(j);
+		return -1;
+	}
+	j->state_dir = berth_xasprintf("%s/builder", d->config->data_root);
+	j->api_host = api_host(d) ? berth_xstrdup(api_host(d)) : NULL;
+	char rnd[65];
+	berth_random_id(rnd);
+	j->context = berth_xasprintf("%s/tmp/context-%.16s", j->state_dir, rnd);
+	j->env = (berth_builder_env){.images = d->images, .state_dir = j->state_dir,
+				     .api_host = j->api_host};
+	size_t len;
+	const char *body = berth_api_body(req, &len);
+	j->body = berth_xmalloc(len + 1);
+	memcpy(j->body, body, len);
+	j->body_len = len;
+	if (berth_api_defer(d, req, prepare_work, prepare_done, j) == 0)
+		return 0;
+	job_free(j);
+	return berth_error_set(err, 500, "could not queue the work");
+}
+
+typedef struct prune_job {
+	berth_builder_env env;
+	char *state_dir;
+	int64_t reclaimed;
+} prune_job;
+
+static int prune_work(void *ud, berth_error **err)
+{
+	prune_job *j = ud;
+	return berth_builder_prune(&j->env, &j->reclaimed, err);
+}
+
+static int prune_done(berth_daemon *d, berth_api_req *req, void *ud, berth_error *work_err,
+		      berth_error **err)
+{
+	prune_job *j = ud;
+	int rc = 0;
+	if (work_err)
+		rc = berth_error_set(err, work_err->status, "%s", work_err->msg);
+	else if (req)
+		berth_api_reply_json(req, 200, json_pack("{s:[], s:I}", "CachesDeleted", "SpaceReclaimed",
+							 (json_int_t)j->reclaimed));
+	free(j->state_dir);
+	free(j);
+	return rc;
+}
+
+static int build_prune(berth_daemon *d, berth_api_req *req, berth_error **err)
+{
+	prune_job *j = berth_xcalloc(1, sizeof(*j));
+	j->state_dir = berth_xasprintf("%s/builder", d->config->data_root);
+	j->env = (berth_builder_env){.images = d->images, .state_dir = j->state_dir};
+	if (berth_api_defer(d, req, prune_work, prune_done, j) == 0)
+		return 0;
+	free(j->state_dir);
+	free(j);
+	return berth_error_set(err, 500, "could not queue the work");
+}
+
+const berth_api_route berth_api_build_routes[] = {
+	{"POST", "/build", build_post},
+	{"POST", "/build/prune", build_prune},
+	{NULL, NULL, NULL},
+};
