@@ -64,7 +64,8 @@ $(BIN)/berthd: $(BUILD)/engine/main.o $(BUILD)/libengine.a $(BUILD)/libshim.a $(
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(BIN)/berth: $(BUILD)/cli/main.o $(CLI_OBJS) $(BUILD)/libcommon.a
+# libengine.a for builder/'s .dockerignore matcher (only what it references is linked).
+$(BIN)/berth: $(BUILD)/cli/main.o $(CLI_OBJS) $(BUILD)/libengine.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 

@@ -445,6 +445,29 @@ static int read_dockerfile(const char *context, const char *name, char **data, s
 			       name && *name ? name : "Dockerfile");
 }
 
+/* The Dockerfile and .dockerignore leave the context once read when the
+ * .dockerignore excludes them (dockerd's removeDockerfile): COPY . never
+ * sees them then. */
+static void drop_build_files(const char *context, const char *dockerfile)
+{
+	char *path cleanup_free = berth_xasprintf("%s/.dockerignore", context);
+	char *data cleanup_free = NULL;
+	size_t len = 0;
+	berth_dockerignore *di = NULL;
+	if (berth_file_read_all(path, &data, &len, NULL) < 0 ||
+	    berth_dockerignore_parse(data, len, &di, NULL) < 0)
+		return;
+	char *df cleanup_free = df_clean_path(dockerfile && *dockerfile ? dockerfile : "Dockerfile");
+	const char *names[] = {df, ".dockerignore"};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++) {
+		if (!berth_dockerignore_excluded(di, names[i]))
+			continue;
+		char *p cleanup_free = berth_xasprintf("%s/%s", context, names[i]);
+		unlink(p);
+	}
+	berth_dockerignore_free(di);
+}
+
 /* --label: dockerd appends a LABEL step to the Dockerfile. */
 static int add_label_step(berth_build *b, berth_error **err)
 {
@@ -481,6 +504,8 @@ int berth_build_prepare(const berth_builder_env *env, const char *context_dir,
 	int rc = read_dockerfile(context_dir, opts->dockerfile, &data, &len, err);
 	if (rc == 0)
 		rc = berth_dockerfile_parse(data, len, &b->df, err);
+	if (rc == 0)
+		drop_build_files(context_dir, opts->dockerfile);
 	if (rc == 0)
 		rc = add_label_step(b, err);
 	if (rc == 0)

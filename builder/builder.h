@@ -182,9 +182,10 @@ int berth_build_run(berth_build *b, berth_builder_out_fn out, void *userdata, ch
 void berth_build_free(berth_build *b);
 
 /* Unpacks a build context (tar, optionally gzip, bzip2, xz or zstd) into
- * dir, leaving out what its .dockerignore excludes. */
+ * dir, leaving out what its .dockerignore excludes except the Dockerfile
+ * (its path in the context; NULL for "Dockerfile") and .dockerignore. */
 int berth_builder_context_extract(const void *data, size_t len, const char *dir,
-				  berth_error **err);
+				  const char *dockerfile, berth_error **err);
 /* POST /build/prune: forgets the cache index. *reclaimed gets 0: the cached
  * images are ordinary images that `image prune` removes. */
 int berth_builder_prune(const berth_builder_env *env, int64_t *reclaimed, berth_error **err);

@@ -2,7 +2,9 @@
  * context.c - build contexts: the tar stream of POST /build (plain, gzip,
  * bzip2, xz or zstd; libarchive detects which), unpacked below a directory
  * with every path resolved inside it, leaving out what the context's own
- * .dockerignore excludes (the Dockerfile and .dockerignore stay).
+ * .dockerignore excludes. The Dockerfile and .dockerignore are unpacked in
+ * any case; berth_build_prepare removes them after reading when excluded,
+ * as dockerd does.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -56,7 +58,16 @@ static int read_ignore(const void *data, size_t len, berth_dockerignore **out, b
 	return rc;
 }
 
-static int write_file(struct archive *a, int pfd, const char *name, mode_t mode,
+/* The docker CLI ends a context whose Dockerfile it added (-f outside the
+ * context) without the last entry's padding and the end blocks; dockerd's
+ * reader takes that as the end, and so do we once the data is complete. */
+static bool truncated_after(struct archive *a, bool complete)
+{
+	const char *msg = archive_error_string(a);
+	return complete && msg && strstr(msg, "Truncated") != NULL;
+}
+
+static int write_file(struct archive *a, int pfd, const char *name, mode_t mode, la_int64_t want,
 		      const char *path, berth_error **err)
 {
 	unlinkat(pfd, name, 0);
@@ -65,12 +76,14 @@ static int write_file(struct archive *a, int pfd, const char *name, mode_t mode,
 		return berth_error_set_errno(err, errno, "create %s", path);
 	const void *buf;
 	size_t size;
-	la_int64_t off;
+	la_int64_t off, done = 0;
 	int r;
-	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
+	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
 		if (pwrite(fd, buf, size, off) != (ssize_t)size)
 			return berth_error_set_errno(err, errno, "write %s", path);
-	if (r != ARCHIVE_EOF)
+		done = off + (la_int64_t)size;
+	}
+	if (r != ARCHIVE_EOF && !truncated_after(a, done >= want))
 		return berth_error_set(err, 400, "failed to read the build context: %s",
 				       archive_error_string(a));
 	/* a sparse tail: the file's size is the header's */
@@ -114,7 +127,7 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int root, c
 		if (symlinkat(archive_entry_symlink(e) ?: "", pfd, name) < 0)
 			rc = berth_error_set_errno(err, errno, "symlink %s", path);
 	} else if (S_ISREG(mode)) {
-		rc = write_file(a, pfd, name, mode, path, err);
+		rc = write_file(a, pfd, name, mode, archive_entry_size(e), path, err);
 	}
 	if (rc == 0) {
 		struct timespec t[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
@@ -125,7 +138,7 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int root, c
 }
 
 int berth_builder_context_extract(const void *data, size_t len, const char *dir,
-				  berth_error **err)
+				  const char *dockerfile, berth_error **err)
 {
 	berth_dockerignore *di = NULL;
 	if (berth_mkdir_all(dir, 0755, err) < 0 || read_ignore(data, len, &di, err) < 0)
@@ -136,6 +149,7 @@ int berth_builder_context_extract(const void *data, size_t len, const char *dir,
 		berth_dockerignore_free(di);
 		return root < 0 ? berth_error_set_errno(err, errno, "open %s", dir) : -1;
 	}
+	char *df cleanup_free = df_clean_path(dockerfile && *dockerfile ? dockerfile : "Dockerfile");
 	struct archive_entry *e;
 	int rc = 0, r;
 	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
@@ -143,12 +157,12 @@ int berth_builder_context_extract(const void *data, size_t len, const char *dir,
 		if (strcmp(path, ".") == 0 || strcmp(path, "..") == 0 || berth_str_has_prefix(path, "../") ||
 		    path[0] == '/')
 			continue;
-		bool keep = strcmp(path, ".dockerignore") == 0 || strcmp(path, "Dockerfile") == 0 ||
+		bool keep = strcmp(path, ".dockerignore") == 0 || strcmp(path, df) == 0 ||
 			    !berth_dockerignore_excluded(di, path);
 		if (keep)
 			rc = extract_entry(a, e, root, path, err);
 	}
-	if (rc == 0 && r != ARCHIVE_EOF)
+	if (rc == 0 && r != ARCHIVE_EOF && !truncated_after(a, archive_file_count(a) > 0))
 		rc = berth_error_set(err, 400, "failed to read the build context: %s", archive_error_string(a));
 	archive_read_free(a);
 	berth_dockerignore_free(di);

@@ -373,6 +373,10 @@ int berth_cli_image_import(berth_invocation *inv);
 int berth_cli_image_tag(berth_invocation *inv);
 int berth_cli_image_history(berth_invocation *inv);
 int berth_cli_system_df(berth_invocation *inv);
+int berth_cli_build(berth_invocation *inv); /* cli/build.c */
+#define BERTH_CLI_BUILD_ROW(category)                                                   \
+	{"build", "[OPTIONS] PATH", "Build an image from a Dockerfile",                     \
+	 "berth image build, berth build", category, 1, 1, berth_cli_build, NULL}
 
 /* Root help and the command table (cli/main.c). */
 extern const berth_command berth_cli_commands[];

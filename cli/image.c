@@ -814,6 +814,7 @@ int berth_cli_system_df(berth_invocation *inv)
 /* ---------------------------------------------------------------- tables */
 
 const berth_command berth_cli_image_commands[] = {
+	BERTH_CLI_BUILD_ROW(NULL),
 	{"history", "[OPTIONS] IMAGE", "Show the history of an image",
 	 "berth image history, berth history", NULL, 1, 1, berth_cli_image_history, NULL},
 	{"import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",

@@ -29,6 +29,7 @@ const berth_command berth_cli_commands[] = {
 	{"system", "", "Manage berth", NULL, "Management Commands", 0, -1, NULL,
 	 berth_cli_system_commands},
 	{"volume", "COMMAND", "Manage volumes", NULL, "Management Commands", 0, -1, NULL, berth_cli_volume_commands},
+	BERTH_CLI_BUILD_ROW("Common Commands"),
 	{"images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", "berth image ls, berth image list, berth images", "Common Commands", 0, 1, berth_cli_images, NULL},
 	{"image", "", "Manage images", NULL, "Management Commands", 0, -1, NULL, berth_cli_image_commands},
 	{"history", "[OPTIONS] IMAGE", "Show the history of an image", "berth image history, berth history", "Commands", 1, 1, berth_cli_image_history, NULL},

@@ -153,9 +153,9 @@ static int run_done(berth_daemon *d, berth_api_req *req, void *ud, berth_error *
 	build_job *j = ud;
 	char *tail cleanup_free = NULL;
 	if (work_err) {
-		json_t *detail = json_pack("{s:s}", "message", work_err->msg);
-		if (j->exit_code)
-			json_object_set_new(detail, "code", json_integer(j->exit_code));
+		/* jsonmessage's field order: code, then message */
+		json_t *detail = j->exit_code ? json_pack("{s:i}", "code", j->exit_code) : json_object();
+		json_object_set_new(detail, "message", json_string(work_err->msg));
 		json_t *msg = json_pack("{s:o, s:s}", "errorDetail", detail, "error", work_err->msg);
 		tail = berth_image_json_line(msg);
 		json_decref(msg);
@@ -175,7 +175,7 @@ static int run_done(berth_daemon *d, berth_api_req *req, void *ud, berth_error *
 static int prepare_work(void *ud, berth_error **err)
 {
 	build_job *j = ud;
-	if (berth_builder_context_extract(j->body, j->body_len, j->context, err) < 0)
+	if (berth_builder_context_extract(j->body, j->body_len, j->context, j->dockerfile, err) < 0)
 		return -1;
 	free(j->body);
 	j->body = NULL;

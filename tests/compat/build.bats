@@ -1,0 +1,322 @@
+#!/usr/bin/env bats
+# The docker CLI's classic builder (DOCKER_BUILDKIT=0 docker build) against
+# berthd: every instruction's effect on the image config and its files,
+# the output stream, build args, the cache (also across a restart),
+# multi-stage builds, .dockerignore and the errors dockerd reports.
+
+load ../helpers
+
+export DOCKER_BUILDKIT=0
+
+setup_file() {
+	berth_start
+	busybox_image
+}
+teardown_file() { berth_stop; }
+
+setup() {
+	require_docker_cli
+	CTX=$(mktemp -d "$BERTH_ROOT/ctx.XXXXXX")
+}
+
+teardown() {
+	# a failed test may leave build containers: they are not the next test's
+	docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1 || true
+}
+
+# files IMAGE: "mode uid/gid path" of every file in the image, as export shows it
+files() {
+	local cid
+	cid=$(docker create "$1" true)
+	docker export "$cid" | tar -tvf - | awk '{print $1, $2, $6 ($7 == "->" ? " -> " $8 : "")}' | sort -k3
+	docker rm "$cid" >/dev/null
+}
+
+cfg() { docker image inspect --format "$2" "$1"; }
+
+# no build container is left and nothing of the builder stays mounted
+no_leftovers() {
+	[ -z "$(docker ps -aq)" ]
+	! grep -q "$BERTH_ROOT/data/builder" /proc/mounts
+}
+
+@test "metadata instructions set the config and add empty layers to the history" {
+	cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox
+MAINTAINER someone <s@example.com>
+ARG V=1
+ENV A=$V B="two words" C=${UNSET:-dflt}
+ENV OLD form with spaces
+LABEL "com.example.k"="v w" other=$A
+EXPOSE 80 53/udp 8000-8001
+VOLUME ["/data", "/logs"]
+USER 1000:1000
+WORKDIR /app
+WORKDIR sub
+STOPSIGNAL SIGUSR1
+HEALTHCHECK --interval=5s --timeout=3s --retries=2 CMD ["true"]
+SHELL ["/bin/sh", "-ec"]
+ENTRYPOINT ["/bin/echo"]
+CMD ["a", "b"]
+ONBUILD RUN echo triggered
+EOF
+	run docker build -t meta "$CTX"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Step 1/17 : FROM busybox"* ]]
+	[[ "$output" == *"Step 17/17 : ONBUILD RUN echo triggered"* ]]
+	[[ "$output" == *"Successfully tagged meta:latest"* ]]
+	[ "$(cfg meta '{{json .Config.Env}}')" = '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","A=1","B=two words","C=dflt","OLD=form with spaces"]' ]
+	[ "$(cfg meta '{{json .Config.Labels}}')" = '{"com.example.k":"v w","other":"1"}' ]
+	[ "$(cfg meta '{{json .Config.ExposedPorts}}')" = '{"53/udp":{},"80/tcp":{},"8000/tcp":{},"8001/tcp":{}}' ]
+	[ "$(cfg meta '{{json .Config.Volumes}}')" = '{"/data":{},"/logs":{}}' ]
+	[ "$(cfg meta '{{.Config.User}} {{.Config.WorkingDir}} {{.Config.StopSignal}} {{.Author}}')" = \
+	  "1000:1000 /app/sub SIGUSR1 someone <s@example.com>" ]
+	[ "$(cfg meta '{{json .Config.Healthcheck}}')" = '{"Test":["CMD","true"],"Interval":5000000000,"Timeout":3000000000,"Retries":2}' ]
+	[ "$(cfg meta '{{json .Config.Shell}} {{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .Config.OnBuild}}')" = \
+	  '["/bin/sh","-ec"] ["/bin/echo"] ["a","b"] ["RUN echo triggered"]' ]
+	# WORKDIR made its directories: two layers over busybox's; the rest are empty
+	[ "$(cfg meta '{{len .RootFS.Layers}}')" -eq 3 ]
+	run docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}' meta
+	# a step's history uses the SHELL in effect
+	[[ "${lines[0]}" == '/bin/sh -ec #(nop)  ONBUILD RUN echo triggered|0B' ]]
+	[[ "$output" == *'/bin/sh -c #(nop)  ENV A=1 B=two words C=dflt|0B'* ]]
+	[[ "$output" == *'/bin/sh -ec #(nop)  CMD ["a" "b"]|0B'* ]]
+	[[ "$output" == *'/bin/sh -c #(nop)  WORKDIR /app/sub|'* ]]
+	run files meta
+	[[ "$output" == *"drwxr-xr-x 0/0 app/"* ]]
+	[[ "$output" == *"drwxr-xr-x 0/0 app/sub/"* ]]
+	run docker run --rm meta x y
+	[ "$output" = "x y" ]
+	no_leftovers
+}
+
+@test "RUN in shell and exec form, with SHELL, build args and the classic output stream" {
+	cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox
+ARG WHO
+ARG UNUSED_DEFAULT=z
+ENV E=env
+RUN echo "hello $WHO $E" && mkdir -p /out && echo "$WHO" > /out/who && rm /bin/vi
+RUN ["/bin/sh", "-c", "echo exec form > /out/exec"]
+SHELL ["/bin/sh", "-c", "echo shelled: \"$0\" > /out/shell"]
+RUN ignored-arg
+SHELL ["/bin/sh", "-c"]
+RUN true
+EOF
+	run docker build --build-arg WHO=world --build-arg NOBODY=x -t runs "$CTX"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'Step 5/10 : RUN echo "hello $WHO $E"'*$'\n ---> Running in '*$'\nhello world env\n ---> Removed intermediate container '* ]]
+	[[ "$output" == *"[Warning] One or more build-args [NOBODY] were not consumed"* ]]
+	[[ "$output" =~ Successfully\ built\ ([0-9a-f]{12}) ]]
+	[ "$(cfg runs '{{.Id}}')" = "sha256:$(cfg runs '{{.Id}}' | cut -c8-)" ]
+	[[ "$(cfg runs '{{.Id}}')" == "sha256:${BASH_REMATCH[1]}"* ]]
+	run docker run --rm runs cat /out/who /out/exec /out/shell
+	[ "$output" = $'world\nexec form\nshelled: ignored-arg' ]
+	run files runs
+	[[ "$output" == *"drwxr-xr-x 0/0 out/"* ]]
+	[[ "$output" != *" bin/vi"* ]]                 # the deletion is a whiteout
+	[[ "$output" != *"etc/hosts"* ]]               # runtime mount points are no part of a layer
+	run docker history --no-trunc --format '{{.CreatedBy}}|{{.Size}}' runs
+	[[ "$output" == *'|2 UNUSED_DEFAULT=z WHO=world /bin/sh -c echo "hello $WHO $E"'* ]]
+	[[ "$output" == *'|2 UNUSED_DEFAULT=z WHO=world /bin/sh -c echo shelled: "$0" > /out/shell ignored-arg|'* ]]
+	[[ "${lines[0]}" == '|2 UNUSED_DEFAULT=z WHO=world /bin/sh -c true|0B' ]]
+	# RUN true changed nothing: an empty layer
+	[ "$(cfg runs '{{len .RootFS.Layers}}')" -eq 4 ]
+	# RUN has no network by default
+	echo 'FROM busybox
+RUN ip -o link | grep -v " lo:" | wc -l > /links' >"$CTX/Dockerfile"
+	docker build -t net "$CTX"
+	[ "$(docker run --rm net cat /links)" = 0 ]
+	no_leftovers
+}
+
+@test "COPY: files, directory contents, wildcards, existing directories, --chown, --chmod" {
+	mkdir -p "$CTX/dir/nested" "$CTX/w"
+	echo a >"$CTX/a.txt"
+	echo b >"$CTX/b.txt"
+	echo n >"$CTX/dir/nested/n.txt"
+	chmod 0751 "$CTX/dir/nested"
+	echo x >"$CTX/dir/x.sh"
+	chmod 0755 "$CTX/dir/x.sh"
+	ln -s x.sh "$CTX/dir/link"
+	echo w1 >"$CTX/w/one.md"
+	echo w2 >"$CTX/w/two.md"
+	echo no >"$CTX/w/three.txt"
+	cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox
+COPY a.txt /file-as-named
+COPY a.txt b.txt /many/
+COPY dir /contents
+COPY w/*.md /md/
+COPY a.txt /etc
+WORKDIR /wd
+COPY a.txt rel
+COPY --chown=user:user a.txt /owned/by-name
+COPY --chown=33:44 dir /owned/num
+COPY --chmod=0600 b.txt /modes/
+EOF
+	run docker build -t copies "$CTX"
+	[ "$status" -eq 0 ]
+	run files copies
+	[[ "$output" == *"-rw-r--r-- 0/0 file-as-named"* ]]
+	[[ "$output" == *"-rw-r--r-- 0/0 many/a.txt"* ]]
+	[[ "$output" == *"-rw-r--r-- 0/0 many/b.txt"* ]]
+	[[ "$output" == *"drwxr-x--x 0/0 contents/nested/"* ]]
+	[[ "$output" == *"-rwxr-xr-x 0/0 contents/x.sh"* ]]
+	[[ "$output" == *"lrwxrwxrwx 0/0 contents/link -> x.sh"* ]]
+	[[ "$output" == *"-rw-r--r-- 0/0 md/one.md"* ]]
+	[[ "$output" == *"-rw-r--r-- 0/0 md/two.md"* ]]
+	[[ "$output" != *"three.txt"* ]]
+	[[ "$output" == *"-rw-r--r-- 0/0 etc/a.txt"* ]]   # into the existing directory
+	[[ "$output" == *"-rw-r--r-- 0/0 wd/rel"* ]]
+	[[ "$output" == *"-rw-r--r-- 1000/1000 owned/by-name"* ]]
+	[[ "$output" == *"drwxr-x--x 33/44 owned/num/nested/"* ]]
+	[[ "$output" == *"-rw-r--r-- 33/44 owned/num/nested/n.txt"* ]]
+	[[ "$output" == *"-rw------- 0/0 modes/b.txt"* ]]
+	[ "$(docker run --rm copies cat /contents/nested/n.txt /wd/rel)" = $'n\na' ]
+	run docker history --no-trunc --format '{{.CreatedBy}}' copies
+	[[ "$output" =~ COPY\ file:[0-9a-f]{64}\ in\ /file-as-named ]]
+	[[ "$output" =~ COPY\ dir:[0-9a-f]{64}\ in\ /contents ]]
+	no_leftovers
+}
+
+@test "bad input: the error, its line, the exit code, no tagged image, nothing left behind" {
+	printf 'FROM busybox\nFOO bar\n' >"$CTX/Dockerfile"
+	run docker build -t bad "$CTX"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"dockerfile parse error on line 2: unknown instruction: FOO"* ]]
+	printf 'FROM busybox\nCOPY --nope=1 a b\n' >"$CTX/Dockerfile"
+	run docker build -t bad "$CTX"
+	[[ "$output" == *"dockerfile parse error on line 2: unknown flag: nope"* ]]
+	printf 'FROM busybox\nCOPY missing.txt /\n' >"$CTX/Dockerfile"
+	run docker build -t bad "$CTX"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist"* ]]
+	printf 'FROM busybox\nCOPY ../outside /\n' >"$CTX/Dockerfile"
+	run docker build -t bad "$CTX"
+	[[ "$output" == *"forbidden path outside the build context: ../outside ()"* ]]
+	# a symlink out of the context resolves inside it: nothing there
+	ln -s /etc/passwd "$CTX/escape"
+	printf 'FROM busybox\nCOPY escape /\n' >"$CTX/Dockerfile"
+	run docker build -t bad "$CTX"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"file not found in build context"* ]]
+	printf 'FROM busybox\nFROM nosuchstage AS x\n' >"$CTX/Dockerfile"
+	run docker build -t bad "$CTX"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"pull access denied for nosuchstage, repository does not exist or may require 'docker login'"* ]]
+	printf 'FROM busybox\nRUN echo before && exit 3\nRUN echo never\n' >"$CTX/Dockerfile"
+	run docker build --force-rm -t bad "$CTX"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"before"* ]]
+	[[ "$output" == *"The command '/bin/sh -c echo before && exit 3' returned a non-zero code: 3"* ]]
+	[[ "$output" != *"never"* ]]
+	run docker image inspect bad
+	[ "$status" -ne 0 ]
+	no_leftovers
+	# without --force-rm, dockerd keeps the failed step's container (stopped)
+	run docker build -t bad "$CTX"
+	[ "$status" -eq 3 ]
+	[ "$(docker ps -aq --filter status=exited | wc -l)" -eq 1 ]
+	[ -z "$(docker ps -q)" ]
+}
+
+@test "the cache: a rebuild hits every step, survives a restart, misses after a change" {
+	echo one >"$CTX/f"
+	cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox
+ENV A=1
+RUN echo ran > /ran
+COPY f /f
+RUN cat /f > /g
+EOF
+	docker build -t cached "$CTX"
+	first=$(cfg cached '{{.Id}}')
+	run docker build -t cached "$CTX"
+	[ "$(grep -c 'Using cache' <<<"$output")" -eq 4 ]
+	[[ "$output" != *"Running in"* ]]
+	[ "$(cfg cached '{{.Id}}')" = "$first" ]
+	# berthd restarts: the cache is on disk
+	local old
+	old=$(cat "$BERTH_ROOT/berthd.pid")
+	kill "$old"
+	# the data root stays locked until the old daemon has exited
+	for _ in $(seq 1 250); do kill -0 "$old" 2>/dev/null || break; sleep 0.02; done
+	# fd 3 closed: bats waits for whatever holds it open
+	"$BERTHD" --data-root "$BERTH_ROOT/data" --exec-root "$BERTH_ROOT/run" \
+		--pidfile "$BERTH_ROOT/berthd.pid" -H "unix://$BERTH_SOCK" >>"$BERTH_ROOT/berthd.log" 2>&1 3>&- &
+	berth_wait_socket "$BERTH_SOCK"
+	run docker build -t cached "$CTX"
+	[ "$(grep -c 'Using cache' <<<"$output")" -eq 4 ]
+	[ "$(cfg cached '{{.Id}}')" = "$first" ]
+	# new content: COPY and what follows run again
+	echo two >"$CTX/f"
+	run docker build -t cached "$CTX"
+	[ "$(grep -c 'Using cache' <<<"$output")" -eq 2 ]
+	[ "$(docker run --rm cached cat /g)" = two ]
+	run docker build --no-cache -t cached "$CTX"
+	[[ "$output" != *"Using cache"* ]]
+	no_leftovers
+}
+
+@test "multi-stage: COPY --from, --target, only the final stage tagged, -q, --iidfile, --label" {
+	cat >"$CTX/Dockerfile" <<'EOF'
+ARG BASE=busybox
+FROM $BASE AS builder
+ARG BASE
+RUN echo "built on $BASE" > /artifact
+FROM builder AS middle
+RUN echo middle > /middle
+FROM busybox
+COPY --from=builder /artifact /final/
+COPY --from=0 /artifact /final/again
+EOF
+	run docker build -t multi "$CTX"
+	[ "$status" -eq 0 ]
+	[ "$(docker run --rm multi cat /final/artifact /final/again)" = $'built on busybox\nbuilt on busybox' ]
+	run docker run --rm multi ls /middle
+	[ "$status" -ne 0 ]
+	[ "$(docker images --format '{{.Repository}}' | grep -c multi)" -eq 1 ]
+	run docker build --target middle -t mid "$CTX"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Step 6/6 : RUN echo middle > /middle"* ]]
+	[ "$(docker run --rm mid cat /middle)" = middle ]
+	run docker build --target nope "$CTX"
+	[[ "$output" == *"failed to reach build target nope in Dockerfile"* ]]
+	out=$(docker build -q --label a=b --label c=d --iidfile "$CTX/iid" -t quiet "$CTX" 2>/dev/null)
+	[ "$out" = "$(cat "$CTX/iid")" ]
+	[ "$(cfg quiet '{{.Id}}')" = "$(cat "$CTX/iid")" ]
+	[ "$(cfg quiet '{{json .Config.Labels}}')" = '{"a":"b","c":"d"}' ]
+	no_leftovers
+}
+
+@test ".dockerignore, -f, ONBUILD triggers in a child" {
+	mkdir -p "$CTX/docs" "$CTX/build"
+	echo keep >"$CTX/keep.txt"
+	echo log >"$CTX/x.log"
+	echo d >"$CTX/docs/a.md"
+	echo k >"$CTX/docs/keep.md"
+	echo b >"$CTX/build/out"
+	printf '*.log\nbuild\ndocs/**\n!docs/keep.md\n' >"$CTX/.dockerignore"
+	mkdir "$BERTH_ROOT/elsewhere"
+	cat >"$BERTH_ROOT/elsewhere/My.Dockerfile" <<'EOF'
+FROM busybox
+ONBUILD COPY keep.txt /from-trigger
+COPY . /ctx
+EOF
+	run docker build -f "$BERTH_ROOT/elsewhere/My.Dockerfile" -t parent "$CTX"
+	[ "$status" -eq 0 ]
+	run docker run --rm parent find /ctx -type f
+	[[ "$output" == *"/ctx/keep.txt"* ]]
+	[[ "$output" == *"/ctx/docs/keep.md"* ]]
+	[[ "$output" != *"x.log"* ]]
+	[[ "$output" != *"/ctx/build"* ]]
+	[[ "$output" != *"a.md"* ]]
+	printf 'FROM parent\nRUN cat /from-trigger\n' >"$CTX/Dockerfile"
+	run docker build -t child "$CTX"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"# Executing 1 build trigger"* ]]
+	[ "$(docker run --rm child cat /from-trigger)" = keep ]
+	[ "$(cfg child '{{json .Config.OnBuild}}')" = null ]
+	no_leftovers
+}

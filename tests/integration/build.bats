@@ -1,0 +1,142 @@
+#!/usr/bin/env bats
+# `berth build` and POST /build against a private berthd: context packing
+# with .dockerignore, -f outside the context, -t, --build-arg, --target,
+# --no-cache, -q, --iidfile, --label; compressed contexts; errors as HTTP
+# answers before the stream and as errorDetail in it; /build/prune.
+
+load ../helpers
+
+setup_file() {
+	berth_start
+	busybox_image
+}
+teardown_file() { berth_stop; }
+
+setup() {
+	CTX=$(mktemp -d "$BERTH_ROOT/ctx.XXXXXX")
+}
+
+teardown() {
+	for c in $("$BERTH" ps -aq 2>/dev/null); do "$BERTH" rm -f "$c" >/dev/null 2>&1; done
+}
+
+no_leftovers() {
+	[ -z "$("$BERTH" ps -aq)" ]
+	! grep -q "$BERTH_ROOT/data/builder" /proc/mounts
+	[ -z "$(ls "$BERTH_ROOT/data/builder/tmp")" ]
+}
+
+@test "berth build: -t, --build-arg, --label, .dockerignore, the output stream" {
+	mkdir -p "$CTX/secret" "$CTX/src"
+	echo s >"$CTX/secret/key"
+	echo code >"$CTX/src/main.c"
+	echo t >"$CTX/src/main.o"
+	printf 'secret\n**/*.o\n' >"$CTX/.dockerignore"
+	cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox
+ARG GREETING=hi
+COPY . /app
+RUN echo "$GREETING" > /app/greeting
+EOF
+	run "$BERTH" build -t app:1 -t app:latest --build-arg GREETING=hello --label team=core "$CTX"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Step 1/5 : FROM busybox"* ]]
+	[[ "$output" == *"Step 5/5 : LABEL \"team\"='core'"* ]]
+	[[ "$output" == *"Successfully tagged app:1"*"Successfully tagged app:latest"* ]]
+	run "$BERTH" run --rm app:1 find /app
+	[ "$(sort <<<"$output" | paste -sd' ')" = "/app /app/.dockerignore /app/Dockerfile /app/greeting /app/src /app/src/main.c" ]
+	[ "$("$BERTH" run --rm app:latest cat /app/greeting)" = hello ]
+	[ "$("$BERTH" image inspect --format '{{.Config.Labels.team}}' app:1)" = core ]
+	no_leftovers
+}
+
+@test "berth build: -f outside the context, --target, -q, --iidfile, --no-cache" {
+	mkdir "$BERTH_ROOT/dfdir"
+	cat >"$BERTH_ROOT/dfdir/Build.df" <<'EOF'
+FROM busybox AS one
+RUN echo one > /one
+FROM one AS two
+RUN echo two > /two
+FROM busybox
+RUN echo three > /three
+EOF
+	echo data >"$CTX/data"
+	run "$BERTH" build -q --iidfile "$CTX/id" -f "$BERTH_ROOT/dfdir/Build.df" --target two -t two "$CTX"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$CTX/id")" ]
+	[[ "$output" == sha256:* ]]
+	[ "$("$BERTH" run --rm two cat /one /two)" = $'one\ntwo' ]
+	run "$BERTH" run --rm two ls /three
+	[ "$status" -ne 0 ]
+	run "$BERTH" build -f "$BERTH_ROOT/dfdir/Build.df" --target two "$CTX"
+	[ "$(grep -c 'Using cache' <<<"$output")" -eq 2 ]
+	run "$BERTH" build --no-cache -f "$BERTH_ROOT/dfdir/Build.df" --target two "$CTX"
+	[[ "$output" != *"Using cache"* ]]
+	no_leftovers
+}
+
+@test "berth build: a failing RUN gives its exit code and no image" {
+	printf 'FROM busybox\nRUN echo doing && exit 7\n' >"$CTX/Dockerfile"
+	run "$BERTH" build --force-rm -t failing "$CTX"
+	[ "$status" -eq 7 ]
+	[[ "$output" == *"doing"* ]]
+	[[ "$output" == *"The command '/bin/sh -c echo doing && exit 7' returned a non-zero code: 7"* ]]
+	run "$BERTH" image inspect failing
+	[ "$status" -ne 0 ]
+	no_leftovers
+	run "$BERTH" build "$BERTH_ROOT/nonexistent"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unable to prepare context: path \"$BERTH_ROOT/nonexistent\" not found"* ]]
+}
+
+@test "POST /build: gzip, bzip2, xz and zstd contexts; errors before and in the stream" {
+	printf 'FROM busybox\nCOPY f /f\n' >"$CTX/Dockerfile"
+	echo compressed >"$CTX/f"
+	for z in gzip bzip2 xz zstd; do
+		command -v "$z" >/dev/null || continue
+		tar -C "$CTX" -cf - Dockerfile f | "$z" -c >"$CTX/ctx.$z"
+		run api POST "/build?t=z-$z" -H 'Content-Type: application/x-tar' --data-binary "@$CTX/ctx.$z"
+		api_split
+		[ "$status" = 200 ]
+		[[ "$body" == *'{"stream":"Successfully tagged z-'$z':latest\n"}'* ]]
+		[ "$("$BERTH" run --rm "z-$z" cat /f)" = compressed ]
+	done
+	# a bad Dockerfile is an HTTP error, as dockerd answers it
+	printf 'FROM busybox\nNOPE x\n' >"$CTX/Dockerfile"
+	tar -C "$CTX" -cf "$CTX/bad.tar" Dockerfile
+	run api POST /build --data-binary "@$CTX/bad.tar"
+	api_split
+	[ "$status" = 400 ]
+	[ "$(jq -r .message <<<"$body")" = "dockerfile parse error on line 2: unknown instruction: NOPE" ]
+	run api POST /build -d 'not a tar'
+	api_split
+	[ "$status" = 400 ]
+	[[ "$(jq -r .message <<<"$body")" == "failed to read the build context:"* ]]
+	run api POST '/build?dockerfile=missing.df' --data-binary "@$CTX/bad.tar"
+	api_split
+	[ "$(jq -r .message <<<"$body")" = "Cannot locate specified Dockerfile: missing.df" ]
+	run api POST '/build?version=2' --data-binary "@$CTX/bad.tar"
+	api_split
+	[ "$status" = 400 ]
+	# a failing step is in the stream, with its exit code
+	printf 'FROM busybox\nRUN exit 5\n' >"$CTX/Dockerfile"
+	tar -C "$CTX" -cf "$CTX/fail.tar" Dockerfile
+	run api POST '/build?forcerm=1' --data-binary "@$CTX/fail.tar"
+	api_split
+	[ "$status" = 200 ]
+	[ "$(grep errorDetail <<<"$body" | jq -c .errorDetail)" = '{"code":5,"message":"The command '"'"'/bin/sh -c exit 5'"'"' returned a non-zero code: 5"}' ]
+	no_leftovers
+}
+
+@test "POST /build/prune forgets the cache" {
+	printf 'FROM busybox\nRUN echo x > /x\n' >"$CTX/Dockerfile"
+	"$BERTH" build "$CTX" >/dev/null
+	run "$BERTH" build "$CTX"
+	[[ "$output" == *"Using cache"* ]]
+	run api POST /build/prune
+	api_split
+	[ "$status" = 200 ]
+	[ "$(jq -c .CachesDeleted <<<"$body")" = '[]' ]
+	run "$BERTH" build "$CTX"
+	[[ "$output" != *"Using cache"* ]]
+}
