@@ -140,6 +140,7 @@ void berth_format_reset(berth_format *f);
 typedef struct berth_cli {
 	const char *host;     /* -H, DOCKER_HOST, or the default socket */
 	const char *config_dir;
+	json_t *config;       /* config_dir's config.json, {} when there is none */
 	const char *api_version; /* DOCKER_API_VERSION: fixed, no negotiation */
 	bool debug;
 	bool use_tls;
@@ -211,6 +212,9 @@ int berth_cli_get_json(berth_cli *cli, const char *path, json_t **out, berth_err
 /* Prints every error of a multi-object command on stderr, joined as Go's
  * errors.Join; returns 1 when there was one. */
 int berth_cli_report_errors(berth_cli *cli, berth_strlist *errors);
+/* Reads config_dir/config.json once, as docker does at start: a file that
+ * does not parse is a warning, and an empty configuration. */
+void berth_cli_load_config(berth_cli *cli);
 /* A string from the client's config.json ("psFormat", "detachKeys"), or NULL. */
 char *berth_cli_config_string(berth_cli *cli, const char *key);
 /* docker inspect of refs: objects of one type ("container", "image",

@@ -257,13 +257,31 @@ int berth_cli_report_errors(berth_cli *cli, berth_strlist *errors)
 	return errors->n ? BERTH_EXIT_ERROR : BERTH_EXIT_OK;
 }
 
+void berth_cli_load_config(berth_cli *cli)
+{
+	if (cli->config != NULL)
+		return;
+	char *path cleanup_free =
+		cli->config_dir ? berth_xasprintf("%s/config.json", cli->config_dir) : NULL;
+	json_error_t jerr;
+	if (path && access(path, F_OK) == 0) {
+		cli->config = json_load_file(path, 0, &jerr);
+		if (cli->config == NULL || !json_is_object(cli->config))
+			fprintf(cli->err, "WARNING: Error parsing config file (%s): %s\n", path,
+				cli->config ? "not a JSON object" : jerr.text);
+		if (cli->config && !json_is_object(cli->config)) {
+			json_decref(cli->config);
+			cli->config = NULL;
+		}
+	}
+	if (cli->config == NULL)
+		cli->config = json_object();
+}
+
 char *berth_cli_config_string(berth_cli *cli, const char *key)
 {
-	if (cli->config_dir == NULL)
-		return NULL;
-	char *path cleanup_free = berth_xasprintf("%s/config.json", cli->config_dir);
-	json_t *cfg cleanup_json = json_load_file(path, 0, NULL);
-	const char *v = berth_json_string(cfg, key);
+	berth_cli_load_config(cli);
+	const char *v = berth_json_string(cli->config, key);
 	return v && *v ? berth_xstrdup(v) : NULL;
 }
 

@@ -172,8 +172,13 @@ int berth_format_init(berth_format *f, const char *spec, const char *default_tab
 	} else {
 		bool table = berth_str_has_prefix(spec, "table");
 		char *trimmed cleanup_free = trim_spaces(table ? spec + 5 : spec);
+		/* a bare "table" is the command's own table, with or without its
+		 * "table" prefix */
+		const char *def = default_table;
+		if (berth_str_has_prefix(def, "table"))
+			def += strspn(def + 5, " ") + 5;
 		if (table && *trimmed == '\0')
-			text = unescape(default_table);
+			text = unescape(def);
 		else
 			text = unescape(trimmed);
 		f->kind = table ? BERTH_FORMAT_TABLE : BERTH_FORMAT_TEMPLATE;

@@ -317,8 +317,11 @@ int berth_cli_images(berth_invocation *inv)
 	json_array_foreach(list, i, img)
 		image_rows(rows, img, digests, no_trunc);
 	const char *table = digests ? IMAGES_DIGESTS_TABLE : IMAGES_TABLE;
+	char *config_format cleanup_free = NULL;
 	if (quiet && (format == NULL || *format == '\0'))
 		format = "{{.ID}}";
+	else if (format == NULL || *format == '\0')
+		format = config_format = berth_cli_config_string(inv->cli, "imagesFormat");
 	json_t *header cleanup_json = json_pack(
 		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Repository", "REPOSITORY",
 		"Tag", "TAG", "Digest", "DIGEST", "ID", "IMAGE ID", "CreatedSince", "CREATED",

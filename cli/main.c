@@ -3,6 +3,7 @@
  * dispatch table. A new command is one row of berth_cli_commands (or of a
  * group's table, like berth_cli_system_commands) and one function.
  */
+#include <errno.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,7 @@ typedef struct global_opts {
 	bool tls, tlsverify;
 	const char *tlscacert, *tlscert, *tlskey;
 	bool version;
+	char *host; /* -H or DOCKER_HOST, as docker's ParseHost wrote it */
 	/* defaults shown in help */
 	char *config_default, *ca_default, *cert_default, *key_default;
 } global_opts;
@@ -140,11 +142,13 @@ static void global_defaults(global_opts *g)
 	g->tlskey = g->key_default;
 	g->log_level = "info";
 	g->tlsverify = nonempty_env("DOCKER_TLS_VERIFY") != NULL;
+	g->tls = nonempty_env("DOCKER_TLS") != NULL;
 }
 
 static void global_reset(global_opts *g)
 {
 	berth_strlist_reset(&g->hosts);
+	free(g->host);
 	free(g->config_default);
 	free(g->ca_default);
 	free(g->cert_default);
@@ -175,48 +179,100 @@ static void root_help(berth_cli *cli, const berth_flag *flags, size_t nflags, FI
 	fputs(b.data, to);
 }
 
-/* A readable PEM file given by flag, or found at its default place. */
-static const char *tls_file(const berth_flag *f, const char *value)
+/* docker's ParseTCPAddr: host and port, localhost and 2375 by default. */
+static char *parse_tcp(const char *addr, const char *original, berth_error **err)
 {
-	if (f->changed || access(value, R_OK) == 0)
-		return value;
+	const char *path = strchr(addr, '/');
+	char *hp cleanup_free = path ? berth_xstrndup(addr, (size_t)(path - addr)) : berth_xstrdup(addr);
+	char *host cleanup_free = NULL;
+	const char *port = NULL;
+	if (hp[0] == '[') { /* [::1]:port */
+		char *close = strchr(hp, ']');
+		if (close == NULL)
+			return berth_error_set(err, 400, "invalid bind address format: %s", original), NULL;
+		host = berth_xstrndup(hp, (size_t)(close - hp + 1));
+		port = close[1] == ':' ? close + 2 : "";
+	} else {
+		char *colon = strrchr(hp, ':');
+		host = colon ? berth_xstrndup(hp, (size_t)(colon - hp)) : berth_xstrdup(hp);
+		port = colon ? colon + 1 : "";
+	}
+	if (port[strspn(port, "0123456789")] != '\0') /* Go's url.Parse */
+		return berth_error_set(err, 400, "parse \"tcp://%s\": invalid port \":%s\" after host",
+				       addr, port), NULL;
+	if (*port == '\0')
+		port = "2375";
+	return berth_xasprintf("tcp://%s:%s%s", *host ? host : "localhost", port, path ? path : "");
+}
+
+/* docker's ParseHost: no scheme is tcp, unix:// alone is the default socket
+ * (berth's), an unknown scheme is refused. */
+static char *parse_host(const char *value, berth_error **err)
+{
+	const char *sep = strstr(value, "://");
+	if (sep == NULL)
+		return parse_tcp(value, value, err);
+	size_t n = (size_t)(sep - value);
+	const char *rest = sep + 3;
+	if (n == 3 && strncmp(value, "tcp", 3) == 0)
+		return parse_tcp(rest, value, err);
+	if (n == 4 && strncmp(value, "unix", 4) == 0)
+		return *rest ? berth_xasprintf("unix://%s", rest) : berth_xstrdup(DEFAULT_HOST);
+	if ((n == 2 && strncmp(value, "fd", 2) == 0) || (n == 3 && strncmp(value, "ssh", 3) == 0))
+		return berth_xstrdup(value);
+	berth_error_set(err, 400, "invalid bind address format: %s", value);
 	return NULL;
+}
+
+/* With TLS on, the CA is always read; a certificate or key left at its
+ * default place is dropped when it is not there (SetDefaultOptions). Missing
+ * files fail here, as docker's "unable to resolve docker endpoint". */
+static int configure_tls(berth_cli *cli, global_opts *g, berth_flag *flags, berth_error **err)
+{
+	cli->use_tls = g->tls || g->tlsverify || flags[F_TLSVERIFY].changed;
+	if (!cli->use_tls)
+		return 0;
+	cli->tls.verify = g->tlsverify;
+	cli->tls.ca = g->tlscacert;
+	cli->tls.cert = flags[F_TLSCERT].changed || access(g->tlscert, F_OK) == 0 ? g->tlscert : NULL;
+	cli->tls.key = flags[F_TLSKEY].changed || access(g->tlskey, F_OK) == 0 ? g->tlskey : NULL;
+	const char *files[] = {cli->tls.ca, cli->tls.cert, cli->tls.key};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(files); i++)
+		if (files[i] && access(files[i], R_OK) < 0)
+			return berth_error_set_errno(err, errno, "open %s", files[i]);
+	return 0;
 }
 
 /* docker's ClientOptions.SetDefaultOptions and ParseHost. */
 static int configure(berth_cli *cli, global_opts *g, berth_flag *flags)
 {
 	berth_log_level level;
+	berth_error *err cleanup_error = NULL;
 	if (berth_log_level_parse(g->log_level, &level) < 0) {
 		fprintf(cli->err, "Unable to parse logging level: %s\n", g->log_level);
 		return -1;
 	}
 	berth_log_set_level(g->debug ? BERTH_LOG_DEBUG : level);
-	if (g->hosts.n > 1) {
-		fputs("Failed to initialize: unable to resolve docker endpoint: Specify only one -H\n",
-		      cli->err);
-		return -1;
-	}
 	cli->debug = g->debug;
 	cli->config_dir = g->config;
+	berth_cli_load_config(cli);
 	cli->api_version = nonempty_env("DOCKER_API_VERSION");
-	cli->use_tls = g->tls || g->tlsverify || flags[F_TLSVERIFY].changed;
-	if (cli->use_tls) {
-		cli->tls.verify = g->tlsverify;
-		cli->tls.ca = g->tlsverify ? tls_file(&flags[F_TLSCACERT], g->tlscacert) : NULL;
-		cli->tls.cert = tls_file(&flags[F_TLSCERT], g->tlscert);
-		cli->tls.key = tls_file(&flags[F_TLSKEY], g->tlskey);
-	}
-	if (g->hosts.n == 1)
-		cli->host = g->hosts.v[0];
-	else if (nonempty_env("DOCKER_HOST"))
-		cli->host = nonempty_env("DOCKER_HOST");
+	if (g->hosts.n > 1)
+		berth_error_set(&err, 400, "Specify only one -H");
 	else
-		cli->host = cli->use_tls ? DEFAULT_TLS_HOST : DEFAULT_HOST;
+		configure_tls(cli, g, flags, &err);
+	const char *host = g->hosts.n == 1 ? g->hosts.v[0] : nonempty_env("DOCKER_HOST");
+	if (err == NULL && host)
+		g->host = parse_host(host, &err);
+	if (err) {
+		fprintf(cli->err, "Failed to initialize: unable to resolve docker endpoint: %s\n",
+			err->msg);
+		return -1;
+	}
+	cli->host = g->host ? g->host : cli->use_tls ? DEFAULT_TLS_HOST : DEFAULT_HOST;
 	return 0;
 }
 
-/* `berth help CMD...` is `berth CMD... --help`, once every word is known. */
 static int help_command(berth_cli *cli, int argc, char **argv, const berth_flag *flags)
 {
 	if (argc == 0) {
@@ -283,6 +339,7 @@ int main(int argc, char **argv)
 		status = run_command(&cli, &args, flags);
 	}
 	berth_client_free(cli.client);
+	json_decref(cli.config);
 	global_reset(&g);
 	fflush(stdout);
 	return status;

@@ -220,6 +220,9 @@ static int volume_ls(berth_invocation *inv)
 	berth_error *err cleanup_error = NULL;
 	if (berth_cli_get_json(inv->cli, path, &list, &err) < 0)
 		return fail(inv->cli, &err);
+	char *config_format cleanup_free = NULL;
+	if (!quiet && (format == NULL || *format == '\0'))
+		format = config_format = berth_cli_config_string(inv->cli, "volumesFormat");
 	return print_volumes(inv->cli, json_object_get(list, "Volumes"), format, quiet);
 }
 

@@ -54,3 +54,4 @@ setup() { require_docker_cli; }
 @test "golden: system" { golden_section golden.list system; }
 @test "golden: flags" { golden_section golden.list flags; }
 @test "golden: prune" { golden_section golden.list prune; }
+@test "golden: config" { golden_section golden.list config; }

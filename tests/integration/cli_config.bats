@@ -1,0 +1,107 @@
+#!/usr/bin/env bats
+# berth's client configuration: -H / DOCKER_HOST as docker's ParseHost reads
+# them, DOCKER_CONFIG / --config and config.json, TLS from flags or from
+# DOCKER_TLS_VERIFY / DOCKER_CERT_PATH against a berthd serving mutual TLS.
+
+load ../helpers
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	local certs
+	certs=$(mktemp -d /tmp/berth-certs.XXXXXX)
+	(
+		cd "$certs"
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=test-ca
+		openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1
+		printf 'subjectAltName=IP:127.0.0.1\n' >ext
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1 -extfile ext
+		openssl req -newkey rsa:2048 -nodes -keyout key.pem -out client.csr -subj /CN=client
+		openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem -days 1
+	) >/dev/null 2>&1
+	export TLS_PORT=$((20000 + RANDOM % 20000))
+	berth_start -H "tcp://127.0.0.1:$TLS_PORT" --tlsverify --tlscacert "$certs/ca.pem" \
+		--tlscert "$certs/server.pem" --tlskey "$certs/server.key"
+	mv "$certs" "$BERTH_ROOT/certs"
+	export CERTS="$BERTH_ROOT/certs"
+	busybox_image busybox:latest
+	"$BERTH" volume create cfg-vol >/dev/null
+}
+
+teardown_file() { berth_stop; }
+
+setup() {
+	export DOCKER_CONFIG="$BERTH_ROOT/cfg.$BATS_TEST_NUMBER"
+	mkdir -p "$DOCKER_CONFIG"
+}
+
+@test "DOCKER_TLS_VERIFY and DOCKER_CERT_PATH reach a berthd serving mutual TLS" {
+	run env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$CERTS" \
+		"$BERTH" version --format '{{.Server.APIVersion}}'
+	[ "$status" -eq 0 ]
+	[ "$output" = 1.47 ]
+	# the same with flags, the host without its scheme
+	run env -u DOCKER_HOST "$BERTH" -H "127.0.0.1:$TLS_PORT" --tlsverify --tlscacert "$CERTS/ca.pem" \
+		--tlscert "$CERTS/cert.pem" --tlskey "$CERTS/key.pem" volume ls -q
+	[ "$status" -eq 0 ]
+	[ "$output" = cfg-vol ]
+}
+
+@test "TLS: no client certificate is refused by the daemon; missing files fail before connecting" {
+	# a cert path with the CA alone: no client certificate is sent
+	mkdir "$BERTH_ROOT/ca-only"
+	cp "$CERTS/ca.pem" "$BERTH_ROOT/ca-only/"
+	run env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" DOCKER_TLS_VERIFY=1 \
+		DOCKER_CERT_PATH="$BERTH_ROOT/ca-only" "$BERTH" version --format '{{.Server.APIVersion}}'
+	[ "$status" -eq 1 ]
+	[[ "$output" != *1.47* ]]
+	run env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" DOCKER_TLS_VERIFY=1 \
+		DOCKER_CERT_PATH="$BERTH_ROOT/nowhere" "$BERTH" ps
+	[ "$status" -eq 1 ]
+	[ "$output" = "Failed to initialize: unable to resolve docker endpoint: open $BERTH_ROOT/nowhere/ca.pem: no such file or directory" ]
+	# plain HTTP to the TLS port gets nothing useful
+	run env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" "$BERTH" ps
+	[ "$status" -eq 1 ]
+}
+
+@test "-H wins over DOCKER_HOST; a bad host is docker's error" {
+	run env DOCKER_HOST="unix://$BERTH_ROOT/nothing.sock" "$BERTH" -H "unix://$BERTH_SOCK" volume ls -q
+	[ "$status" -eq 0 ]
+	[ "$output" = cfg-vol ]
+	run env DOCKER_HOST="unix://$BERTH_ROOT/nothing.sock" "$BERTH" volume ls -q
+	[ "$status" -eq 1 ]
+	[[ "$output" == "Cannot connect to the Docker daemon at unix://$BERTH_ROOT/nothing.sock."* ]]
+	run "$BERTH" -H ftp://x ps
+	[ "$status" -eq 1 ]
+	[ "$output" = "Failed to initialize: unable to resolve docker endpoint: invalid bind address format: ftp://x" ]
+}
+
+@test "config.json: psFormat, imagesFormat, volumesFormat from DOCKER_CONFIG; --config wins" {
+	"$BERTH" create --name cfg-c busybox true >/dev/null
+	cat >"$DOCKER_CONFIG/config.json" <<-'EOF'
+		{"psFormat": "ps {{.Names}}", "imagesFormat": "img {{.Repository}}", "volumesFormat": "vol {{.Name}}"}
+	EOF
+	run "$BERTH" ps -a
+	[ "$output" = "ps cfg-c" ]
+	run "$BERTH" images
+	[ "$output" = "img busybox" ]
+	run "$BERTH" volume ls
+	[ "$output" = "vol cfg-vol" ]
+	# a --format or -q of the command line comes first
+	run "$BERTH" ps -a --format '{{.State}}'
+	[ "$output" = created ]
+	run "$BERTH" volume ls -q
+	[ "$output" = cfg-vol ]
+	mkdir "$BERTH_ROOT/other-config"
+	echo '{"psFormat": "other {{.Names}}"}' >"$BERTH_ROOT/other-config/config.json"
+	run "$BERTH" --config "$BERTH_ROOT/other-config" ps -a
+	[ "$output" = "other cfg-c" ]
+	"$BERTH" rm cfg-c >/dev/null
+}
+
+@test "a config.json that does not parse is a warning, the command goes on" {
+	echo '{"psFormat": ' >"$DOCKER_CONFIG/config.json"
+	run --separate-stderr "$BERTH" volume ls -q
+	[ "$status" -eq 0 ]
+	[ "$output" = cfg-vol ]
+	[[ "$stderr" == "WARNING: Error parsing config file ($DOCKER_CONFIG/config.json): "* ]]
+}
