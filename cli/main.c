@@ -1,7 +1,9 @@
 /*
  * main.c - `berth`: docker's global options, then one command of the
  * dispatch table. A new command is one row of berth_cli_commands (or of a
- * group's table, like berth_cli_system_commands) and one function.
+ * group's table, like berth_cli_system_commands) and one function; then
+ * `contrib/completion/gen.sh build/release/bin/berth` brings bash completion
+ * along (tests/integration/cli.bats fails until it has).
  */
 #include <errno.h>
 #include <pwd.h>

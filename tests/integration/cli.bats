@@ -77,3 +77,30 @@ teardown_file() { berth_stop; }
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"--since"* ]]
 }
+
+@test "bash completion: berth.bash is what gen.sh makes of the CLI's commands" {
+	# a command added without `contrib/completion/gen.sh build/release/bin/berth` fails here
+	cp contrib/completion/berth.bash "$BERTH_ROOT/berth.bash"
+	contrib/completion/gen.sh "$BERTH" "$BERTH_ROOT/berth.bash"
+	diff -u contrib/completion/berth.bash "$BERTH_ROOT/berth.bash"
+}
+
+@test "bash completion: commands, aliases, flags and flag values complete" {
+	complete_words() {
+		bash -c 'source /usr/share/bash-completion/bash_completion
+			source contrib/completion/berth.bash
+			COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+			COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+			_berth; printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
+	}
+	run complete_words berth container l
+	[ "$(echo $output)" = "list logs ls" ]
+	run complete_words berth volume ls --f
+	[ "$(echo $output)" = "--filter --format" ]
+	run complete_words berth -H unix:///x image r
+	[ "$(echo $output)" = "remove rm" ]
+	run complete_words berth events --filter type=cont
+	[ "$output" = "type=container" ]
+	run complete_words berth system p
+	[ "$output" = prune ]
+}
