@@ -387,9 +387,10 @@ start_recorder() {
 	for i in $(seq 1 100); do [ -S "$REC/sock" ] && break; sleep 0.02; done
 }
 
-# The request without Go's zero values (docker sends every field).
+# The request without Go's zero values (docker sends every field), and Env
+# sorted: docker dedups -e and --env-file through a map, its order varies.
 normalized() {
-	jq -S 'walk(if type == "object" then with_entries(select(.value | (. == null or . == false or . == 0 or . == "" or . == [] or . == {} or . == [0,0] or . == -1) | not)) else . end)' "$1"
+	jq -S 'walk(if type == "object" then with_entries(select(.value | (. == null or . == false or . == 0 or . == "" or . == [] or . == {} or . == [0,0] or . == -1) | not)) else . end) | if .Env then .Env |= sort else . end' "$1"
 }
 
 @test "berth create sends the create request docker sends, flag for flag" {
