@@ -91,9 +91,9 @@ static int write_file(struct archive *a, int pfd, const char *name, mode_t mode,
 	return 0;
 }
 
-/* One tar entry below root. */
+/* One tar entry at path below root, owned as o says (NULL: by root). */
 static int extract_entry(struct archive *a, struct archive_entry *e, int root, const char *path,
-			 berth_error **err)
+			 const ctx_owner *o, berth_error **err)
 {
 	char *parent cleanup_free = berth_xstrdup(path);
 	char *slash = strrchr(parent, '/');
@@ -129,11 +129,82 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int root, c
 	} else if (S_ISREG(mode)) {
 		rc = write_file(a, pfd, name, mode, archive_entry_size(e), path, err);
 	}
+	if (rc == 0 && o && !archive_entry_hardlink(e)) {
+		uid_t uid = o->fixed ? o->uid : (uid_t)archive_entry_uid(e);
+		gid_t gid = o->fixed ? o->gid : (gid_t)archive_entry_gid(e);
+		fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
+		/* chown clears set-id bits: the archive's mode goes on after */
+		if (!S_ISLNK(mode))
+			fchmodat(pfd, name, mode & 07777, 0);
+	}
 	if (rc == 0) {
 		struct timespec t[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
 					{archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
 		utimensat(pfd, name, t, AT_SYMLINK_NOFOLLOW);
 	}
+	return rc;
+}
+
+/* Paths of an archive's entries, cleaned; NULL for those that would leave
+ * the directory they are unpacked in. */
+static char *entry_path(struct archive_entry *e, const char *prefix)
+{
+	char *path = df_clean_path(archive_entry_pathname(e) ?: "");
+	if (strcmp(path, "..") == 0 || berth_str_has_prefix(path, "../") || path[0] == '/' ||
+	    strcmp(path, ".") == 0) {
+		free(path);
+		return NULL;
+	}
+	if (archive_entry_hardlink(e)) {
+		char *t = df_clean_path(archive_entry_hardlink(e));
+		char *full = berth_xasprintf("%s/%s", prefix, t);
+		archive_entry_copy_hardlink(e, full);
+		free(full);
+		free(t);
+	}
+	char *full = berth_xasprintf("%s/%s", prefix, path);
+	free(path);
+	return full;
+}
+
+static struct archive *open_fd_archive(int fd)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+bool ctx_is_archive(int fd)
+{
+	struct archive *a = open_fd_archive(fd);
+	struct archive_entry *e;
+	bool yes = a && archive_read_next_header(a, &e) == ARCHIVE_OK;
+	if (a)
+		archive_read_free(a);
+	lseek(fd, 0, SEEK_SET);
+	return yes;
+}
+
+int ctx_extract_fd(int fd, int root, const char *dest, const ctx_owner *o, berth_error **err)
+{
+	struct archive *a = open_fd_archive(fd);
+	if (a == NULL)
+		return berth_error_set(err, 400, "failed to read the archive");
+	struct archive_entry *e;
+	int rc = 0, r;
+	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		char *path cleanup_free = entry_path(e, dest);
+		if (path)
+			rc = extract_entry(a, e, root, path, o, err);
+	}
+	if (rc == 0 && r != ARCHIVE_EOF)
+		rc = berth_error_set(err, 400, "failed to read the archive: %s", archive_error_string(a));
+	archive_read_free(a);
 	return rc;
 }
 
@@ -160,7 +231,7 @@ int berth_builder_context_extract(const void *data, size_t len, const char *dir,
 		bool keep = strcmp(path, ".dockerignore") == 0 || strcmp(path, df) == 0 ||
 			    !berth_dockerignore_excluded(di, path);
 		if (keep)
-			rc = extract_entry(a, e, root, path, err);
+			rc = extract_entry(a, e, root, path, NULL, err);
 	}
 	if (rc == 0 && r != ARCHIVE_EOF && !truncated_after(a, archive_file_count(a) > 0))
 		rc = berth_error_set(err, 400, "failed to read the build context: %s", archive_error_string(a));

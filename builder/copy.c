@@ -203,17 +203,28 @@ static int parse_chown(int root, const char *spec, uid_t *uid, gid_t *gid, berth
 /* ------------------------------------------------------------ sources */
 
 typedef struct copy_entry {
-	char *src;     /* path in the source root */
+	char *src;     /* path in the source root (absolute for a download) */
 	char *dst;     /* path in the image */
 	struct stat st;
 	char *link;    /* symlink target */
+	bool download; /* src is a file ADD fetched, outside the source root */
+	bool extract;  /* ADD of a local archive: unpacked at dst */
 } copy_entry;
 
 typedef struct copy_plan {
 	copy_entry *e;
 	size_t n;
 	EVP_MD_CTX *md;
+	char *downloads; /* where ADD's URLs were fetched to */
 } copy_plan;
+
+static int open_src(int root, const copy_entry *e, int flags, berth_error **err)
+{
+	if (!e->download)
+		return copy_open_in(root, e->src, flags, err);
+	int fd = open(e->src, flags | O_CLOEXEC);
+	return fd < 0 && err ? berth_error_set_errno(err, errno, "open %s", e->src) : fd;
+}
 
 static void plan_add(copy_plan *p, const char *src, const char *dst, const struct stat *st,
 		     const char *link)
@@ -233,6 +244,10 @@ static void plan_free(copy_plan *p)
 	free(p->e);
 	if (p->md)
 		EVP_MD_CTX_free(p->md);
+	berth_error *err cleanup_error = NULL;
+	if (p->downloads && berth_remove_all(p->downloads, &err) < 0)
+		berth_warn("build: %s", err->msg);
+	free(p->downloads);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -274,7 +289,7 @@ static void hash_entry(copy_plan *p, int root, const char *rel, const copy_entry
 	EVP_DigestUpdate(p->md, head, (size_t)n);
 	if (!S_ISREG(e->st.st_mode))
 		return;
-	int fd = copy_open_in(root, e->src, O_RDONLY, NULL);
+	int fd = open_src(root, e, O_RDONLY, NULL);
 	char buf[65536];
 	ssize_t r;
 	while (fd >= 0 && (r = read(fd, buf, sizeof(buf))) > 0)
@@ -432,9 +447,14 @@ static int write_entry(int src_root, int dst_root, const copy_entry *e, const co
 	}
 	if (!S_ISREG(e->st.st_mode))
 		return 0; /* devices, sockets and fifos in a context are skipped */
-	int in cleanup_close = copy_open_in(src_root, e->src, O_RDONLY, err);
+	int in cleanup_close = open_src(src_root, e, O_RDONLY, err);
 	if (in < 0)
 		return -1;
+	if (e->extract) {
+		ctx_owner own = {.fixed = o->chown, .uid = o->uid, .gid = o->gid};
+		return copy_mkdir_in(dst_root, e->dst, uid, gid, err) < 0 ||
+			       ctx_extract_fd(in, dst_root, e->dst, &own, err) < 0 ? -1 : 0;
+	}
 	int out cleanup_close = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0)
 		return berth_error_set_errno(err, errno, "create %s", e->dst);
@@ -505,6 +525,57 @@ static bool is_url(const char *s)
 	return berth_str_has_prefix(s, "http://") || berth_str_has_prefix(s, "https://");
 }
 
+/* ADD of a local tar (maybe compressed) unpacks it into the destination
+ * directory instead of copying it. */
+static void mark_archive(copy_entry *e, int root, const char *target)
+{
+	int fd = copy_open_in(root, e->src, O_RDONLY, NULL);
+	if (fd < 0)
+		return;
+	if (ctx_is_archive(fd)) {
+		e->extract = true;
+		free(e->dst);
+		e->dst = berth_xstrdup(target);
+	}
+	close(fd);
+}
+
+/* ADD <url>: fetched now (the cache key is its content), written at
+ * dest/<last path segment> or dest, mode 0600, Last-Modified as mtime. */
+static int plan_download(berth_build *b, copy_plan *p, const char *url, const char *target,
+			 bool dest_dir, berth_error **err)
+{
+	if (p->downloads == NULL) {
+		char rnd[65];
+		berth_random_id(rnd);
+		p->downloads = berth_xasprintf("%s/tmp/download-%.16s", b->env->state_dir, rnd);
+		if (berth_mkdir_all(p->downloads, 0700, err) < 0)
+			return -1;
+	}
+	char *base cleanup_free = NULL;
+	if (url_basename(url, &base, err) < 0)
+		return -1;
+	char *tmp cleanup_free = berth_xasprintf("%s/%zu", p->downloads, p->n);
+	int64_t mtime = 0;
+	if (build_fetch(url, tmp, &mtime, err) < 0)
+		return -1;
+	struct stat st;
+	if (stat(tmp, &st) < 0)
+		return berth_error_set_errno(err, errno, "stat %s", tmp);
+	st.st_mode = S_IFREG | 0600;
+	if (mtime > 0) {
+		st.st_mtim.tv_sec = mtime;
+		st.st_mtim.tv_nsec = 0;
+		st.st_atim = st.st_mtim;
+	}
+	char *to cleanup_free = dest_dir ? berth_xasprintf("%s/%s", strcmp(target, "/") ? target : "", base)
+					 : berth_xstrdup(target);
+	plan_add(p, tmp, to, &st, NULL);
+	p->e[p->n - 1].download = true;
+	hash_entry(p, -1, url, &p->e[p->n - 1]);
+	return 0;
+}
+
 /* The sources and destination of one COPY/ADD, expanded and planned. */
 static int plan_copy(berth_build *b, build_state *st, const berth_df_instr *in, copy_source *cs,
 		     copy_plan *p, char **dest_out, berth_error **err)
@@ -529,9 +600,13 @@ static int plan_copy(berth_build *b, build_state *st, const berth_df_instr *in, 
 		char *src cleanup_free = NULL;
 		if (build_expand(b, st, in->args[i], &src, err) < 0)
 			return -1;
-		if (is_url(src))
-			return berth_error_set(err, 400, "%s of a URL is not supported by this builder yet",
-					       in->cmd == BERTH_DF_ADD ? "ADD" : "COPY");
+		if (is_url(src) && in->cmd == BERTH_DF_COPY)
+			return berth_error_set(err, 400, "source can't be a URL for COPY");
+		if (is_url(src)) {
+			if (plan_download(b, p, src, target, dest_dir, err) < 0)
+				return -1;
+			continue;
+		}
 		char *clean cleanup_free = df_clean_path(src[0] == '/' ? src + 1 : src);
 		if (cs->from == NULL && (strcmp(clean, "..") == 0 || berth_str_has_prefix(clean, "../")))
 			return berth_error_set(err, 400, "forbidden path outside the build context: %s ()", src);
@@ -565,6 +640,8 @@ static int plan_copy(berth_build *b, build_state *st, const berth_df_instr *in, 
 			}
 			int rc = plan_walk(p, cs->root, *m, to, *m, true, err);
 			free(to);
+			if (rc == 0 && in->cmd == BERTH_DF_ADD && S_ISREG(p->e[p->n - 1].st.st_mode))
+				mark_archive(&p->e[p->n - 1], cs->root, target);
 			if (rc < 0) {
 				berth_strv_free(matches);
 				return -1;
@@ -594,7 +671,8 @@ static char *plan_comment(const berth_df_instr *in, copy_plan *p, const copy_sou
  * file goes inside it rather than replacing it. */
 static void retarget_into_dirs(copy_plan *p, int root, const berth_df_instr *in)
 {
-	if (p->n == 0 || S_ISDIR(p->e[0].st.st_mode) || in->nargs > 2)
+	if (p->n == 0 || S_ISDIR(p->e[0].st.st_mode) || in->nargs > 2 || p->e[0].extract ||
+	    p->e[0].download)
 		return;
 	struct stat st;
 	int fd = copy_open_in(root, p->e[0].dst, O_PATH, NULL);

@@ -105,6 +105,23 @@ int copy_mkdir_in(int root, const char *path, uid_t uid, gid_t gid, berth_error 
 int build_copy(berth_build *b, build_state *st, const berth_df_instr *in, berth_error **err);
 int build_workdir_fs(berth_build *b, build_state *st, const char *dir, berth_error **err);
 
+/* context.c: archives unpacked into an image (ADD). */
+typedef struct ctx_owner {
+	bool fixed;          /* uid:gid below, else the archive's owners */
+	uid_t uid;
+	gid_t gid;
+} ctx_owner;
+/* Whether fd holds a tar (maybe compressed); rewinds it. */
+bool ctx_is_archive(int fd);
+/* Unpacks the archive in fd at dest below root. */
+int ctx_extract_fd(int fd, int root, const char *dest, const ctx_owner *o, berth_error **err);
+
+/* fetch.c */
+/* The last segment of a URL's path ("f.tgz" of "http://h/a/f.tgz?x"). */
+int url_basename(const char *url, char **out, berth_error **err);
+/* GET url into path; *mtime (may be NULL) gets Last-Modified or 0. */
+int build_fetch(const char *url, const char *path, int64_t *mtime, berth_error **err);
+
 /* cache.c */
 char *cache_key(const char *parent, const json_t *config);
 char *cache_get(const berth_builder_env *env, const char *key);

@@ -20,6 +20,7 @@ setup() {
 }
 
 teardown() {
+	[ -z "${HTTP_PID:-}" ] || kill "$HTTP_PID" 2>/dev/null || true
 	# a failed test may leave build containers: they are not the next test's
 	docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1 || true
 }
@@ -318,5 +319,49 @@ EOF
 	[[ "$output" == *"# Executing 1 build trigger"* ]]
 	[ "$(docker run --rm child cat /from-trigger)" = keep ]
 	[ "$(cfg child '{{json .Config.OnBuild}}')" = null ]
+	no_leftovers
+}
+
+@test "ADD: local archives unpacked with their owners, plain files copied, URLs fetched" {
+	mkdir -p "$CTX/tree/sub"
+	echo in-tar >"$CTX/tree/sub/t.txt"
+	tar -C "$CTX/tree" --owner=12 --group=34 -czf "$CTX/t.tgz" sub
+	tar -C "$CTX/tree" -cf "$CTX/plain.tar" sub
+	echo just-a-file >"$CTX/notar.gz"
+	mkdir "$CTX/www"
+	echo served >"$CTX/www/remote.txt"
+	touch -d '2020-01-02 03:04:05 UTC' "$CTX/www/remote.txt"
+	port=$((20000 + RANDOM % 20000))
+	python3 -m http.server --bind 127.0.0.1 --directory "$CTX/www" "$port" >/dev/null 2>&1 &
+	HTTP_PID=$!
+	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/remote.txt" >/dev/null && break; sleep 0.05; done
+	cat >"$CTX/Dockerfile" <<EOF2
+FROM busybox
+ADD t.tgz /unpacked/
+ADD plain.tar /plain
+ADD --chown=5:6 t.tgz /owned
+ADD notar.gz /copied/
+ADD http://127.0.0.1:$port/remote.txt /fetched/
+ADD http://127.0.0.1:$port/remote.txt /renamed.txt
+EOF2
+	run docker build -t adds "$CTX"
+	[ "$status" -eq 0 ]
+	run docker build -t adds "$CTX"
+	[ "$(grep -c 'Using cache' <<<"$output")" -eq 6 ]
+	run docker build -t bad "$CTX" -f - <<<"FROM busybox
+ADD http://127.0.0.1:$port/missing.txt /x"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"failed to GET http://127.0.0.1:$port/missing.txt with status 404"* ]]
+	kill "$HTTP_PID"
+	wait "$HTTP_PID" 2>/dev/null || true
+	run files adds
+	[[ "$output" == *"-rw-r--r-- 12/34 unpacked/sub/t.txt"* ]]
+	[[ "$output" == *"-rw-r--r-- 0/0 plain/sub/t.txt"* ]]
+	[[ "$output" == *"-rw-r--r-- 5/6 owned/sub/t.txt"* ]]
+	[[ "$output" == *"-rw-r--r-- 0/0 copied/notar.gz"* ]]
+	[[ "$output" == *"-rw------- 0/0 fetched/remote.txt"* ]]
+	[[ "$output" == *"-rw------- 0/0 renamed.txt"* ]]
+	[ "$(docker run --rm adds cat /fetched/remote.txt /renamed.txt)" = $'served\nserved' ]
+	[ "$(docker run --rm adds stat -c %Y /fetched/remote.txt)" = 1577934245 ]
 	no_leftovers
 }
