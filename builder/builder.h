@@ -186,6 +186,14 @@ void berth_build_free(berth_build *b);
  * (its path in the context; NULL for "Dockerfile") and .dockerignore. */
 int berth_builder_context_extract(const void *data, size_t len, const char *dir,
 				  const char *dockerfile, berth_error **err);
+/* Fetches a remote context into dir (POST /build?remote=): a git URL
+ * ("https://h/r.git#ref:subdir", "git://", "git@", "github.com/...",
+ * "file:///r.git") cloned with libgit2, or an HTTP(S) URL whose body is a
+ * context archive or else the Dockerfile (saved as dockerfile, NULL for
+ * "Dockerfile"). *subdir gets the directory to build in, relative to dir. */
+int berth_builder_context_remote(const char *remote, const char *dir, const char *dockerfile,
+				 char **subdir, berth_error **err);
+
 /* POST /build/prune: forgets the cache index. *reclaimed gets 0: the cached
  * images are ordinary images that `image prune` removes. */
 int berth_builder_prune(const berth_builder_env *env, int64_t *reclaimed, berth_error **err);

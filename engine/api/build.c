@@ -22,7 +22,7 @@ typedef struct build_job {
 	char *state_dir, *api_host, *context;
 	char *body;
 	size_t body_len;
-	char *dockerfile, *target, *network_mode, *cpuset_cpus;
+	char *dockerfile, *target, *network_mode, *cpuset_cpus, *remote;
 	char **tags, **extra_hosts;
 	berth_build *build;
 	pump *pump;
@@ -42,6 +42,7 @@ static void job_free(build_job *j)
 	free(j->target);
 	free(j->network_mode);
 	free(j->cpuset_cpus);
+	free(j->remote);
 	berth_strv_free(j->tags);
 	berth_strv_free(j->extra_hosts);
 	json_decref(j->opts.buildargs);
@@ -91,8 +92,7 @@ static int read_options(berth_api_req *req, build_job *j, berth_error **err)
 	if (version && strcmp(version, "2") == 0)
 		return berth_error_set(err, 400, "BuildKit is not supported by this daemon: build with "
 						 "DOCKER_BUILDKIT=0");
-	if (berth_api_query(req, "remote") && *berth_api_query(req, "remote"))
-		return berth_error_set(err, 400, "remote build contexts are not supported yet");
+	j->remote = dup_query(req, "remote");
 	j->dockerfile = dup_query(req, "dockerfile");
 	j->target = dup_query(req, "target");
 	j->network_mode = dup_query(req, "networkmode");
@@ -175,11 +175,19 @@ static int run_done(berth_daemon *d, berth_api_req *req, void *ud, berth_error *
 static int prepare_work(void *ud, berth_error **err)
 {
 	build_job *j = ud;
-	if (berth_builder_context_extract(j->body, j->body_len, j->context, j->dockerfile, err) < 0)
+	char *subdir cleanup_free = NULL;
+	if (j->remote) {
+		if (berth_builder_context_remote(j->remote, j->context, j->dockerfile, &subdir, err) < 0)
+			return -1;
+	} else if (berth_builder_context_extract(j->body, j->body_len, j->context, j->dockerfile,
+						 err) < 0) {
 		return -1;
+	}
 	free(j->body);
 	j->body = NULL;
-	return berth_build_prepare(&j->env, j->context, &j->opts, &j->build, err);
+	char *dir cleanup_free = subdir ? berth_xasprintf("%s/%s", j->context, subdir)
+					: berth_xstrdup(j->context);
+	return berth_build_prepare(&j->env, dir, &j->opts, &j->build, err);
 }
 
 static int prepare_done(berth_daemon *d, berth_api_req *req, void *ud, berth_error *work_err,

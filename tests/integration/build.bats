@@ -17,6 +17,7 @@ setup() {
 }
 
 teardown() {
+	[ -z "${HTTP_PID:-}" ] || kill "$HTTP_PID" 2>/dev/null || true
 	for c in $("$BERTH" ps -aq 2>/dev/null); do "$BERTH" rm -f "$c" >/dev/null 2>&1; done
 }
 
@@ -139,4 +140,51 @@ EOF
 	[ "$(jq -c .CachesDeleted <<<"$body")" = '[]' ]
 	run "$BERTH" build "$CTX"
 	[[ "$output" != *"Using cache"* ]]
+}
+
+@test "POST /build?remote=: a git repository (file://, #ref:subdir) and a tarball URL" {
+	repo="$BERTH_ROOT/repo"
+	mkdir -p "$repo/app"
+	git -C "$repo" init -q -b main
+	printf 'FROM busybox\nCOPY v /v\n' >"$repo/app/Dockerfile"
+	echo main >"$repo/app/v"
+	git -C "$repo" add -A
+	git -C "$repo" -c user.name=t -c user.email=t@t commit -qm one
+	git -C "$repo" checkout -qb feature
+	echo feature >"$repo/app/v"
+	git -C "$repo" -c user.name=t -c user.email=t@t commit -qam two
+	git -C "$repo" checkout -q main
+	git clone -q --bare "$repo" "$BERTH_ROOT/repo.git"
+	run api POST "/build?t=from-git&remote=$(jq -rn --arg u "file://$BERTH_ROOT/repo.git#feature:app" '$u|@uri')"
+	api_split
+	[ "$status" = 200 ]
+	[[ "$body" == *"Successfully tagged from-git:latest"* ]]
+	[ "$("$BERTH" run --rm from-git cat /v)" = feature ]
+	run api POST "/build?t=from-git-main&remote=$(jq -rn --arg u "file://$BERTH_ROOT/repo.git#:app" '$u|@uri')"
+	[ "$("$BERTH" run --rm from-git-main cat /v)" = main ]
+	run api POST "/build?remote=$(jq -rn --arg u "file://$BERTH_ROOT/repo.git#nosuchref" '$u|@uri')"
+	api_split
+	[ "$status" = 400 ]
+	[[ "$(jq -r .message <<<"$body")" == "error fetching git context: nosuchref:"* ]]
+	# a tarball over HTTP, and a bare Dockerfile over HTTP
+	mkdir "$BERTH_ROOT/www"
+	tar -C "$repo/app" -czf "$BERTH_ROOT/www/ctx.tgz" Dockerfile v
+	printf 'FROM busybox\nRUN echo plain > /p\n' >"$BERTH_ROOT/www/Dockerfile.txt"
+	port=$((20000 + RANDOM % 20000))
+	python3 -m http.server --bind 127.0.0.1 --directory "$BERTH_ROOT/www" "$port" >/dev/null 2>&1 &
+	HTTP_PID=$!
+	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ctx.tgz" >/dev/null && break; sleep 0.05; done
+	run api POST "/build?t=from-tgz&remote=http://127.0.0.1:$port/ctx.tgz"
+	api_split
+	[ "$status" = 200 ]
+	[ "$("$BERTH" run --rm from-tgz cat /v)" = main ]
+	run api POST "/build?t=from-df&remote=http://127.0.0.1:$port/Dockerfile.txt"
+	[ "$("$BERTH" run --rm from-df cat /p)" = plain ]
+	run api POST "/build?remote=http://127.0.0.1:$port/missing"
+	api_split
+	[ "$status" = 400 ]
+	[ "$(jq -r .message <<<"$body")" = "failed to GET http://127.0.0.1:$port/missing with status 404" ]
+	kill "$HTTP_PID"
+	wait "$HTTP_PID" 2>/dev/null || true
+	no_leftovers
 }
