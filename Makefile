@@ -15,7 +15,7 @@ SANFLAGS :=
 endif
 BIN := $(BUILD)/bin
 
-PKGS := libh2o libuv jansson libarchive libcurl openssl libgit2
+PKGS := libh2o libuv jansson libarchive libcurl openssl libgit2 libfyaml
 CPPFLAGS += -D_GNU_SOURCE -DH2O_USE_LIBUV=1 -DBERTH_GIT_COMMIT='"$(GIT_COMMIT)"' -I. -Icommon
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
@@ -26,12 +26,14 @@ LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 COMMON_SRCS := $(wildcard common/*.c)
 ENGINE_SRCS := $(shell find engine builder -name '*.c' ! -name main.c | sort)
 CLI_SRCS := $(shell find cli -name '*.c' ! -name main.c | sort)
+COMPOSE_SRCS := $(wildcard compose/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 SHIM_SRCS := $(filter-out shim/main.c,$(wildcard shim/*.c))
 
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+COMPOSE_OBJS := $(COMPOSE_SRCS:%.c=$(BUILD)/%.o)
 SHIM_OBJS := $(SHIM_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # Small programs the bats tests drive (tests/tools/*.c, linked like unit tests).
@@ -60,12 +62,15 @@ $(BUILD)/libcommon.a: $(COMMON_OBJS)
 $(BUILD)/libengine.a: $(ENGINE_OBJS)
 	ar rcs $@ $^
 
+$(BUILD)/libcompose.a: $(COMPOSE_OBJS)
+	ar rcs $@ $^
+
 $(BIN)/berthd: $(BUILD)/engine/main.o $(BUILD)/libengine.a $(BUILD)/libshim.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 # libengine.a for builder/'s .dockerignore matcher (only what it references is linked).
-$(BIN)/berth: $(BUILD)/cli/main.o $(CLI_OBJS) $(BUILD)/libengine.a $(BUILD)/libcommon.a
+$(BIN)/berth: $(BUILD)/cli/main.o $(CLI_OBJS) $(BUILD)/libcompose.a $(BUILD)/libengine.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
@@ -83,7 +88,7 @@ $(BUILD)/tests/test_shim_%: tests/unit/test_shim_%.c $(BUILD)/libshim.a $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) -ljansson -lcmocka
 
-$(BUILD)/tests/%: tests/unit/%.c $(CLI_OBJS) $(BUILD)/libengine.a $(BUILD)/libshim.a $(BUILD)/libcommon.a
+$(BUILD)/tests/%: tests/unit/%.c $(CLI_OBJS) $(BUILD)/libcompose.a $(BUILD)/libengine.a $(BUILD)/libshim.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS_ALL) -lcmocka
 
@@ -111,10 +116,10 @@ asan:
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
-build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS) $(SHIM_SRCS)
+build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS) $(SHIM_SRCS) $(COMPOSE_SRCS)
 	@mkdir -p build/fuzz
 	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
-		$(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS) $(SHIM_SRCS) $(LDLIBS_ALL)
+		$(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS) $(SHIM_SRCS) $(COMPOSE_SRCS) $(LDLIBS_ALL)
 
 fuzz: deps $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \

@@ -382,6 +382,10 @@ int berth_cli_build(berth_invocation *inv); /* cli/build.c */
 	{"build", "[OPTIONS] PATH", "Build an image from a Dockerfile",                     \
 	 "berth image build, berth build", category, 1, 1, berth_cli_build, NULL}
 
+/* `berth compose` (cli/compose*.c). */
+int berth_cli_compose(berth_invocation *inv);
+extern const berth_command berth_cli_compose_commands[];
+
 /* Root help and the command table (cli/main.c). */
 extern const berth_command berth_cli_commands[];
 

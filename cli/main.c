@@ -28,6 +28,8 @@ const berth_command berth_cli_commands[] = {
 	 0, berth_cli_version, NULL},
 	{"info", "[OPTIONS]", "Display system-wide information", "berth system info, berth info",
 	 "Common Commands", 0, 0, berth_cli_info, NULL},
+	{"compose", "[OPTIONS] COMMAND", "Docker Compose", NULL, "Management Commands", 0, -1,
+	 berth_cli_compose, berth_cli_compose_commands},
 	{"container", "", "Manage containers", NULL, "Management Commands", 0, -1, NULL, berth_cli_container_commands},
 	{"system", "", "Manage berth", NULL, "Management Commands", 0, -1, NULL,
 	 berth_cli_system_commands},

@@ -1,0 +1,46 @@
+/* internal.h - what the files of compose/ share (not part of the API). */
+#ifndef BERTH_COMPOSE_INTERNAL_H
+#define BERTH_COMPOSE_INTERNAL_H
+
+#include "compose.h"
+
+/* Where each field of the loaded files came from: "services.web.ports" ->
+ * "compose.yaml:12", for errors. Later files overwrite earlier ones. */
+typedef struct compose_pos {
+	json_t *map;
+} compose_pos;
+
+/* Parses YAML (anchors and merge keys resolved) into JSON, recording the
+ * line of every key and sequence item under prefix paths in pos. */
+int compose_yaml_parse(const char *name, const char *data, size_t len, json_t **out,
+		       compose_pos *pos, berth_error **err);
+
+/* "file:line: " for a path, or "" when unknown. Caller frees. */
+char *compose_pos_at(const compose_pos *pos, const char *path);
+/* Sets a 400 error "<file:line: >message" for the field at path. */
+int compose_error_at(berth_error **err, const compose_pos *pos, const char *path,
+		     const char *fmt, ...) BERTH_PRINTF(4, 5);
+
+/* Validates the types and field names of one file's document. */
+int compose_schema_check(const json_t *doc, const compose_pos *pos, berth_error **err);
+
+/* Interpolates every string of doc in place. */
+int compose_interpolate_tree(json_t *doc, const json_t *env, const compose_pos *pos,
+			     const char *path, berth_error **err);
+
+/* Canonical forms of the services of one file; relative paths from dir. */
+int compose_normalize_service(const char *name, json_t *svc, const char *dir, const json_t *env,
+			      const compose_pos *pos, berth_error **err);
+
+/* Compose's merge of an override service into a base service. */
+void compose_merge_service(json_t *base, const json_t *over);
+/* Merge of whole documents (services, networks, volumes, ...). */
+void compose_merge_doc(json_t *base, const json_t *over);
+
+/* Splits a command line as a POSIX shell would (quotes, backslashes). */
+int compose_shell_split(const char *s, json_t **out, berth_error **err);
+
+/* Resolves a possibly relative path against dir ("~" is $HOME). */
+char *compose_abs_path(const char *dir, const char *path);
+
+#endif
