@@ -121,6 +121,12 @@ build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS) $(SHIM_SR
 	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
 		$(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS) $(SHIM_SRCS) $(COMPOSE_SRCS) $(LDLIBS_ALL)
 
+# The Compose loader needs only common/ and compose/.
+build/fuzz/fuzz_compose: tests/fuzz/fuzz_compose.c $(COMMON_SRCS) $(COMPOSE_SRCS)
+	@mkdir -p build/fuzz
+	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(COMMON_SRCS) $(COMPOSE_SRCS) $(LDLIBS_ALL)
+
 fuzz: deps $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
 		name=$$(basename $$t); mkdir -p build/fuzz/corpus-$$name; \

@@ -290,6 +290,10 @@ static int env_line(envp *e, berth_error **err)
 					       "\"%s\"",
 					       e->name, e->line, *c, key);
 	skip_blanks(e);
+	if (e->p < e->end && !strchr("=#\r\n", *e->p))
+		return berth_error_set(err, 400,
+				       "%s:%d: unexpected character \"%c\" in variable name \"%s\"",
+				       e->name, e->line, e->p[-1], key);
 	if (e->p >= e->end || *e->p != '=') {
 		/* KEY alone: its value from the environment, if any */
 		const char *v = berth_json_string(e->lookup, key);

@@ -228,13 +228,12 @@ static int extends_one(loader *l, json_t *services, const char *name, const char
 					       name);
 	json_array_append_new(chain, json_string(link));
 	json_t *base cleanup_json = NULL;
-	json_t *ext_ref = json_incref(ext);
-	json_object_del(svc, "extends");
-	int r = extends_base(l, services, ext_ref, dir, chain, &base, err);
-	json_decref(ext_ref);
+	int r = extends_base(l, services, ext, dir, chain, &base, err);
 	json_array_remove(chain, json_array_size(chain) - 1);
 	if (r < 0)
 		return berth_error_wrap(err, "service \"%s\"", name);
+	svc = json_object_get(services, name);
+	json_object_del(svc, "extends");
 	compose_merge_service(base, svc);
 	json_object_set(services, name, base);
 	return 0;

@@ -158,9 +158,34 @@ static void cleanup_diag(struct fy_diag **d)
 		fy_diag_destroy(*d);
 }
 
+/* The line of the first byte that is not UTF-8 (or a NUL), 0 when all are.
+ * libfyaml 0.7 can loop forever on invalid UTF-8: it never sees any. */
+static int invalid_utf8_line(const unsigned char *s, size_t len)
+{
+	int line = 1;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = s[i];
+		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+				   : (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (c == 0 || n == 0 || i + n > len || (n == 2 && c < 0xc2))
+			return line;
+		for (size_t k = 1; k < n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return line;
+		if (c == '\n')
+			line++;
+		i += n;
+	}
+	return 0;
+}
+
 int compose_yaml_parse(const char *name, const char *data, size_t len, json_t **out,
 		       compose_pos *pos, berth_error **err)
 {
+	int bad = invalid_utf8_line((const unsigned char *)data, len);
+	if (bad)
+		return berth_error_set(err, 400, "yaml: %s:%d: invalid UTF-8 or NUL character", name,
+				       bad);
 	struct fy_diag_cfg dcfg;
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
@@ -178,7 +203,8 @@ int compose_yaml_parse(const char *name, const char *data, size_t len, json_t **
 		void *it = NULL;
 		struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
 		if (e)
-			return berth_error_set(err, 400, "yaml: %s:%d: %s", name, e->line + 1,
+			/* diagnostics count lines from 1 already */
+			return berth_error_set(err, 400, "yaml: %s:%d: %s", name, e->line,
 					       e->msg);
 		return berth_error_set(err, 400, "yaml: %s: invalid YAML", name);
 	}
