@@ -910,6 +910,38 @@ wl_cli_images_berth() {
 	time_median "$RUN_ITERS" bcli images
 }
 
+# The two CLIs on the same berthd (issue 8): the berthd column is the berth CLI, the
+# dockerd column the docker CLI, both against berthd, so that the ratio is the CLIs'
+# alone. 100 objects each: the running sleep containers, and the images of the
+# `berth-bench/many:1??` tags (100 of the MANY_IMAGES) as a reference filter.
+cli_vs() {
+	if [ "$1" = docker ]; then
+		need_docker_cli || return 2
+		shift
+		time_median "$RUN_ITERS" dcli berth "$@"
+	else
+		berth_cli_has "$2" || { log "the berth CLI has no \`$2\`: skipped"; return 2; }
+		shift
+		time_median "$RUN_ITERS" bcli "$@"
+	fi
+}
+
+workload cli_ps_same "ps, $SLEEP_N containers, on berthd: berth CLI (dockerd: docker CLI)" ms lower \
+	"GET /containers/json;POST /containers/create" abs_le 10 ratio_lt 0.34
+WL_SLEEPERS[cli_ps_same]=1
+wl_cli_ps_same() {
+	ensure_sleepers berth || return 1
+	cli_vs "$1" ps
+}
+
+workload cli_images_same "images, 100 of $MANY_IMAGES, on berthd: berth CLI (dockerd: docker CLI)" \
+	ms lower "GET /images/json;POST /images/load" abs_le 10 ratio_lt 0.34
+wl_cli_images_same() {
+	[ "$MANY_IMAGES" -ge 199 ] || { log "MANY_IMAGES < 199: skipped"; return 2; }
+	ensure_many berth || return 1
+	cli_vs "$1" images --filter 'reference=berth-bench/many:1??'
+}
+
 # logs_container ENGINE: a fresh container that writes LOG_BYTES of 100-byte lines to stdout
 # and exits; LOGS_CID[ENGINE] is its ID, ELAPSED_MS the time from create to its exit.
 logs_container() {

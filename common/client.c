@@ -1,13 +1,19 @@
 /*
- * client.c - the Docker Engine API client (see common.h), on libcurl.
+ * client.c - the Docker Engine API client (see common.h).
  *
- * One easy handle per client, reset between requests so that its connection
- * stays open (keep-alive) across the requests of one command. UNIX sockets
- * go through CURLOPT_UNIX_SOCKET_PATH with "http://localhost" URLs; tcp://
- * becomes http:// or, with TLS, https:// with the client certificate.
+ * Plain HTTP (UNIX sockets and tcp:// without TLS) is spoken here, one
+ * connection per request: a CLI command makes a few requests and a connect
+ * to a local socket costs microseconds. TLS goes through libcurl, loaded
+ * with dlopen the first time it is needed: linked in, libcurl and what it
+ * pulls (Kerberos, LDAP, GnuTLS, ...) cost every `berth ps` some 4 ms of
+ * start-up. One easy handle per TLS client, reset between requests so that
+ * its connection stays open (keep-alive) across the requests of one command.
  */
 #include <ctype.h>
+/* the functions are called through pointers: no type-checking macros */
+#define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -42,14 +48,57 @@ typedef struct transfer {
 	berth_buf errbody;          /* a streamed error response, collected */
 	bool stopped;               /* cb asked to stop */
 	char *api_version;          /* the API-Version header */
+	char *content_type;         /* plain HTTP: the Content-Type header */
 } transfer;
+
+/* libcurl's functions, from dlopen: the names below are macros on them. */
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *curl);
+	void (*easy_reset)(CURL *curl);
+	CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
+	CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
+	CURLcode (*easy_perform)(CURL *curl);
+	const char *(*easy_strerror)(CURLcode code);
+	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+	void (*slist_free_all)(struct curl_slist *list);
+	bool loaded;
+} lc;
+
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_easy_init lc.easy_init
+#define curl_easy_cleanup lc.easy_cleanup
+#define curl_easy_reset lc.easy_reset
+#define curl_easy_setopt lc.easy_setopt
+#define curl_easy_getinfo lc.easy_getinfo
+#define curl_easy_perform lc.easy_perform
+#define curl_easy_strerror lc.easy_strerror
+#define curl_slist_append lc.slist_append
+#define curl_slist_free_all lc.slist_free_all
 
 /* curl_global_init is not thread-safe: compose may create clients on threads. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 static void curl_init(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+		return;
+	static const char *const names[] = {
+		"curl_global_init", "curl_easy_init",	 "curl_easy_cleanup", "curl_easy_reset",
+		"curl_easy_setopt", "curl_easy_getinfo", "curl_easy_perform", "curl_easy_strerror",
+		"curl_slist_append", "curl_slist_free_all"};
+	void **slots[] = {(void **)&lc.global_init,  (void **)&lc.easy_init,
+			  (void **)&lc.easy_cleanup, (void **)&lc.easy_reset,
+			  (void **)&lc.easy_setopt,  (void **)&lc.easy_getinfo,
+			  (void **)&lc.easy_perform, (void **)&lc.easy_strerror,
+			  (void **)&lc.slist_append, (void **)&lc.slist_free_all};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
+		if ((*slots[i] = dlsym(h, names[i])) == NULL)
+			return;
+	lc.loaded = lc.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
 static char *xstrdup_or_null(const char *s)
@@ -109,11 +158,12 @@ int berth_client_new(const char *host, const berth_client_tls *tls, berth_client
 	} else {
 		r = berth_error_set(err, 400, "unable to parse docker host `%s`", host);
 	}
-	if (r == 0) {
+	if (r == 0 && c->tls) {
 		pthread_once(&curl_once, curl_init);
-		c->curl = curl_easy_init();
+		c->curl = lc.loaded ? curl_easy_init() : NULL;
 		if (c->curl == NULL)
-			r = berth_error_set(err, 500, "cannot initialise libcurl");
+			r = berth_error_set(err, 500, "TLS needs libcurl (libcurl.so.4): %s",
+					    lc.loaded ? "cannot initialise it" : "cannot load it");
 	}
 	if (r < 0) {
 		berth_client_free(c);
@@ -288,11 +338,25 @@ static int perform(berth_client *c, const char *method, const char *path, bool v
 	return 0;
 }
 
+static int raw_request(berth_client *c, const char *method, const char *path, bool versioned,
+		       const char *content_type, const void *body, size_t len, transfer *t,
+		       long *status, berth_error **err);
+
 int berth_client_request(berth_client *c, const char *method, const char *path,
 			 const char *content_type, const void *body, size_t len,
 			 berth_client_response *resp, berth_error **err)
 {
 	berth_client_response_reset(resp);
+	if (!c->tls) {
+		transfer t = {.body = &resp->body};
+		int r = raw_request(c, method, path, true, content_type, body, len, &t,
+				    &resp->status, err);
+		free(t.api_version);
+		resp->content_type = t.content_type;
+		if (r == 0 && resp->body.data == NULL)
+			berth_buf_puts(&resp->body, "");
+		return r;
+	}
 	transfer t = {.body = &resp->body};
 	int r = perform(c, method, path, true, content_type, body, len, &t, &resp->status, err);
 	free(t.api_version);
@@ -317,8 +381,10 @@ int berth_client_stream(berth_client *c, const char *method, const char *path,
 {
 	transfer t = {.cb = cb, .userdata = userdata};
 	long st = 0;
-	int r = perform(c, method, path, true, content_type, body, len, &t, &st, err);
+	int r = c->tls ? perform(c, method, path, true, content_type, body, len, &t, &st, err)
+		       : raw_request(c, method, path, true, content_type, body, len, &t, &st, err);
 	free(t.api_version);
+	free(t.content_type);
 	if (status)
 		*status = st;
 	if (r == 0 && st >= 400) {
@@ -336,7 +402,10 @@ int berth_client_ping(berth_client *c, berth_error **err)
 	berth_buf body cleanup_buf = {0};
 	transfer t = {.body = &body};
 	long status = 0;
-	if (perform(c, "GET", "/_ping", false, NULL, NULL, 0, &t, &status, err) < 0) {
+	int r = c->tls ? perform(c, "GET", "/_ping", false, NULL, NULL, 0, &t, &status, err)
+		       : raw_request(c, "GET", "/_ping", false, NULL, NULL, 0, &t, &status, err);
+	free(t.content_type);
+	if (r < 0) {
 		free(t.api_version);
 		return -1;
 	}
@@ -396,7 +465,9 @@ struct berth_client_call {
 	long status;
 	long content_length; /* -1: none given */
 	bool chunked;
+	bool head_only; /* a HEAD request: no body follows */
 	char *content_type;
+	char *api_version;
 };
 
 /* "http://host:port" of base_url: a TCP connection to it. */
@@ -468,12 +539,13 @@ static int raw_connect(berth_client *c, int *fd, berth_error **err)
 }
 
 static int raw_send(berth_client *c, int fd, const char *method, const char *path,
-		    const char *content_type, const void *body, size_t len, bool upgrade,
-		    berth_error **err)
+		    bool versioned, const char *content_type, const void *body, size_t len,
+		    bool upgrade, berth_error **err)
 {
 	berth_buf req cleanup_buf = {0};
-	berth_buf_printf(&req, "%s /v%s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n", method,
-			 c->version, path, c->unix_path ? "api.moby.localhost" : strstr(c->base_url, "://") + 3,
+	berth_buf_printf(&req, "%s %s%s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n", method,
+			 versioned ? "/v" : "", versioned ? c->version : "", path,
+			 c->unix_path ? "api.moby.localhost" : strstr(c->base_url, "://") + 3,
 			 USER_AGENT);
 	if (content_type)
 		berth_buf_printf(&req, "Content-Type: %s\r\n", content_type);
@@ -542,6 +614,12 @@ static int raw_read_head(berth_client_call *call, berth_error **err)
 	call->chunked = v && len == 7 && strncasecmp(v, "chunked", 7) == 0;
 	v = header_value(head, "Content-Type", &len);
 	call->content_type = v ? berth_xstrndup(v, len) : NULL;
+	v = header_value(head, "Api-Version", &len);
+	call->api_version = v ? berth_xstrndup(v, len) : NULL;
+	if (call->status == 204 || call->status == 304 || call->head_only) {
+		call->chunked = false;
+		call->content_length = 0;
+	}
 	return 0;
 }
 
@@ -609,6 +687,7 @@ void berth_client_call_free(berth_client_call *call)
 		close(call->fd);
 	berth_buf_reset(&call->pending);
 	free(call->content_type);
+	free(call->api_version);
 	free(call);
 }
 
@@ -619,7 +698,7 @@ static int raw_open(berth_client *c, const char *method, const char *path,
 	berth_client_call *call = berth_xcalloc(1, sizeof(*call));
 	call->fd = -1;
 	if (raw_connect(c, &call->fd, err) < 0 ||
-	    raw_send(c, call->fd, method, path, content_type, body, len, upgrade, err) < 0) {
+	    raw_send(c, call->fd, method, path, true, content_type, body, len, upgrade, err) < 0) {
 		berth_client_call_free(call);
 		return -1;
 	}
@@ -665,6 +744,70 @@ int berth_client_hijack(berth_client *c, const char *method, const char *path,
 		*fd = berth_steal_fd(&call->fd);
 		berth_buf_append(pending, call->pending.data ? call->pending.data : "",
 				 call->pending.len);
+	}
+	berth_client_call_free(call);
+	return r;
+}
+
+/* A 2xx body as it comes: decoded chunks (or raw bytes) handed to t->cb. */
+static int raw_stream_body(berth_client_call *call, transfer *t, berth_error **err)
+{
+	berth_buf piece cleanup_buf = {0};
+	long left = call->content_length;
+	for (;;) {
+		bool done = false;
+		if (call->chunked) {
+			done = dechunk(&call->pending, &piece);
+		} else {
+			size_t take = call->pending.len;
+			if (left >= 0 && (size_t)left < take)
+				take = (size_t)left;
+			berth_buf_append(&piece, call->pending.data ? call->pending.data : "", take);
+			berth_buf_consume(&call->pending, take);
+			if (left >= 0)
+				left -= (long)take;
+			done = left == 0;
+		}
+		if (piece.len && t->cb(t->userdata, piece.data, piece.len) != 0) {
+			t->stopped = true;
+			return 0;
+		}
+		berth_buf_consume(&piece, piece.len);
+		if (done)
+			return 0;
+		ssize_t n = raw_fill(call->fd, &call->pending);
+		if (n < 0)
+			return berth_error_set_errno(err, errno, "error reading the daemon's answer");
+		if (n == 0)
+			return call->chunked || left > 0
+				       ? berth_error_set(err, 500, "unexpected EOF from the daemon")
+				       : 0;
+	}
+}
+
+/* One request on a connection of its own: the body into t->body, or to
+ * t->cb for a 2xx answer (an error answer is kept in t->errbody). */
+static int raw_request(berth_client *c, const char *method, const char *path, bool versioned,
+		       const char *content_type, const void *body, size_t len, transfer *t,
+		       long *status, berth_error **err)
+{
+	berth_client_call *call = berth_xcalloc(1, sizeof(*call));
+	call->fd = -1;
+	call->head_only = strcmp(method, "HEAD") == 0;
+	int r = raw_connect(c, &call->fd, err);
+	if (r == 0)
+		r = raw_send(c, call->fd, method, path, versioned, content_type, body, len, false,
+			     err);
+	if (r == 0)
+		r = raw_read_head(call, err);
+	if (r == 0) {
+		*status = call->status;
+		t->api_version = berth_steal_ptr(&call->api_version);
+		t->content_type = berth_steal_ptr(&call->content_type);
+		if (t->cb && call->status < 400)
+			r = raw_stream_body(call, t, err);
+		else
+			r = raw_read_body(call, t->cb ? &t->errbody : t->body, err);
 	}
 	berth_client_call_free(call);
 	return r;
