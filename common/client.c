@@ -553,9 +553,9 @@ static int raw_send(berth_client *c, int fd, const char *method, const char *pat
 	berth_buf_puts(&req, upgrade ? "Connection: Upgrade\r\nUpgrade: tcp\r\n"
 				     : "Connection: close\r\n");
 	berth_buf_puts(&req, "\r\n");
-	if (body && len)
-		berth_buf_append(&req, body, len);
-	if (berth_write_all(fd, req.data, req.len) < 0)
+	/* the body as it is: an image or a build context may be large */
+	if (berth_write_all(fd, req.data, req.len) < 0 ||
+	    (body && len && berth_write_all(fd, body, len) < 0))
 		return berth_error_set_errno(err, errno, "error during connect: %s %s", method, path);
 	return 0;
 }
