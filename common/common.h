@@ -132,6 +132,10 @@ int berth_mkdir_all(const char *path, int mode, berth_error **err);
  * (and not crossing into mounts: a mount point below path is an error). A
  * missing path is fine. Blocking: thread pool only in berthd. */
 int berth_remove_all(const char *path, berth_error **err);
+/* The apparent size of a tree (st_size of everything but directories):
+ * what SizeRw and prune's SpaceReclaimed report. A missing path is 0.
+ * Blocking. */
+int64_t berth_dir_usage(const char *path);
 /* Writes all of buf to fd, retrying on EINTR and short writes. */
 int berth_write_all(int fd, const void *buf, size_t len);
 
@@ -210,6 +214,17 @@ bool berth_str_has_prefix(const char *s, const char *prefix);
 char *berth_url_decode(const char *s, size_t len);
 /* Percent-encoding for query values. */
 char *berth_url_encode(const char *s);
+
+/* ------------------------------------------------------------ processes */
+
+/*
+ * Runs argv[0] (looked up in PATH) to its end: input (may be NULL) on its
+ * stdin, its stdout and stderr collected into out and errout (either may be
+ * NULL: discarded). *exit_code gets the exit status, or 128+signal. -1 only
+ * when it could not be started. Blocking: pool threads and tools.
+ */
+int berth_proc_run(char *const argv[], const char *input, size_t input_len, berth_buf *out,
+		   berth_buf *errout, int *exit_code, berth_error **err);
 
 /* ------------------------------------------------------------- templates */
 

@@ -122,3 +122,20 @@ int berth_remove_all(const char *path, berth_error **err)
 		return berth_error_set_errno(err, errno, "remove %s", path);
 	return 0;
 }
+
+/* nftw has no user pointer; each thread walks with its own total */
+static __thread int64_t usage_total;
+
+static int usage_add(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	if (type != FTW_D && type != FTW_DP)
+		usage_total += st->st_size;
+	return 0;
+}
+
+int64_t berth_dir_usage(const char *path)
+{
+	usage_total = 0;
+	nftw(path, usage_add, 32, FTW_PHYS | FTW_MOUNT);
+	return usage_total;
+}

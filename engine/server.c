@@ -76,6 +76,8 @@ typedef struct h2o_stream {
 	h2o_generator_t generator;
 	berth_api_stream *stream;
 	bool final_sent;
+	bool chunked;               /* we frame the chunks, not h2o's filter */
+	char chunk_head[24];
 	berth_server *server;
 	struct h2o_stream *prev, *next; /* the server's open streams */
 } h2o_stream;
@@ -155,6 +157,12 @@ static const char *h2o_header(const berth_api_req *r, const char *name)
 
 /* -------------------------------------------------------------- streams */
 
+/*
+ * HTTP/1.1 streams are chunked by us rather than by h2o's chunked filter:
+ * the filter swallows an empty send, so a response head would only leave
+ * with the first body bytes, and clients such as `docker stats` wait for the
+ * head of /events before they do anything else.
+ */
 static void stream_flush(h2o_stream *hs)
 {
 	berth_api_stream *s = hs->stream;
@@ -168,11 +176,22 @@ static void stream_flush(h2o_stream *hs)
 	s->inflight = s->pending;
 	s->pending = tmp;
 	s->pending.len = 0;
-	h2o_iovec_t buf = h2o_iovec_init(s->inflight.data, s->inflight.len);
+	h2o_iovec_t bufs[4];
+	size_t n = 0;
+	if (hs->chunked && s->inflight.len > 0) {
+		int len = snprintf(hs->chunk_head, sizeof(hs->chunk_head), "%zx\r\n", s->inflight.len);
+		bufs[n++] = h2o_iovec_init(hs->chunk_head, (size_t)len);
+	}
+	if (s->inflight.len > 0)
+		bufs[n++] = h2o_iovec_init(s->inflight.data, s->inflight.len);
+	if (hs->chunked && s->inflight.len > 0)
+		bufs[n++] = h2o_iovec_init(H2O_STRLIT("\r\n"));
+	if (hs->chunked && s->ended)
+		bufs[n++] = h2o_iovec_init(H2O_STRLIT("0\r\n\r\n"));
 	h2o_send_state_t state = s->ended ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS;
 	hs->final_sent = s->ended;
 	s->sending = true;
-	h2o_send(req, &buf, buf.len ? 1 : 0, state);
+	h2o_send(req, bufs, n, state);
 }
 
 static void stream_on_proceed(h2o_generator_t *gen, h2o_req_t *req)
@@ -228,6 +247,12 @@ static int h2o_stream_start(berth_api_stream *s, int status, const char *content
 		hs->next->prev = hs;
 	hs->server->streams = hs;
 	set_response_head(s->req, status, content_type);
+	if (req->version == 0x101 && status == 200 &&
+	    !h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"))) {
+		hs->chunked = true;
+		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_TRANSFER_ENCODING, NULL,
+			       H2O_STRLIT("chunked"));
+	}
 	h2o_start_response(req, &hs->generator);
 	/* send the head now: clients wait for it before reading the stream */
 	s->sending = true;

@@ -123,6 +123,27 @@ static int containers_top(berth_daemon *d, berth_api_req *req, berth_error **err
 	return berth_container_top(STORE(d), req, ID(req), berth_api_query(req, "ps_args"), err);
 }
 
+static int containers_stats(berth_daemon *d, berth_api_req *req, berth_error **err)
+{
+	return berth_container_stats(STORE(d), req, ID(req), err);
+}
+
+static int containers_update(berth_daemon *d, berth_api_req *req, berth_error **err)
+{
+	json_t *body cleanup_json = NULL;
+	if (berth_api_body_json(req, false, &body, err) < 0)
+		return -1;
+	return berth_container_update(STORE(d), req, ID(req), body, err);
+}
+
+static int containers_prune(berth_daemon *d, berth_api_req *req, berth_error **err)
+{
+	berth_filters *f cleanup_filters = NULL;
+	if (berth_filters_parse(berth_api_query(req, "filters"), &f, err) < 0)
+		return -1;
+	return berth_container_prune(STORE(d), req, f, err);
+}
+
 static int containers_attach(berth_daemon *d, berth_api_req *req, berth_error **err)
 {
 	return berth_container_attach(STORE(d), req, ID(req), err);
@@ -145,6 +166,9 @@ const berth_api_route berth_api_container_routes[] = {
 	{"GET", "/containers/{id}/logs", containers_logs},
 	{"GET", "/containers/{id}/top", containers_top},
 	{"POST", "/containers/{id}/attach", containers_attach},
+	{"GET", "/containers/{id}/stats", containers_stats},
+	{"POST", "/containers/{id}/update", containers_update},
+	{"POST", "/containers/prune", containers_prune},
 	{"GET", "/containers/{id}/changes", berth_container_api_changes},
 	{"GET", "/containers/{id}/export", berth_container_api_export},
 	{"HEAD", "/containers/{id}/archive", berth_container_api_archive},

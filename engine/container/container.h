@@ -78,6 +78,10 @@ int berth_container_wait(berth_container_store *s, berth_api_req *req, const cha
  * removes its anonymous volumes. */
 int berth_container_remove(berth_container_store *s, berth_api_req *req, const char *name,
 			   bool force, bool volumes, berth_error **err);
+/* POST /containers/prune: removes stopped containers matching filters
+ * (until, label, label!); answers {ContainersDeleted, SpaceReclaimed}. */
+int berth_container_prune(berth_container_store *s, berth_api_req *req,
+			  const berth_filters *filters, berth_error **err);
 int berth_container_rename(berth_container_store *s, const char *name, const char *new_name,
 			   berth_error **err);
 /* POST /containers/{id}/resize (TTY size). */
@@ -87,6 +91,14 @@ int berth_container_resize(berth_container_store *s, const char *name, int64_t h
 /* GET /containers/{id}/top: ps_args default "-ef". */
 int berth_container_top(berth_container_store *s, berth_api_req *req, const char *name,
 			const char *ps_args, berth_error **err);
+/* POST /containers/{id}/update: the Resources fields dockerd updates and
+ * RestartPolicy; a running container's cgroup follows (runc update). */
+int berth_container_update(berth_container_store *s, berth_api_req *req, const char *name,
+			   json_t *body, berth_error **err);
+/* GET /containers/{id}/stats: stream (default) or one sample; one-shot
+ * skips the second sample that fills precpu_stats. */
+int berth_container_stats(berth_container_store *s, berth_api_req *req, const char *name,
+			  berth_error **err);
 /* GET /containers/{id}/logs. */
 int berth_container_logs(berth_container_store *s, berth_api_req *req, const char *name,
 			 berth_error **err);

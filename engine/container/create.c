@@ -8,7 +8,7 @@
 #include "engine/volume/volume.h"
 #include "internal.h"
 
-#define ZERO_TIME "0001-01-01T00:00:00Z"
+
 
 static const char *const name_left[] = {
 	"admiring", "bold", "brave", "busy", "clever", "cool", "eager", "elegant", "epic",
@@ -61,9 +61,8 @@ static int check_name(berth_container_store *s, const char *name, berth_error **
 	return 0;
 }
 
-static int check_host_config(json_t *hc, berth_error **err)
+int container_restart_policy_check(const json_t *rp, berth_error **err)
 {
-	json_t *rp = json_object_get(hc, "RestartPolicy");
 	const char *policy = berth_json_string(rp, "Name");
 	static const char *const policies[] = {"", "no", "always", "unless-stopped", "on-failure"};
 	bool known = policy == NULL;
@@ -78,6 +77,15 @@ static int check_host_config(json_t *hc, berth_error **err)
 		return berth_error_set(err, 400, "invalid restart policy: maximum retry count cannot be negative");
 	if (retries > 0 && (policy == NULL || strcmp(policy, "on-failure") != 0))
 		return berth_error_set(err, 400, "invalid restart policy: maximum retry count can only be used with 'on-failure'");
+	return 0;
+}
+
+static int check_host_config(json_t *hc, berth_error **err)
+{
+	json_t *rp = json_object_get(hc, "RestartPolicy");
+	const char *policy = berth_json_string(rp, "Name");
+	if (container_restart_policy_check(rp, err) < 0)
+		return -1;
 	bool autoremove = false;
 	if (berth_json_get_bool(hc, "AutoRemove", &autoremove, err) < 0)
 		return -1;
@@ -107,7 +115,7 @@ static json_t *new_state(void)
 	return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status",
 			 "created", "Running", false, "Paused", false, "Restarting", false,
 			 "OOMKilled", false, "Dead", false, "Pid", 0, "ExitCode", 0, "Error", "",
-			 "StartedAt", ZERO_TIME, "FinishedAt", ZERO_TIME);
+			 "StartedAt", CONTAINER_ZERO_TIME, "FinishedAt", CONTAINER_ZERO_TIME);
 }
 
 static json_t *host_config_defaults(json_t *hc)

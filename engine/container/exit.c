@@ -173,11 +173,6 @@ container_waiter *container_add_waiter(berth_container *c, waiter_kind kind, ber
 		/* wait: dockerd sends the head at once so the client knows it
 		 * is registered before it starts the container */
 		w->stream = berth_api_stream_start(req, 200, "application/json", waiter_stream_closed, w);
-		/* h2o 2.2 sends a response head only with the first bytes of
-		 * its body: a newline (JSON whitespace, which every decoder
-		 * skips) gets the head out now */
-		if (w->stream)
-			berth_api_stream_write(w->stream, "\n", 1);
 	}
 	return w;
 }

@@ -9,6 +9,9 @@
 #include "engine/api/api.h"
 #include "engine/engine.h"
 
+/* Go's zero time, which Docker prints for times not set. */
+#define CONTAINER_ZERO_TIME "0001-01-01T00:00:00Z"
+
 typedef struct container_op container_op;
 typedef struct container_waiter container_waiter;
 typedef struct container_exec container_exec;
@@ -116,6 +119,11 @@ bool container_running(const berth_container *c);
 bool container_paused(const berth_container *c);
 const char *container_status(const berth_container *c);
 void container_set_state(berth_container *c, const char *status);
+/* The OCI runtime binary for HostConfig.Runtime (daemon.json "runtimes"),
+ * or the default runtime's. */
+char *container_runtime_path(berth_container_store *s, const json_t *host_config);
+/* Docker's checks of a RestartPolicy object (create and update). */
+int container_restart_policy_check(const json_t *rp, berth_error **err);
 /* Publishes a container event with Docker's attributes (name, image, labels). */
 void container_event(berth_container *c, const char *action, json_t *extra);
 
@@ -165,5 +173,14 @@ void container_exited(berth_container *c, json_t *status);
 void container_wake_waiters(berth_container *c, waiter_kind kind, int exit_code);
 container_waiter *container_add_waiter(berth_container *c, waiter_kind kind, berth_api_req *req,
 				       int reply_status);
+
+/* ------------------------------------------------------------- cgroup.c */
+
+/* One stats sample of the container whose init is pid, in Docker's
+ * /containers/{id}/stats shape (precpu_stats left zero). Blocking. */
+int container_stats_sample(int pid, const char *name, const char *id, json_t **out,
+			   berth_error **err);
+/* The sample dockerd sends for a container that is not running. */
+json_t *container_stats_empty(const char *name, const char *id);
 
 #endif

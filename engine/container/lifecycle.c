@@ -228,6 +228,8 @@ int berth_container_wait(berth_container_store *s, berth_api_req *req, const cha
 
 /* ---------------------------------------------------------------- remove */
 
+typedef struct prune_batch prune_batch;
+
 typedef struct remove_job {
 	char *dir, *run_dir, *shim_dir;
 	berth_image_store *images;
@@ -235,7 +237,11 @@ typedef struct remove_job {
 	berth_volume_store *volumes;
 	bool remove_volumes;
 	berth_api_hold *hold;
+	prune_batch *batch;         /* a prune waiting for this removal */
+	int64_t size_rw;            /* measured for prune before removal */
 } remove_job;
+
+static void prune_removed(prune_batch *b, const char *id, bool ok, int64_t size);
 
 /* A start queued before the removal (a restart policy) may have brought
  * the container up again: end it and its mounts before the files go. */
@@ -256,6 +262,10 @@ static int remove_work(void *data, berth_error **err)
 	remove_job *j = data;
 	berth_error *verr cleanup_error = NULL;
 	remove_stop_leftovers(j);
+	if (j->batch) {
+		char *upper cleanup_free = berth_xasprintf("%s/fs/upper", j->dir);
+		j->size_rw = berth_dir_usage(upper);
+	}
 	if (berth_volume_release(j->volumes, j->id, j->remove_volumes, &verr) < 0)
 		berth_warn("container %s: %s", j->id, verr->msg);
 	if (berth_remove_all(j->run_dir, err) < 0)
@@ -281,6 +291,8 @@ static void remove_done(berth_container *c, void *data, berth_error *work_err)
 			berth_api_reply_empty(req, 204);
 		container_unlink(c);
 	}
+	if (j->batch)
+		prune_removed(j->batch, j->id, work_err == NULL, j->size_rw);
 	berth_api_hold_free(j->hold);
 	free(j->dir);
 	free(j->run_dir);
@@ -288,7 +300,7 @@ static void remove_done(berth_container *c, void *data, berth_error *work_err)
 	free(j);
 }
 
-static void remove_queue_for(berth_container *c, berth_api_req *req, bool volumes)
+static remove_job *remove_queue_for(berth_container *c, berth_api_req *req, bool volumes)
 {
 	remove_job *j = berth_xcalloc(1, sizeof(*j));
 	snprintf(j->id, sizeof(j->id), "%s", c->id);
@@ -300,6 +312,7 @@ static void remove_queue_for(berth_container *c, berth_api_req *req, bool volume
 	j->run_dir = berth_xstrdup(c->run_dir);
 	j->hold = req ? berth_api_hold_new(req) : NULL;
 	container_op_queue(c, remove_work, remove_done, j);
+	return j;
 }
 
 void container_remove_queue(berth_container *c, bool volumes)
@@ -344,6 +357,93 @@ int berth_container_remove(berth_container_store *s, berth_api_req *req, const c
 		return 0;
 	}
 	remove_queue_for(c, req, volumes);
+	return 0;
+}
+
+/* ----------------------------------------------------------------- prune */
+
+/* One POST /containers/prune: answered when its last removal is done. */
+struct prune_batch {
+	berth_container_store *store;
+	berth_api_hold *hold;
+	int pending;
+	json_t *deleted;
+	int64_t reclaimed;
+};
+
+static void prune_finish(prune_batch *b)
+{
+	char reclaimed[32];
+	snprintf(reclaimed, sizeof(reclaimed), "%lld", (long long)b->reclaimed);
+	berth_events_publish(b->store->daemon->events, "container", "prune", "",
+			     json_pack("{s:s}", "reclaimed", reclaimed));
+	berth_api_req *req = berth_api_hold_req(b->hold);
+	if (req)
+		berth_api_reply_json(req, 200, json_pack("{s:O, s:I}", "ContainersDeleted", b->deleted,
+							 "SpaceReclaimed", (json_int_t)b->reclaimed));
+	berth_api_hold_free(b->hold);
+	json_decref(b->deleted);
+	free(b);
+}
+
+static void prune_removed(prune_batch *b, const char *id, bool ok, int64_t size)
+{
+	if (ok) {
+		json_array_append_new(b->deleted, json_string(id));
+		b->reclaimed += size;
+	}
+	if (--b->pending == 0)
+		prune_finish(b);
+}
+
+static bool prune_matches(berth_container *c, const berth_filters *f, int64_t until_ns)
+{
+	if (container_running(c) || container_paused(c) || c->removing || c->restart_timer)
+		return false;
+	const json_t *labels = json_object_get(json_object_get(c->record, "Config"), "Labels");
+	if (!berth_filters_match_labels(f, "label", labels))
+		return false;
+	char *const *not = berth_filters_get(f, "label!");
+	for (size_t i = 0; not && not[i]; i++) {
+		berth_filters *one cleanup_filters = berth_filters_new();
+		berth_filters_add(one, "label", not[i]);
+		if (berth_filters_match_labels(one, "label", labels))
+			return false;
+	}
+	if (until_ns > 0) {
+		int64_t created = 0;
+		berth_time_parse(berth_json_string(c->record, "Created") ?: "0", 0, &created, NULL);
+		if (created >= until_ns)
+			return false;
+	}
+	return true;
+}
+
+int berth_container_prune(berth_container_store *s, berth_api_req *req,
+			  const berth_filters *filters, berth_error **err)
+{
+	static const char *const keys[] = {"until", "label", "label!", NULL};
+	if (berth_filters_validate(filters, keys, err) < 0)
+		return -1;
+	int64_t until_ns = 0;
+	char *const *until = berth_filters_get(filters, "until");
+	if (until && until[0] && berth_time_parse(until[0], berth_time_now_ns(), &until_ns, err) < 0)
+		return -1;
+	prune_batch *b = berth_xcalloc(1, sizeof(*b));
+	b->store = s;
+	b->hold = berth_api_hold_new(req);
+	b->deleted = json_array();
+	b->pending = 1; /* this loop's own, so that no removal finishes the batch early */
+	for (berth_container *c = s->list; c; c = c->next) {
+		if (!prune_matches(c, filters, until_ns))
+			continue;
+		c->removing = true;
+		c->stop_requested = true;
+		b->pending++;
+		remove_queue_for(c, NULL, false)->batch = b;
+	}
+	if (--b->pending == 0)
+		prune_finish(b);
 	return 0;
 }
 

@@ -258,10 +258,7 @@ void container_start_queue(berth_container *c, berth_api_req *req)
 	j->log_path = berth_xstrdup(berth_json_string(c->record, "LogPath"));
 	j->shim_path = berth_xstrdup(s->shim_path);
 	j->runc_root = berth_xstrdup(s->runc_root);
-	const berth_config *cfg = s->daemon->config;
-	const char *rt = berth_json_string(json_object_get(c->record, "HostConfig"), "Runtime");
-	const json_t *rtdef = json_object_get(cfg->runtimes, rt && *rt ? rt : cfg->default_runtime);
-	j->runtime = berth_xstrdup(berth_json_string(rtdef, "path") ?: "runc");
+	j->runtime = container_runtime_path(s, json_object_get(c->record, "HostConfig"));
 	const json_t *config = json_object_get(c->record, "Config");
 	j->tty = json_is_true(json_object_get(config, "Tty"));
 	j->open_stdin = json_is_true(json_object_get(config, "OpenStdin"));

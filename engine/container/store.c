@@ -320,3 +320,11 @@ void berth_container_store_close(berth_container_store *s)
 	pthread_mutex_destroy(&s->usage_lock);
 	free(s);
 }
+
+char *container_runtime_path(berth_container_store *s, const json_t *host_config)
+{
+	const berth_config *cfg = s->daemon->config;
+	const char *rt = berth_json_string(host_config, "Runtime");
+	const json_t *rtdef = json_object_get(cfg->runtimes, rt && *rt ? rt : cfg->default_runtime);
+	return berth_xstrdup(berth_json_string(rtdef, "path") ?: "runc");
+}

@@ -201,6 +201,12 @@ int berth_oci_tmpfs_options(const char *data, json_t **options, berth_error **er
  */
 int berth_oci_hostconfig_validate(const json_t *host_config, json_t *warnings, berth_error **err);
 
+/* linux.resources (memory, cpu, pids, blockIO) of a HostConfig alone, as
+ * the spec would carry them: what `runc update --resources` takes for
+ * POST /containers/{id}/update. *resources is a new object. */
+int berth_oci_resources(const json_t *host_config, bool cgroup2, json_t **resources,
+			berth_error **err);
+
 /* True when /sys/fs/cgroup is the cgroup v2 unified hierarchy. */
 bool berth_oci_cgroup2_host(void);
 

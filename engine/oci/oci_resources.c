@@ -167,3 +167,15 @@ int oci_resources(oci_ctx *c, berth_error **err)
 	}
 	return 0;
 }
+
+int berth_oci_resources(const json_t *host_config, bool cgroup2, json_t **resources,
+			berth_error **err)
+{
+	berth_oci_input in = {.host_config = host_config, .cgroup2 = cgroup2};
+	json_t *linux_ cleanup_json = json_object();
+	oci_ctx c = {.in = &in, .hc = host_config, .linux_ = linux_};
+	if (oci_resources(&c, err) < 0)
+		return -1;
+	*resources = json_incref(oci_child(linux_, "resources"));
+	return 0;
+}
