@@ -303,6 +303,8 @@ int berth_cli_attach(berth_invocation *inv);
 int berth_cli_exec(berth_invocation *inv);
 int berth_cli_inspect(berth_invocation *inv);
 int berth_cli_typed_inspect(berth_invocation *inv);
+int berth_cli_stats(berth_invocation *inv);
+int berth_cli_update(berth_invocation *inv);
 
 extern const berth_command berth_cli_container_commands[];
 
@@ -334,6 +336,14 @@ extern const berth_command berth_cli_container_commands[];
 	{"pause", "CONTAINER [CONTAINER...]",                                              \
 	 "Pause all processes within one or more containers",                              \
 	 BERTH_CLI_CONTAINER_ALIASES("pause"), category, 1, -1, berth_cli_pause, NULL}
+#define BERTH_CLI_STATS_ROW(category)                                                   \
+	{"stats", "[OPTIONS] [CONTAINER...]",                                              \
+	 "Display a live stream of container(s) resource usage statistics",                \
+	 BERTH_CLI_CONTAINER_ALIASES("stats"), category, 0, -1, berth_cli_stats, NULL}
+#define BERTH_CLI_UPDATE_ROW(category)                                                  \
+	{"update", "[OPTIONS] CONTAINER [CONTAINER...]",                                   \
+	 "Update configuration of one or more containers",                                 \
+	 BERTH_CLI_CONTAINER_ALIASES("update"), category, 1, -1, berth_cli_update, NULL}
 #define BERTH_CLI_RENAME_ROW(category)                                                  \
 	{"rename", "CONTAINER NEW_NAME", "Rename a container",                             \
 	 BERTH_CLI_CONTAINER_ALIASES("rename"), category, 2, 2, berth_cli_rename, NULL}

@@ -516,6 +516,7 @@ typedef struct each_op {
 	bool trim_slashes;  /* rm: "/name" is "name" */
 	bool print_status;  /* wait */
 	bool missing_ok;    /* rm -f: "No such container" is only reported */
+	const char *body;   /* a JSON request body (update), or NULL */
 } each_op;
 
 #define EACH_PARALLEL 50
@@ -540,7 +541,8 @@ static berth_client_call *each_send(berth_cli *cli, const each_op *op, const cha
 	char *path cleanup_free = berth_cli_container_path(trimmed, op->suffix);
 	berth_client_call *call = NULL;
 	if (berth_cli_client(cli, &c, err) < 0 ||
-	    berth_client_call_send(c, op->method, path, NULL, NULL, 0, &call, err) < 0)
+	    berth_client_call_send(c, op->method, path, op->body ? "application/json" : NULL, op->body,
+				   op->body ? strlen(op->body) : 0, &call, err) < 0)
 		return NULL;
 	return call;
 }
@@ -791,6 +793,26 @@ int berth_cli_top(berth_invocation *inv)
 	return BERTH_EXIT_OK;
 }
 
+int berth_cli_update(berth_invocation *inv)
+{
+	berth_flag *flags;
+	size_t nflags;
+	berth_create_opts *o = berth_create_opts_new(BERTH_CREATE_CMD_UPDATE, &flags, &nflags);
+	int status;
+	if (!berth_cli_parse(inv, flags, nflags, &status)) {
+		berth_create_opts_free(o);
+		return status;
+	}
+	json_t *body cleanup_json = NULL;
+	berth_error *err cleanup_error = NULL;
+	int rc = berth_create_opts_update(o, &body, &err);
+	berth_create_opts_free(o);
+	if (rc < 0)
+		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
+	char *text cleanup_free = berth_json_dump(body);
+	return for_each_container(inv, &(each_op){.method = "POST", .suffix = "/update", .body = text});
+}
+
 /* ------------------------------------------------------ berth container */
 
 /* The rows are cli.h's BERTH_CLI_CONTAINER_ROW, shared with the top level. */
@@ -816,9 +838,11 @@ const berth_command berth_cli_container_commands[] = {
 	BERTH_CLI_RM_ROW(NULL),
 	BERTH_CLI_RUN_ROW(NULL),
 	BERTH_CLI_START_ROW(NULL),
+	BERTH_CLI_STATS_ROW(NULL),
 	BERTH_CLI_STOP_ROW(NULL),
 	BERTH_CLI_TOP_ROW(NULL),
 	BERTH_CLI_UNPAUSE_ROW(NULL),
+	BERTH_CLI_UPDATE_ROW(NULL),
 	BERTH_CLI_WAIT_ROW(NULL),
 	{0},
 };

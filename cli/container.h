@@ -38,6 +38,7 @@ char *berth_cli_short_id(const char *id);
 typedef enum berth_create_cmd {
 	BERTH_CREATE_CMD_CREATE,
 	BERTH_CREATE_CMD_RUN,
+	BERTH_CREATE_CMD_UPDATE, /* the resource and restart flags only */
 } berth_create_cmd;
 
 typedef struct berth_create_opts berth_create_opts;
@@ -68,6 +69,9 @@ typedef struct berth_create_plan {
 int berth_create_opts_build(berth_create_opts *o, const berth_strlist *args,
 			    berth_create_plan *plan, berth_error **err);
 void berth_create_plan_reset(berth_create_plan *plan);
+/* `update`: the POST /containers/{id}/update body (resources and
+ * RestartPolicy) from the flags given; 400 when none was. */
+int berth_create_opts_update(berth_create_opts *o, json_t **body, berth_error **err);
 
 /* ------------------------------------------------- multiplexed streams */
 

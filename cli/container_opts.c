@@ -795,8 +795,21 @@ struct berth_create_opts {
 	int flag_of[O_COUNT]; /* index into flags, -1 when not a flag of this command */
 };
 
+/* `update` takes these of the create flags, with the same names and checks. */
+static const int update_opts[] = {
+	O_BLKIO_WEIGHT, O_CPU_PERIOD,	O_CPU_QUOTA,	 O_CPU_RT_PERIOD, O_CPU_RT_RUNTIME,
+	O_CPU_SHARES,	O_CPUS,		O_CPUSET_CPUS,	 O_CPUSET_MEMS,	  O_KERNEL_MEMORY,
+	O_MEMORY,	O_MEMORY_RESERVATION, O_MEMORY_SWAP, O_PIDS_LIMIT,  O_RESTART,
+};
+
 static bool in_scope(const create_opt *o, berth_create_cmd cmd)
 {
+	if (cmd == BERTH_CREATE_CMD_UPDATE) {
+		for (size_t i = 0; i < BERTH_ARRAY_SIZE(update_opts); i++)
+			if (o == &create_opts[update_opts[i]])
+				return true;
+		return false;
+	}
 	return o->scope == S_BOTH || (o->scope == S_RUN) == (cmd == BERTH_CREATE_CMD_RUN);
 }
 
@@ -2056,6 +2069,25 @@ int berth_create_opts_build(berth_create_opts *o, const berth_strlist *args,
 		if (steps[i](&b, err) < 0)
 			return -1;
 	return 0;
+}
+
+int berth_create_opts_update(berth_create_opts *o, json_t **body, berth_error **err)
+{
+	berth_create_plan plan = {.body = json_object()};
+	build_ctx b = {.o = o, .body = plan.body, .plan = &plan, .hc = json_object()};
+	json_object_set_new(plan.body, "HostConfig", b.hc);
+	bool any = false;
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(update_opts); i++)
+		any = any || changed(o, update_opts[i]);
+	int rc = 0;
+	if (!any)
+		rc = berth_error_set(err, 400, "you must provide one or more flags when using this command");
+	else if (step_table(&b, err) < 0 || (changed(o, O_RESTART) && step_restart(&b, err) < 0))
+		rc = -1;
+	if (rc == 0)
+		*body = json_incref(b.hc);
+	berth_create_plan_reset(&plan);
+	return rc;
 }
 
 void berth_create_plan_reset(berth_create_plan *plan)

@@ -59,9 +59,11 @@ const berth_command berth_cli_commands[] = {
 	BERTH_CLI_RESTART_ROW("Commands"),
 	BERTH_CLI_RM_ROW("Commands"),
 	BERTH_CLI_START_ROW("Commands"),
+	BERTH_CLI_STATS_ROW("Commands"),
 	BERTH_CLI_STOP_ROW("Commands"),
 	BERTH_CLI_TOP_ROW("Commands"),
 	BERTH_CLI_UNPAUSE_ROW("Commands"),
+	BERTH_CLI_UPDATE_ROW("Commands"),
 	BERTH_CLI_WAIT_ROW("Commands"),
 	{0},
 };

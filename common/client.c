@@ -193,6 +193,11 @@ void berth_client_set_version(berth_client *c, const char *version)
 	snprintf(c->version, sizeof(c->version), "%s", version);
 }
 
+const char *berth_client_version(const berth_client *c)
+{
+	return c->version;
+}
+
 void berth_client_response_reset(berth_client_response *resp)
 {
 	berth_buf_reset(&resp->body);
