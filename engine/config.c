@@ -146,7 +146,7 @@ static const option_def options[] = {
 	{"tlskey", 0, "tlskey", T_STR, CFG(tlskey), set_str, "string", "Path to TLS key file"},
 	{"insecure-tcp", 0, "insecure-tcp", T_BOOL, CFG(insecure_tcp), set_bool, NULL, "Allow plain TCP on 127.0.0.1 (testing only)"},
 	{"experimental", 0, "experimental", T_BOOL, CFG(experimental), set_bool, NULL, "Enable experimental features"},
-	{"live-restore", 0, "live-restore", T_BOOL, CFG(live_restore), set_bool, NULL, "Enable live restore of containers when the daemon stops"},
+	{"live-restore", 0, "live-restore", T_BOOL, CFG(live_restore), set_bool, NULL, "Enable live restore of containers when the daemon stops (default true)"},
 	{"default-runtime", 0, "default-runtime", T_STR, CFG(default_runtime), set_str, "string", "Default OCI runtime for containers"},
 	{"add-runtime", 0, "runtimes", T_OBJECT, 0, set_runtimes, "name=path", "Register an additional OCI compatible runtime"},
 	{"label", 0, "labels", T_STRLIST, 0, set_labels, "list", "Set key=value labels to the daemon"},
@@ -344,6 +344,10 @@ static void config_defaults(berth_config *cfg)
 	cfg->log_level = BERTH_LOG_INFO;
 	cfg->runtimes = json_pack("{s:{s:s}}", "runc", "path", "runc");
 	cfg->labels = json_array();
+	/* berth keeps containers running across its own restarts unless told
+	 * otherwise: the shim design makes it safe, and it is what users of a
+	 * daemon they restart for upgrades want (dockerd defaults to false) */
+	cfg->live_restore = true;
 	cfg->max_concurrent_downloads = 3;
 	cfg->max_concurrent_uploads = 5;
 }

@@ -246,12 +246,24 @@ static void probe_components(berth_daemon *d)
 	uv_queue_work(d->loop, &p->work, probe_work, probe_done);
 }
 
+static void stop_loop(void *userdata)
+{
+	berth_daemon *d = userdata;
+	uv_stop(d->loop);
+}
+
+/* Without live restore the containers stop first, as dockerd's do. */
 static void on_stop_signal(uv_signal_t *h, int signum)
 {
 	berth_daemon *d = h->data;
 	berth_info("Processing signal '%s'", strsignal(signum));
 	berth_server_stop(d->server);
-	uv_stop(d->loop);
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	if (d->config->live_restore ||
+	    !berth_container_store_shutdown(d->containers, stop_loop, d))
+		stop_loop(d);
 }
 
 /* SIGHUP reloads daemon.json's reloadable keys, as dockerd does, and says so

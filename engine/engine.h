@@ -91,6 +91,7 @@ struct berth_daemon {
 	char *hostname;
 	int64_t started_ns;
 	int lock_fd;            /* holds the data root's lock */
+	bool stopping;          /* SIGTERM/SIGINT seen: shutting down */
 	json_t *version;        /* GET /version body, computed once */
 	json_t *info_static;    /* the parts of GET /info that never change */
 	void *signals;          /* daemon.c's signal handles */

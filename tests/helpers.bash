@@ -119,3 +119,24 @@ busybox_image() {
 	rm -rf "$tmp"
 	return $rc
 }
+
+# berth_restart [--kill] [berthd flags...]: stops the test daemon (SIGTERM,
+# or SIGKILL with --kill: what live restore must survive) and starts it
+# again on the same roots and socket.
+berth_restart() {
+	local sig=TERM
+	if [ "${1:-}" = --kill ]; then
+		sig=KILL
+		shift
+	fi
+	[ -s "$BERTH_ROOT/berthd.pid" ] && BERTHD_PID=$(cat "$BERTH_ROOT/berthd.pid")
+	kill -s "$sig" "$BERTHD_PID" 2>/dev/null || true
+	wait "$BERTHD_PID" 2>/dev/null || true
+	while kill -0 "$BERTHD_PID" 2>/dev/null; do sleep 0.05; done
+	"$BERTHD" --data-root "$BERTH_ROOT/data" --exec-root "$BERTH_ROOT/run" \
+		--pidfile "$BERTH_ROOT/berthd.pid" -H "unix://$BERTH_SOCK" "$@" \
+		>>"$BERTH_ROOT/berthd.log" 2>&1 &
+	BERTHD_PID=$!
+	export BERTHD_PID
+	berth_wait_socket "$BERTH_SOCK"
+}

@@ -33,6 +33,14 @@ typedef struct berth_container berth_container;
 int berth_container_store_open(berth_daemon *d, berth_container_store **out, berth_error **err);
 void berth_container_store_close(berth_container_store *s);
 
+/* berthd's shutdown without live restore: every running container is
+ * stopped as `docker stop` would (resumed first when paused), but not as
+ * stopped by the user, so restart policies bring it back at the next start.
+ * Returns false when nothing runs; else done(userdata) runs on the loop once
+ * all have exited, or after their longest stop timeout plus a margin. */
+bool berth_container_store_shutdown(berth_container_store *s, void (*done)(void *userdata),
+				    void *userdata);
+
 /* Resolves a full ID, a name ("/x" or "x") or a unique ID prefix, as dockerd
  * does. 404 "No such container: x". */
 int berth_container_find(berth_container_store *s, const char *name, berth_container **out,

@@ -342,6 +342,25 @@ static bool maybe_restart(berth_container *c, int exit_code, int64_t ran_ns)
 	return true;
 }
 
+void container_restart_at_boot(berth_container *c)
+{
+	const json_t *rp = json_object_get(json_object_get(c->record, "HostConfig"), "RestartPolicy");
+	const char *policy = berth_json_string(rp, "Name") ?: "";
+	const json_t *state = container_state(c);
+	const char *started = berth_json_string(state, "StartedAt") ?: CONTAINER_ZERO_TIME;
+	if (container_running(c) || strcmp(started, CONTAINER_ZERO_TIME) == 0)
+		return; /* never started: nothing to bring back */
+	bool manual = json_is_true(json_object_get(c->record, "HasBeenManuallyStopped"));
+	json_int_t max = json_integer_value(json_object_get(rp, "MaximumRetryCount"));
+	json_int_t count = json_integer_value(json_object_get(c->record, "RestartCount"));
+	bool restart = strcmp(policy, "always") == 0 ||
+		       (strcmp(policy, "unless-stopped") == 0 && !manual) ||
+		       (strcmp(policy, "on-failure") == 0 && (max == 0 || count < max) &&
+			json_integer_value(json_object_get(state, "ExitCode")) != 0);
+	if (restart)
+		container_start_queue(c, NULL);
+}
+
 /* -------------------------------------------------------------- exiting */
 
 void container_exited(berth_container *c, json_t *status)

@@ -89,6 +89,7 @@ struct berth_container_store {
 	char *shim_path;            /* berth-shim beside berthd */
 	berth_container *list;
 	size_t count;
+	struct shutdown_wait *shutdown; /* berthd stopping its containers */
 };
 
 struct container_exec {
@@ -119,6 +120,14 @@ bool container_running(const berth_container *c);
 bool container_paused(const berth_container *c);
 const char *container_status(const berth_container *c);
 void container_set_state(berth_container *c, const char *status);
+/* A stop or kill by the user (true) or a start (false): restart policies
+ * hold off while it is set, and unless-stopped remembers it across berthd
+ * restarts (the record keeps dockerd's HasBeenManuallyStopped). */
+void container_set_stopped_by_user(berth_container *c, bool stopped);
+/* At berthd's start: starts the stopped containers whose restart policy
+ * says so, as dockerd's restore does (always; unless-stopped unless stopped
+ * by the user; on-failure after a failure within its retry count). */
+void container_restart_at_boot(berth_container *c);
 /* The OCI runtime binary for HostConfig.Runtime (daemon.json "runtimes"),
  * or the default runtime's. */
 char *container_runtime_path(berth_container_store *s, const json_t *host_config);

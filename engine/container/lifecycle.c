@@ -61,7 +61,7 @@ static void stop_timeout_fired(uv_timer_t *t)
 
 /* Sends the stop signal and arms SIGKILL; `w` is answered at exit. */
 static int stop_begin(berth_container *c, container_waiter *w, const char *signal,
-		      int64_t timeout, berth_error **err)
+		      int64_t timeout, bool by_user, berth_error **err)
 {
 	int signum;
 	if (stop_signal(c, signal, &signum, err) < 0)
@@ -70,7 +70,10 @@ static int stop_begin(berth_container *c, container_waiter *w, const char *signa
 		json_t *t = json_object_get(json_object_get(c->record, "Config"), "StopTimeout");
 		timeout = json_is_integer(t) ? json_integer_value(t) : 10;
 	}
-	c->stop_requested = true;
+	if (by_user)
+		container_set_stopped_by_user(c, true);
+	else
+		c->stop_requested = true; /* berthd's shutdown: no policy restart now */
 	if (timeout >= 0) {
 		w->timer = berth_xmalloc(sizeof(uv_timer_t));
 		uv_timer_init(c->store->daemon->loop, w->timer);
@@ -96,7 +99,7 @@ int berth_container_stop(berth_container_store *s, berth_api_req *req, const cha
 	if (berth_container_find(s, name, &c, err) < 0)
 		return -1;
 	if (c->restart_timer) { /* restarting: stopping just cancels it */
-		c->stop_requested = true;
+		container_set_stopped_by_user(c, true);
 		container_set_state(c, "exited");
 		container_save(c, NULL);
 		return berth_api_reply_empty(req, 204);
@@ -105,7 +108,7 @@ int berth_container_stop(berth_container_store *s, berth_api_req *req, const cha
 		return berth_api_reply_empty(req, 304);
 	container_waiter *w = container_add_waiter(c, WAIT_EXIT, req, 204);
 	w->fn = stopped_event;
-	return stop_begin(c, w, signal, timeout, err);
+	return stop_begin(c, w, signal, timeout, true, err);
 }
 
 static void restart_after_stop(berth_container *c, container_waiter *w, int exit_code)
@@ -129,7 +132,7 @@ int berth_container_restart(berth_container_store *s, berth_api_req *req, const 
 	}
 	container_waiter *w = container_add_waiter(c, WAIT_EXIT, req, 204);
 	w->fn = restart_after_stop;
-	return stop_begin(c, w, signal, timeout, err);
+	return stop_begin(c, w, signal, timeout, true, err);
 }
 
 int berth_container_kill(berth_container_store *s, berth_api_req *req, const char *name,
@@ -148,7 +151,7 @@ int berth_container_kill(berth_container_store *s, berth_api_req *req, const cha
 	snprintf(num, sizeof(num), "%d", signum);
 	container_event(c, "kill", json_pack("{s:s}", "signal", num));
 	if (signum == SIGKILL)
-		c->stop_requested = true;
+		container_set_stopped_by_user(c, true);
 	container_kill_queue(c, signum, req);
 	return 0;
 }
@@ -184,6 +187,15 @@ static void pause_done(berth_container *c, void *data, berth_error *work_err)
 	free(j);
 }
 
+static pause_job *pause_job_new(berth_container *c, bool pause, berth_api_req *req)
+{
+	pause_job *j = berth_xcalloc(1, sizeof(*j));
+	j->shim_dir = berth_xstrdup(c->shim_dir);
+	j->pause = pause;
+	j->hold = req ? berth_api_hold_new(req) : NULL;
+	return j;
+}
+
 int berth_container_pause(berth_container_store *s, berth_api_req *req, const char *name,
 			  bool pause, berth_error **err)
 {
@@ -196,11 +208,7 @@ int berth_container_pause(berth_container_store *s, berth_api_req *req, const ch
 		return berth_error_set(err, 409, "Container %s is already paused", c->id);
 	if (!pause && !container_paused(c))
 		return berth_error_set(err, 409, "Container %s is not paused", c->id);
-	pause_job *j = berth_xcalloc(1, sizeof(*j));
-	j->shim_dir = berth_xstrdup(c->shim_dir);
-	j->pause = pause;
-	j->hold = berth_api_hold_new(req);
-	container_op_queue(c, pause_work, pause_done, j);
+	container_op_queue(c, pause_work, pause_done, pause_job_new(c, pause, req));
 	return 0;
 }
 
@@ -358,6 +366,80 @@ int berth_container_remove(berth_container_store *s, berth_api_req *req, const c
 	}
 	remove_queue_for(c, req, volumes);
 	return 0;
+}
+
+/* -------------------------------------------------------------- shutdown */
+
+typedef struct shutdown_wait {
+	int pending;
+	uv_timer_t timer;           /* the last resort: a shim that never answers */
+	void (*done)(void *);
+	void *userdata;
+} shutdown_wait;
+
+static void shutdown_freed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void shutdown_finish(shutdown_wait *sw)
+{
+	void (*done)(void *) = sw->done;
+	sw->done = NULL;
+	if (done) {
+		uv_timer_stop(&sw->timer);
+		done(sw->userdata);
+	}
+	if (sw->pending == 0)
+		uv_close((uv_handle_t *)&sw->timer, shutdown_freed);
+}
+
+static void shutdown_container_exited(berth_container *c, container_waiter *w, int exit_code)
+{
+	shutdown_wait *sw = w->c->store->shutdown;
+	container_event(c, "stop", NULL);
+	if (--sw->pending == 0)
+		shutdown_finish(sw);
+}
+
+static void shutdown_timeout(uv_timer_t *t)
+{
+	berth_warn("containers still running at the end of the shutdown timeout");
+	shutdown_finish(t->data);
+}
+
+bool berth_container_store_shutdown(berth_container_store *s, void (*done)(void *userdata),
+				    void *userdata)
+{
+	shutdown_wait *sw = berth_xcalloc(1, sizeof(*sw));
+	sw->done = done;
+	sw->userdata = userdata;
+	s->shutdown = sw;
+	int64_t longest = 10;
+	for (berth_container *c = s->list; c; c = c->next) {
+		if (!container_running(c) || c->removing)
+			continue;
+		if (container_paused(c))
+			container_op_queue(c, pause_work, pause_done,
+					   pause_job_new(c, false, NULL));
+		json_t *t = json_object_get(json_object_get(c->record, "Config"), "StopTimeout");
+		if (json_is_integer(t) && json_integer_value(t) > longest)
+			longest = json_integer_value(t);
+		container_waiter *w = container_add_waiter(c, WAIT_EXIT, NULL, 0);
+		w->fn = shutdown_container_exited;
+		sw->pending++;
+		if (stop_begin(c, w, NULL, -1, false, NULL) < 0)
+			container_kill_queue(c, SIGKILL, NULL); /* a bad StopSignal */
+	}
+	if (sw->pending == 0) {
+		s->shutdown = NULL;
+		free(sw);
+		return false;
+	}
+	uv_timer_init(s->daemon->loop, &sw->timer);
+	sw->timer.data = sw;
+	uv_timer_start(&sw->timer, shutdown_timeout, (uint64_t)(longest + 5) * 1000, 0);
+	return true;
 }
 
 /* ----------------------------------------------------------------- prune */

@@ -199,6 +199,7 @@ int berth_container_inspect(berth_container_store *s, const char *name, bool siz
 		return -1;
 	json_t *doc = json_deep_copy(c->record);
 	json_object_del(doc, "OCIMounts"); /* berth's own, not Docker's */
+	json_object_del(doc, "HasBeenManuallyStopped"); /* dockerd's config.v2.json only */
 	json_t *ids = json_array();
 	for (container_exec *e = c->execs; e; e = e->next)
 		json_array_append_new(ids, json_string(e->id));

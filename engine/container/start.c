@@ -264,7 +264,7 @@ void container_start_queue(berth_container *c, berth_api_req *req)
 	j->open_stdin = json_is_true(json_object_get(config, "OpenStdin"));
 	j->stdin_once = json_is_true(json_object_get(config, "StdinOnce"));
 	j->hold = req ? berth_api_hold_new(req) : NULL;
-	c->stop_requested = false;
+	container_set_stopped_by_user(c, false);
 	container_op_queue(c, start_work, start_done, j);
 }
 

@@ -290,8 +290,10 @@ int berth_container_store_open(berth_daemon *d, berth_container_store **out, ber
 	berth_image_store_set_usage(d->images, image_usage, s);
 	berth_volume_sync_containers(d->volumes, container_known, s);
 	for (berth_container *c = s->list; c; c = c->next) {
-		if (!container_running(c))
+		if (!container_running(c)) {
+			container_restart_at_boot(c);
 			continue;
+		}
 		berth_error *one = NULL;
 		if (container_monitor(c, &one) < 0) {
 			berth_warn("container %s: %s", c->id, one->msg);
@@ -319,6 +321,15 @@ void berth_container_store_close(berth_container_store *s)
 	free(s->usage);
 	pthread_mutex_destroy(&s->usage_lock);
 	free(s);
+}
+
+void container_set_stopped_by_user(berth_container *c, bool stopped)
+{
+	c->stop_requested = stopped;
+	if (stopped)
+		json_object_set_new(c->record, "HasBeenManuallyStopped", json_true());
+	else
+		json_object_del(c->record, "HasBeenManuallyStopped");
 }
 
 char *container_runtime_path(berth_container_store *s, const json_t *host_config)

@@ -182,13 +182,8 @@ setup() { require_docker_cli; }
 @test "live restore: kill -9 berthd, restart, the container still runs and logs without a gap" {
 	docker run -d --name live busybox sh -c 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done'
 	sleep 0.5
-	kill -9 "$BERTHD_PID"
-	wait "$BERTHD_PID" 2>/dev/null || true
+	berth_restart --kill
 	sleep 0.5
-	"$BERTHD" --data-root "$BERTH_ROOT/data" --exec-root "$BERTH_ROOT/run" \
-		--pidfile "$BERTH_ROOT/berthd.pid" -H "unix://$BERTH_SOCK" >>"$BERTH_ROOT/berthd.log" 2>&1 &
-	BERTHD_PID=$!
-	berth_wait_socket "$BERTH_SOCK"
 	[ "$(docker inspect -f '{{.State.Running}}' live)" = true ]
 	sleep 0.5
 	docker logs live >"$BERTH_ROOT/live.log"
