@@ -210,6 +210,26 @@ static bool image_match(const berth_filters *f, const char *type, const char *id
 	return image && berth_filters_match(f, "image", image);
 }
 
+/* event: exact, except that health_status, exec_create and exec_start
+ * without a colon match their "health_status: healthy" forms by prefix
+ * (dockerd's #25798). */
+static bool event_match(const berth_filters *f, const char *action)
+{
+	static const char *const prefixed[] = {"health_status", "exec_create", "exec_start"};
+	char *const *want = berth_filters_get(f, "event");
+	if (want == NULL)
+		return true;
+	for (char *const *w = want; *w; w++) {
+		bool prefix = false;
+		for (size_t i = 0; i < BERTH_ARRAY_SIZE(prefixed); i++)
+			prefix = prefix || strcmp(*w, prefixed[i]) == 0;
+		if (strcmp(*w, action) == 0 ||
+		    (prefix && berth_str_has_prefix(action, *w) && action[strlen(*w)] == ':'))
+			return true;
+	}
+	return false;
+}
+
 bool berth_api_event_matches(const json_t *msg, const berth_filters *f)
 {
 	const char *type = berth_json_string(msg, "Type");
@@ -217,7 +237,7 @@ bool berth_api_event_matches(const json_t *msg, const berth_filters *f)
 	const json_t *actor = json_object_get(msg, "Actor");
 	const char *id = berth_json_string(actor, "ID");
 	const json_t *attrs = json_object_get(actor, "Attributes");
-	if (!berth_filters_match(f, "type", type) || !berth_filters_match(f, "event", action) ||
+	if (!berth_filters_match(f, "type", type) || !event_match(f, action) ||
 	    !berth_filters_match(f, "scope", berth_json_string(msg, "scope")) ||
 	    !berth_filters_match_labels(f, "label", attrs) || !image_match(f, type, id, attrs))
 		return false;

@@ -99,6 +99,21 @@ static int check_host_config(json_t *hc, berth_error **err)
 	return 0;
 }
 
+/* dockerd's validateHealthCheck: durations of at least 1 ms (0: default). */
+static int check_healthcheck(const json_t *hc, berth_error **err)
+{
+	static const char *const durations[] = {"Interval", "Timeout", "StartPeriod", "StartInterval"};
+	for (size_t i = 0; hc && i < BERTH_ARRAY_SIZE(durations); i++) {
+		json_int_t v = json_integer_value(json_object_get(hc, durations[i]));
+		if (v != 0 && v < 1000000)
+			return berth_error_set(err, 400, "%s in Healthcheck cannot be less than 1ms",
+					       durations[i]);
+	}
+	if (json_integer_value(json_object_get(hc, "Retries")) < 0)
+		return berth_error_set(err, 400, "Retries in Healthcheck cannot be negative");
+	return 0;
+}
+
 static int command_of(const json_t *config, json_t **path, json_t **args, berth_error **err)
 {
 	json_t *argv = NULL;
@@ -223,7 +238,8 @@ int berth_container_create(berth_container_store *s, const char *name, json_t *b
 	json_t *hc_in = json_object_get(body, "HostConfig");
 	if (hc_in && !json_is_object(hc_in) && !json_is_null(hc_in))
 		return berth_error_set(err, 400, "invalid JSON: field HostConfig must be an object");
-	if (check_host_config(hc_in, err) < 0)
+	if (check_host_config(hc_in, err) < 0 ||
+	    check_healthcheck(json_object_get(body, "Healthcheck"), err) < 0)
 		return -1;
 	char *gen_name cleanup_free = NULL;
 	if (name == NULL || *name == '\0')

@@ -73,8 +73,8 @@ int berth_container_exec_create(berth_container_store *s, const char *name, json
 
 /* The exec's process: the container's process spec with the exec's args,
  * env, working dir, user and terminal. */
-static int exec_process(container_exec *e, const char *bundle_config, json_t **out,
-			berth_error **err)
+int container_exec_process(const json_t *cfg, const char *bundle_config, json_t **out,
+			   berth_error **err)
 {
 	char *data cleanup_free = NULL;
 	size_t len;
@@ -83,7 +83,6 @@ static int exec_process(container_exec *e, const char *bundle_config, json_t **o
 	    berth_json_parse_object(data, len, &spec, err) < 0)
 		return -1;
 	json_t *proc = json_deep_copy(json_object_get(spec, "process"));
-	const json_t *cfg = e->config;
 	json_object_set(proc, "args", json_object_get(cfg, "Cmd"));
 	json_object_set_new(proc, "terminal", json_boolean(json_is_true(json_object_get(cfg, "Tty"))));
 	const char *wd = berth_json_string(cfg, "WorkingDir");
@@ -145,7 +144,7 @@ static int exec_prepare_work(void *data, berth_error **err)
 {
 	exec_job *j = data;
 	json_t *proc cleanup_json = NULL;
-	if (exec_process(j->e, j->bundle_config, &proc, err) < 0)
+	if (container_exec_process(j->e->config, j->bundle_config, &proc, err) < 0)
 		return -1;
 	char *text cleanup_free = berth_json_dump(proc);
 	if (berth_file_write_atomic(j->process_path, text, strlen(text), 0600, err) < 0)

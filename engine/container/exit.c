@@ -373,6 +373,7 @@ void container_exited(berth_container *c, json_t *status)
 	berth_time_format_rfc3339(berth_time_now_ns(), now, sizeof(now));
 	int64_t started_ns = 0;
 	berth_time_parse(berth_json_string(state, "StartedAt") ?: "0", 0, &started_ns, NULL);
+	container_health_stop(c);
 	container_set_state(c, "exited");
 	json_object_set_new(state, "Pid", json_integer(0));
 	json_object_set_new(state, "ExitCode", json_integer(exit_code));

@@ -16,6 +16,7 @@ typedef struct container_op container_op;
 typedef struct container_waiter container_waiter;
 typedef struct container_exec container_exec;
 typedef struct container_attach container_attach;
+typedef struct container_health container_health;
 
 /* A client attached through a hijacked connection. */
 struct container_attach {
@@ -65,6 +66,7 @@ struct berth_container {
 	bool removing;
 	bool stop_requested;        /* by the user: no restart policy */
 	uv_timer_t *restart_timer;
+	container_health *health;   /* probes of a running container's healthcheck */
 	int refs;                   /* pending callbacks holding the struct */
 	bool removed;               /* gone from the store; free when refs drop */
 	berth_container *next;
@@ -182,6 +184,23 @@ void container_exited(berth_container *c, json_t *status);
 void container_wake_waiters(berth_container *c, waiter_kind kind, int exit_code);
 container_waiter *container_add_waiter(berth_container *c, waiter_kind kind, berth_api_req *req,
 				       int reply_status);
+
+/* ------------------------------------------------------------- exec.c */
+
+/* An exec's runc process spec: the container's process (bundle_config)
+ * with the exec request's Cmd, Tty, WorkingDir, Env, User, Privileged. */
+int container_exec_process(const json_t *exec_config, const char *bundle_config, json_t **out,
+			   berth_error **err);
+
+/* ------------------------------------------------------------- health.c */
+
+/* Starts probing a running container with a healthcheck (fresh: a new
+ * start, Health begins "starting"; else a reconnect keeps it). */
+void container_health_start(berth_container *c, bool fresh);
+/* Stops probing (the container exited or goes); Health turns unhealthy. */
+void container_health_stop(berth_container *c);
+/* Frees what probing holds once the loop is gone (berthd's exit). */
+void container_health_release(berth_container *c);
 
 /* ------------------------------------------------------------- cgroup.c */
 

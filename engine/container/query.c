@@ -29,7 +29,13 @@ static char *status_text(const berth_container *c)
 	if (strcmp(status, "running") == 0 || strcmp(status, "paused") == 0) {
 		berth_time_parse(berth_json_string(st, "StartedAt") ?: "0", now, &t, NULL);
 		berth_human_duration(now - t, ago, sizeof(ago));
-		return berth_xasprintf("Up %s%s", ago, strcmp(status, "paused") == 0 ? " (Paused)" : "");
+		const char *health = berth_json_string(json_object_get(st, "Health"), "Status");
+		const char *suffix = strcmp(status, "paused") == 0 ? " (Paused)"
+				     : health == NULL		 ? ""
+				     : strcmp(health, "starting") == 0 ? " (health: starting)"
+				     : strcmp(health, "healthy") == 0  ? " (healthy)"
+				     : strcmp(health, "unhealthy") == 0 ? " (unhealthy)" : "";
+		return berth_xasprintf("Up %s%s", ago, suffix);
 	}
 	if (strcmp(status, "exited") == 0 || strcmp(status, "restarting") == 0) {
 		berth_time_parse(berth_json_string(st, "FinishedAt") ?: "0", now, &t, NULL);
@@ -120,6 +126,13 @@ static bool exited_matches(const berth_filters *f, const berth_container *c)
 	return false;
 }
 
+/* health: starting, healthy, unhealthy, or none (no healthcheck). */
+static bool health_matches(const berth_filters *f, const berth_container *c)
+{
+	const char *h = berth_json_string(json_object_get(container_state(c), "Health"), "Status");
+	return berth_filters_match(f, "health", h ? h : "none");
+}
+
 static bool ancestor_matches(berth_container_store *s, const berth_filters *f,
 			     const berth_container *c)
 {
@@ -180,6 +193,7 @@ int berth_container_list(berth_container_store *s, bool all, int64_t limit, bool
 		int64_t t = created_ns(c);
 		if ((!all && !container_running(c)) || !berth_filters_match(f, "status", container_status(c)) ||
 		    !name_matches(f, c) || !id_matches(f, c) || !exited_matches(f, c) ||
+		    !health_matches(f, c) ||
 		    !ancestor_matches(s, f, c) || t >= before || t <= since ||
 		    !berth_filters_match_labels(f, "label",
 						json_object_get(json_object_get(c->record, "Config"), "Labels")))

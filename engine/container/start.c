@@ -218,6 +218,7 @@ static void start_run_done(berth_container *c, void *data, berth_error *work_err
 	json_object_set_new(state, "ExitCode", json_integer(0));
 	json_object_set_new(state, "Error", json_string(""));
 	json_object_set_new(state, "OOMKilled", json_false());
+	container_health_start(c, true);
 	container_save(c, NULL);
 	container_event(c, "start", NULL);
 	berth_error *err cleanup_error = NULL;

@@ -112,6 +112,7 @@ void container_unlink(berth_container *c)
 		}
 	}
 	c->removed = true;
+	container_health_stop(c);
 	container_usage_update(s);
 	container_unref(c);
 }
@@ -295,6 +296,7 @@ int berth_container_store_open(berth_daemon *d, berth_container_store **out, ber
 			continue;
 		}
 		berth_error *one = NULL;
+		container_health_start(c, false);
 		if (container_monitor(c, &one) < 0) {
 			berth_warn("container %s: %s", c->id, one->msg);
 			berth_error_free(&one);
@@ -311,6 +313,7 @@ void berth_container_store_close(berth_container_store *s)
 	/* Containers keep running under their shims: only memory goes. */
 	for (berth_container *c = s->list, *next; c; c = next) {
 		next = c->next;
+		container_health_release(c);
 		c->refs = 1;
 		container_unref(c);
 	}
