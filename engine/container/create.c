@@ -136,10 +136,17 @@ static json_t *new_state(void)
 static json_t *host_config_defaults(json_t *hc)
 {
 	json_t *out = json_is_object(hc) ? json_deep_copy(hc) : json_object();
-	if (!json_is_object(json_object_get(out, "LogConfig")) ||
-	    !berth_json_string(json_object_get(out, "LogConfig"), "Type") ||
-	    !*berth_json_string(json_object_get(out, "LogConfig"), "Type"))
-		json_object_set_new(out, "LogConfig", json_pack("{s:s, s:{}}", "Type", "json-file", "Config"));
+	/* no driver named: the daemon's (json-file), with the options given */
+	json_t *log = json_object_get(out, "LogConfig");
+	if (!json_is_object(log)) {
+		log = json_object();
+		json_object_set_new(out, "LogConfig", log);
+	}
+	const char *driver = berth_json_string(log, "Type");
+	if (driver == NULL || *driver == '\0')
+		json_object_set_new(log, "Type", json_string("json-file"));
+	if (!json_is_object(json_object_get(log, "Config")))
+		json_object_set_new(log, "Config", json_object());
 	if (!json_is_object(json_object_get(out, "RestartPolicy")))
 		json_object_set_new(out, "RestartPolicy", json_pack("{s:s, s:i}", "Name", "no",
 								   "MaximumRetryCount", 0));

@@ -1,0 +1,75 @@
+#!/usr/bin/env bats
+# docker logs against berthd: rotated json-file logs, follow through
+# rotations, many followers at once, and the escapes of the json-file format.
+
+load ../helpers
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	command -v docker >/dev/null || return 0
+	berth_start
+	busybox_image busybox:latest
+}
+teardown_file() {
+	if [ -n "${BERTH_SOCK:-}" ]; then
+		docker ps -aq 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
+	fi
+	berth_stop
+}
+setup() { require_docker_cli; }
+teardown() {
+	for p in ${FOLLOWERS:-}; do kill "$p" 2>/dev/null || true; done
+	docker rm -f $(docker ps -aq) >/dev/null 2>&1 || true
+}
+
+@test "logs and --tail read across rotated files, oldest first" {
+	docker run -d --name rot --log-opt max-size=1k --log-opt max-file=3 busybox \
+		sh -c 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo "line $i"; done; sleep 1000' >/dev/null
+	for i in $(seq 1 100); do
+		[ "$(docker logs --tail 1 rot)" = "line 300" ] && break
+		sleep 0.05
+	done
+	log=$(docker inspect -f '{{.LogPath}}' rot)
+	[ -f "$log.1" ] && [ -f "$log.2" ] && [ ! -f "$log.3" ]
+	run docker logs rot
+	first=${lines[0]#line }
+	# what is kept is contiguous and ends with the last line
+	[ "${#lines[@]}" -eq $((300 - first + 1)) ]
+	[ "${lines[-1]}" = "line 300" ]
+	[ "$(docker logs --tail 25 rot | head -1)" = "line 276" ]
+	[ "$(docker logs --tail 25 rot | wc -l)" -eq 25 ]
+	[ -z "$(docker logs --tail 0 rot)" ]
+}
+
+@test "logs -f follows the log through its rotations without a gap" {
+	docker run -d --name fol --log-opt max-size=2k --log-opt max-file=2 busybox \
+		sh -c 'i=0; while [ $i -lt 400 ]; do i=$((i+1)); echo "n $i"; [ $((i % 20)) = 0 ] && sleep 0.05; done' >/dev/null
+	run timeout 30 docker logs -f --tail 1 fol
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "n 400" ]
+	first=${lines[0]#n }
+	[ "${#lines[@]}" -eq $((400 - first + 1)) ]
+}
+
+@test "many followers at once do not hold up the daemon" {
+	docker run -d --name chatty busybox sh -c 'while :; do echo tick; sleep 0.2; done' >/dev/null
+	FOLLOWERS=
+	for i in $(seq 1 12); do
+		docker logs -f chatty >/dev/null 2>&1 &
+		FOLLOWERS="$FOLLOWERS $!"
+	done
+	sleep 0.5
+	run timeout 20 docker run --rm busybox echo through
+	[ "$output" = through ]
+	run timeout 10 docker stop -t 1 chatty
+	[ "$status" -eq 0 ]
+	# the followers end with the container
+	for p in $FOLLOWERS; do
+		timeout 10 tail --pid="$p" -f /dev/null
+	done
+}
+
+@test "the json-file escapes come back as written" {
+	docker run --name esc busybox printf 'tab\there "q" back\\slash é \001 end\n' >/dev/null
+	[ "$(docker logs esc | od -c)" = "$(printf 'tab\there "q" back\\slash é \001 end\n' | od -c)" ]
+}
