@@ -5,8 +5,6 @@
  * to /build and prints the classic builder's stream; a failed RUN's exit
  * code becomes the command's.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +14,7 @@
 #include <unistd.h>
 
 #include "builder/builder.h"
+#include "archive.h"
 #include "cli.h"
 
 typedef struct packer {

@@ -10,8 +10,6 @@
  * so the type of a container path (X-Docker-Container-Path-Stat) is read
  * from the first entry of its archive instead: the transfer stops after it.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "container.h"
 #include "fs.h"
 
