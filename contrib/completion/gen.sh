@@ -14,7 +14,7 @@ flags_of() {
 	local words
 	words=$(awk '/^(Global )?Options:$/ { on = 1; next }
 	     on && /^$/ { on = 0 }
-	     on && /^ +-/ {
+	     on && /^  (-[[:alnum:]], |    )--/ {   # not the wrapped lines of a long text
 		sub(/^ +/, ""); sub(/   .*$/, "")   # the flag names and type, not the text
 		n = split($0, w, /[ ,]+/)
 		for (i = 1; i <= n; i++) if (w[i] ~ /^-/) printf " %s%s", w[i], (w[n] !~ /^-/ ? "=" : "")
