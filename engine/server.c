@@ -301,6 +301,7 @@ struct berth_api_splice {
 	uv_pipe_t pipe;            /* the shim's attach socket */
 	h2o_socket_t *sock;        /* the client, once upgraded */
 	char *hello;
+	berth_buf prefix;          /* sent to the client before the socket's output */
 	char *to_client;           /* read from the pipe, being written to the client */
 	char *to_pipe;             /* read from the client, being written to the pipe */
 	uv_write_t pipe_write;
@@ -322,6 +323,7 @@ static void splice_maybe_done(splice_t *sp)
 	if (sp->on_done)
 		sp->on_done(sp, sp->userdata);
 	free(sp->hello);
+	berth_buf_reset(&sp->prefix);
 	free(sp->to_client);
 	free(sp->to_pipe);
 	free(sp);
@@ -452,7 +454,14 @@ static void splice_start_copying(splice_t *sp)
 {
 	if (sp->sock == NULL || !sp->pipe_open)
 		return;
-	uv_read_start((uv_stream_t *)&sp->pipe, splice_alloc, splice_pipe_read);
+	if (sp->prefix.len > 0) { /* the socket is read once this is written */
+		size_t len = sp->prefix.len;
+		sp->to_client = berth_buf_steal(&sp->prefix);
+		h2o_iovec_t iov = h2o_iovec_init(sp->to_client, len);
+		h2o_socket_write(sp->sock, &iov, 1, splice_client_written);
+	} else {
+		uv_read_start((uv_stream_t *)&sp->pipe, splice_alloc, splice_pipe_read);
+	}
 	if (sp->client_eof)
 		splice_sock_read(sp->sock, "eof");
 	else if (sp->sock->input->size > 0)
@@ -495,6 +504,11 @@ void berth_api_splice_connect(berth_api_splice *sp, int fd, const char *hello)
 		uv_write(&sp->hello_write, (uv_stream_t *)&sp->pipe, &b, 1, splice_hello_written);
 	}
 	splice_start_copying(sp);
+}
+
+void berth_api_splice_prefix(berth_api_splice *sp, const void *data, size_t len)
+{
+	berth_buf_append(&sp->prefix, data, len);
 }
 
 void berth_api_splice_close(berth_api_splice *sp)

@@ -169,6 +169,9 @@ berth_api_splice *berth_api_hijack(berth_api_req *req, const char *content_type,
 				   berth_error **err);
 /* Starts copying; the splice owns fd from now on. */
 void berth_api_splice_connect(berth_api_splice *sp, int fd, const char *hello);
+/* Bytes for the client ahead of the socket's output (attach's log replay);
+ * before berth_api_splice_connect. */
+void berth_api_splice_prefix(berth_api_splice *sp, const void *data, size_t len);
 /* Ends the splice without a socket (the process never started). */
 void berth_api_splice_close(berth_api_splice *sp);
 

@@ -6,6 +6,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "shim/shim.h"
@@ -42,6 +44,82 @@ static const char *stream_content_type(const berth_container *c)
 		       : "application/vnd.docker.multiplexed-stream";
 }
 
+/* Connects an attach to the shim's live output, or, with nothing live to
+ * show, to an empty socket: the client then gets what was queued for it
+ * (the log replay) and the end of the stream. */
+static void attach_connect(berth_container *c, container_attach *a, bool live)
+{
+	int fd = -1;
+	a->connected = true;
+	if (live) {
+		char *path cleanup_free = berth_xasprintf("%s/%s", c->shim_dir, BERTH_SHIM_ATTACH_SOCK);
+		berth_error *e cleanup_error = NULL;
+		if (berth_shim_connect(path, &fd, &e) < 0) {
+			berth_api_splice_close(a->splice);
+			return;
+		}
+	} else {
+		int pair[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+			berth_api_splice_close(a->splice);
+			return;
+		}
+		close(pair[1]);
+		fd = pair[0];
+	}
+	berth_api_splice_connect(a->splice, fd, live ? a->hello : NULL);
+}
+
+/* logs=1: the history goes first, rendered in the pool. */
+typedef struct attach_replay {
+	uv_work_t work;
+	berth_container *c;
+	container_attach *a;
+	char *log_path;
+	bool tty, out, err, live;
+	berth_buf text;
+} attach_replay;
+
+static void replay_work(uv_work_t *w)
+{
+	attach_replay *r = w->data;
+	container_logs_render(r->log_path, r->tty, r->out, r->err, &r->text, NULL);
+}
+
+static void replay_done(uv_work_t *w, int status)
+{
+	attach_replay *r = w->data;
+	berth_container *c = r->c;
+	for (container_attach *a = c->attaches; a; a = a->next) {
+		if (a != r->a || a->connected)
+			continue; /* gone, or closed by a removal meanwhile */
+		if (r->text.len)
+			berth_api_splice_prefix(a->splice, r->text.data, r->text.len);
+		attach_connect(c, a, r->live && container_running(c));
+	}
+	berth_buf_reset(&r->text);
+	free(r->log_path);
+	free(r);
+	container_unref(c);
+}
+
+static void attach_replay_queue(berth_container *c, container_attach *a, bool live, bool out,
+				bool err)
+{
+	attach_replay *r = berth_xcalloc(1, sizeof(*r));
+	r->c = c;
+	r->a = a;
+	r->log_path = berth_xstrdup(berth_json_string(c->record, "LogPath") ?: "");
+	r->tty = json_is_true(json_object_get(json_object_get(c->record, "Config"), "Tty"));
+	r->out = out;
+	r->err = err;
+	r->live = live;
+	r->work.data = r;
+	container_ref(c);
+	if (uv_queue_work(c->store->daemon->loop, &r->work, replay_work, replay_done) < 0)
+		replay_done(&r->work, 0);
+}
+
 int berth_container_attach(berth_container_store *s, berth_api_req *req, const char *name,
 			   berth_error **err)
 {
@@ -51,13 +129,16 @@ int berth_container_attach(berth_container_store *s, berth_api_req *req, const c
 	if (c->removing)
 		return berth_error_set(err, 409, "container %s is being removed", c->id);
 	bool running = container_running(c);
-	bool exited = !running && strcmp(container_status(c), "created") != 0;
-	if (exited && !berth_api_query_bool(req, "logs", false))
+	bool created = strcmp(container_status(c), "created") == 0;
+	bool logs = berth_api_query_bool(req, "logs", false);
+	bool stream = berth_api_query_bool(req, "stream", false);
+	bool out = berth_api_query_bool(req, "stdout", false);
+	bool errs = berth_api_query_bool(req, "stderr", false);
+	if (!running && !created && !logs)
 		return berth_error_set(err, 409, "You cannot attach to a stopped container, start it first");
 	const char *keys = berth_api_query(req, "detachKeys");
 	json_t *hello = json_pack("{s:b, s:b, s:b}", "stdin", berth_api_query_bool(req, "stdin", false),
-				  "stdout", berth_api_query_bool(req, "stdout", false), "stderr",
-				  berth_api_query_bool(req, "stderr", false));
+				  "stdout", out, "stderr", errs);
 	if (keys && *keys)
 		json_object_set_new(hello, "detach_keys", json_string(keys));
 	char *line = berth_json_dump(hello);
@@ -76,16 +157,10 @@ int berth_container_attach(berth_container_store *s, berth_api_req *req, const c
 	a->next = c->attaches;
 	c->attaches = a;
 	container_event(c, "attach", NULL);
-	if (!running)
-		return 0; /* connected by start */
-	char *path cleanup_free = berth_xasprintf("%s/%s", c->shim_dir, BERTH_SHIM_ATTACH_SOCK);
-	int fd = -1;
-	berth_error *e cleanup_error = NULL;
-	a->connected = true;
-	if (berth_shim_connect(path, &fd, &e) < 0) {
-		berth_api_splice_close(a->splice);
-		return 0;
-	}
-	berth_api_splice_connect(a->splice, fd, a->hello);
+	if (logs && !created)
+		attach_replay_queue(c, a, stream && running, out, errs);
+	else if (running)
+		attach_connect(c, a, true);
+	/* else: a created container; its start connects it */
 	return 0;
 }

@@ -185,6 +185,13 @@ void container_wake_waiters(berth_container *c, waiter_kind kind, int exit_code)
 container_waiter *container_add_waiter(berth_container *c, waiter_kind kind, berth_api_req *req,
 				       int reply_status);
 
+/* -------------------------------------------------------------- logs.c */
+
+/* The whole json-file history (rotated files first) as the attach stream
+ * carries it: 8-byte frames, or raw with a TTY. Blocking. */
+int container_logs_render(const char *log_path, bool tty, bool want_stdout, bool want_stderr,
+			  berth_buf *out, berth_error **err);
+
 /* ------------------------------------------------------------- exec.c */
 
 /* An exec's runc process spec: the container's process (bundle_config)

@@ -32,6 +32,7 @@ typedef struct logs_job {
 	int64_t since_ns, until_ns;
 	long tail;                  /* -1: all */
 	pump *pump;
+	berth_buf *sink;            /* instead of the pump: attach's log replay */
 	berth_buf frame;
 	berth_buf text;             /* a decoded "log" string */
 	FILE *f;                    /* the current file, kept between passes */
@@ -206,6 +207,10 @@ static int emit(logs_job *j, const log_entry *e, berth_error **err)
 		h[5] = (unsigned char)(len >> 16);
 		h[6] = (unsigned char)(len >> 8);
 		h[7] = (unsigned char)len;
+	}
+	if (j->sink) {
+		berth_buf_append(j->sink, j->frame.data, j->frame.len);
+		return 0;
 	}
 	return pump_write(j->pump, j->frame.data, j->frame.len, err);
 }
@@ -432,6 +437,19 @@ static int logs_done(berth_daemon *d, berth_api_req *req, void *userdata, berth_
 	pump_finish(j->pump, NULL, 0);
 	uv_close((uv_handle_t *)&j->timer, job_free);
 	return 0;
+}
+
+int container_logs_render(const char *log_path, bool tty, bool want_stdout, bool want_stderr,
+			  berth_buf *out, berth_error **err)
+{
+	logs_job j = {.log_path = (char *)log_path, .tty = tty, .want_stdout = want_stdout,
+		      .want_stderr = want_stderr, .tail = -1, .sink = out};
+	int rc = first_pass(&j, err);
+	if (j.f)
+		fclose(j.f);
+	berth_buf_reset(&j.frame);
+	berth_buf_reset(&j.text);
+	return rc;
 }
 
 static int parse_window(berth_api_req *req, int64_t *since, int64_t *until, long *tail,
