@@ -1016,8 +1016,65 @@ wl_logs_api_after() {
 workload pull_push "pull+push, local registry" s lower "POST /images/create;POST /images/x/push"
 wl_pull_push() { return 3; }
 
-workload build "build, 20 steps, cold and cached" s lower "POST /build"
-wl_build() { return 3; }
+# --- builder workloads (issue 7): the docker CLI's classic builder on both engines
+
+# build_context: $ASSETS/build-cold (10 RUN + COPY of 10,000 small files) and
+# $ASSETS/build-cached (20 steps), made once.
+build_contexts() {
+	prepare_assets || return 1
+	local d=$ASSETS/build-cold i
+	if [ ! -d "$d" ]; then
+		mkdir -p "$d/files"
+		for i in $(seq 0 99); do mkdir "$d/files/d$i"; done
+		for i in $(seq 0 9999); do echo "file $i" >"$d/files/d$((i % 100))/f$i"; done
+		{
+			echo "FROM $BB_IMAGE"
+			echo "COPY files /files"
+			for i in $(seq 1 10); do echo "RUN echo step $i > /step$i && ls /files/d$i | wc -l >> /step$i"; done
+		} >"$d/Dockerfile"
+	fi
+	d=$ASSETS/build-cached
+	if [ ! -d "$d" ]; then
+		mkdir -p "$d"
+		echo data >"$d/data"
+		{
+			echo "FROM $BB_IMAGE"
+			echo "ARG V=1"
+			for i in $(seq 1 6); do echo "ENV E$i=v$i"; done
+			for i in $(seq 1 5); do echo "RUN echo $i > /r$i"; done
+			echo "COPY data /data"
+			echo "LABEL bench=cached"
+			echo "WORKDIR /w"
+			echo "EXPOSE 80"
+			echo "USER 1000"
+			echo "CMD [\"sh\"]"
+		} >"$d/Dockerfile"
+	fi
+}
+
+workload build_cold "cold build: 10 RUN + COPY of 10,000 files (docker build, classic)" ms lower \
+	"POST /build" ratio_lt 1
+wl_build_cold() {
+	need_docker_cli || return 2
+	ensure_busybox "$1" || return 1
+	build_contexts || return 1
+	time_median 1 env DOCKER_BUILDKIT=0 DOCKER_HOST="unix://${SOCK[$1]}" \
+		docker build -q --no-cache -t bench-cold "$ASSETS/build-cold"
+}
+
+workload build_cached "fully cached rebuild, 20 steps (docker build, classic)" ms lower \
+	"POST /build" abs_le 100 ratio_lt 1
+wl_build_cached() {
+	need_docker_cli || return 2
+	ensure_busybox "$1" || return 1
+	build_contexts || return 1
+	# the first build fills the cache; the rebuilds are the figure
+	dcli "$1" image inspect bench-cached >/dev/null 2>&1 ||
+		DOCKER_BUILDKIT=0 dcli "$1" build -q -t bench-cached "$ASSETS/build-cached" >/dev/null 2>&1 ||
+		return 1
+	time_median "$RUN_ITERS" env DOCKER_BUILDKIT=0 DOCKER_HOST="unix://${SOCK[$1]}" \
+		docker build -q -t bench-cached "$ASSETS/build-cached"
+}
 
 workload port_tcp "published-port TCP throughput" MB/s higher \
 	"POST /containers/create;POST /networks/create"

@@ -320,10 +320,9 @@ static int from_image(berth_build *b, build_state *st, const char *name, berth_e
 	return build_load_image(st, b->env->images, id, err);
 }
 
-/* The stage's FROM: its image (expanded with the ARGs before the first
- * FROM), the default PATH, then the image's ONBUILD triggers. */
-static int dispatch_from(berth_build *b, build_state *st, const berth_df_instr *in,
-			 berth_error **err)
+/* Expands a word of FROM or of an ARG before the first FROM: only the
+ * ARGs before the first FROM (and --build-arg) are visible there. */
+static int expand_meta(const berth_build *b, const char *word, char **out, berth_error **err)
 {
 	size_t n = 0;
 	char **env = berth_xcalloc(1, sizeof(char *));
@@ -335,10 +334,18 @@ static int dispatch_from(berth_build *b, build_state *st, const berth_df_instr *
 		if (set)
 			push(&env, &n, berth_xasprintf("%s=%s", key, val));
 	}
-	char *name cleanup_free = NULL;
-	int rc = berth_builder_expand(in->args[0], b->df->escape, env, n, &name, err);
+	int rc = berth_builder_expand(word, b->df->escape, env, n, out, err);
 	berth_strv_free(env);
-	if (rc < 0)
+	return rc;
+}
+
+/* The stage's FROM: its image (expanded with the ARGs before the first
+ * FROM), the default PATH, then the image's ONBUILD triggers. */
+static int dispatch_from(berth_build *b, build_state *st, const berth_df_instr *in,
+			 berth_error **err)
+{
+	char *name cleanup_free = NULL;
+	if (expand_meta(b, in->args[0], &name, err) < 0)
 		return -1;
 	if (*name == '\0')
 		return berth_error_set(err, 400, "base name (%s) should not be blank", in->args[0]);
@@ -554,20 +561,8 @@ static int meta_arg(berth_build *b, const berth_df_instr *in, berth_error **err)
 								  : strlen(in->args[i]));
 		json_t *val = json_null();
 		if (eq) {
-			size_t n = 0;
-			char **env = berth_xcalloc(1, sizeof(char *));
-			const char *k;
-			json_t *v;
-			json_object_foreach(b->meta_args, k, v) {
-				bool set;
-				const char *s = arg_value(b, b->meta_args, k, &set);
-				if (set)
-					push(&env, &n, berth_xasprintf("%s=%s", k, s));
-			}
 			char *x = NULL;
-			int rc = berth_builder_expand(eq + 1, b->df->escape, env, n, &x, err);
-			berth_strv_free(env);
-			if (rc < 0)
+			if (expand_meta(b, eq + 1, &x, err) < 0)
 				return -1;
 			val = json_string(x);
 			free(x);

@@ -194,6 +194,10 @@ int berth_builder_context_extract(const void *data, size_t len, const char *dir,
 int berth_builder_context_remote(const char *remote, const char *dir, const char *dockerfile,
 				 char **subdir, berth_error **err);
 
+/* Removes a directory tree in the background (moved to <state_dir>/trash
+ * first, so that it is gone from where it was at once). */
+void berth_builder_discard(const char *state_dir, const char *dir);
+
 /* POST /build/prune: forgets the cache index. *reclaimed gets 0: the cached
  * images are ordinary images that `image prune` removes. */
 int berth_builder_prune(const berth_builder_env *env, int64_t *reclaimed, berth_error **err);

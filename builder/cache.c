@@ -6,8 +6,11 @@
  * <data-root>/builder/cache naming the image, so it survives a restart; a
  * hit counts only while that image still exists.
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -52,6 +55,45 @@ void cache_put(const berth_builder_env *env, const char *key, const char *id)
 	if (berth_mkdir_all(dir, 0700, &err) < 0 ||
 	    berth_file_write_atomic(path, id, strlen(id), 0600, &err) < 0)
 		berth_warn("build cache: %s", err->msg);
+}
+
+static void *discard_thread(void *arg)
+{
+	char *dir = arg;
+	berth_error *err cleanup_error = NULL;
+	if (berth_remove_all(dir, &err) < 0)
+		berth_warn("build: remove %s: %s", dir, err->msg);
+	free(dir);
+	return NULL;
+}
+
+/* Trees of many files (a context, a COPY's upper dir) take seconds to
+ * delete on a disk mounted with discard: they are moved aside at once and
+ * deleted by a thread of their own; what a crash leaves in trash/ goes
+ * with the next build's. */
+void berth_builder_discard(const char *state_dir, const char *dir)
+{
+	char rnd[65];
+	berth_random_id(rnd);
+	char *trash cleanup_free = berth_xasprintf("%s/trash", state_dir);
+	char *to = berth_xasprintf("%s/%.16s", trash, rnd);
+	const char *doomed = dir;
+	berth_error *err cleanup_error = NULL;
+	if (berth_mkdir_all(trash, 0700, &err) == 0 && rename(dir, to) == 0) {
+		pthread_t t;
+		pthread_attr_t attr;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		int rc = pthread_create(&t, &attr, discard_thread, to);
+		pthread_attr_destroy(&attr);
+		if (rc == 0)
+			return;
+		doomed = to;
+	}
+	berth_error_free(&err);
+	if (berth_remove_all(doomed, &err) < 0)
+		berth_warn("build: remove %s: %s", doomed, err->msg);
+	free(to);
 }
 
 int berth_builder_prune(const berth_builder_env *env, int64_t *reclaimed, berth_error **err)

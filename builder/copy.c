@@ -74,6 +74,7 @@ int copy_mkdir_in(int root, const char *path, uid_t uid, gid_t gid, berth_error 
 
 typedef struct step_fs {
 	berth_image_store *images;
+	const char *state_dir;
 	char *dir, *upper;
 	bool mounted;
 	int root;
@@ -88,8 +89,8 @@ static void fs_close(step_fs *fs)
 	if (fs->mounted && berth_image_unmount(fs->images, fs->dir, &err) < 0)
 		berth_warn("build: unmount %s: %s", fs->dir, err->msg);
 	fs->mounted = false;
-	if (fs->dir && berth_remove_all(fs->dir, &err) < 0)
-		berth_warn("build: remove %s: %s", fs->dir, err->msg);
+	if (fs->dir)
+		berth_builder_discard(fs->state_dir, fs->dir);
 	free(fs->dir);
 	free(fs->upper);
 	fs->dir = fs->upper = NULL;
@@ -103,6 +104,7 @@ static int fs_open(berth_build *b, const char *image_id, step_fs *fs, berth_erro
 	memset(fs, 0, sizeof(*fs));
 	fs->root = -1;
 	fs->images = b->env->images;
+	fs->state_dir = b->env->state_dir;
 	fs->dir = berth_xasprintf("%s/tmp/%.16s", b->env->state_dir, rnd);
 	fs->upper = berth_xasprintf("%s/upper", fs->dir);
 	char *merged cleanup_free = NULL;
@@ -216,6 +218,7 @@ typedef struct copy_plan {
 	size_t n;
 	EVP_MD_CTX *md;
 	char *downloads; /* where ADD's URLs were fetched to */
+	const char *state_dir;
 } copy_plan;
 
 static int open_src(int root, const copy_entry *e, int flags, berth_error **err)
@@ -244,9 +247,8 @@ static void plan_free(copy_plan *p)
 	free(p->e);
 	if (p->md)
 		EVP_MD_CTX_free(p->md);
-	berth_error *err cleanup_error = NULL;
-	if (p->downloads && berth_remove_all(p->downloads, &err) < 0)
-		berth_warn("build: %s", err->msg);
+	if (p->downloads)
+		berth_builder_discard(p->state_dir, p->downloads);
 	free(p->downloads);
 }
 
@@ -400,17 +402,45 @@ typedef struct copy_opts {
 } copy_opts;
 
 /* Writes one entry at e->dst below the image root. */
-static int write_entry(int src_root, int dst_root, const copy_entry *e, const copy_opts *o,
-		       bool top, berth_error **err)
+/* The directory the last entry went to: entries come in walk order, so
+ * most share it, and resolving it again for each is most of the cost. */
+typedef struct parent_cache {
+	char *path;
+	int fd;
+} parent_cache;
+
+static void parent_cache_reset(parent_cache *pc)
+{
+	free(pc->path);
+	if (pc->fd >= 0)
+		close(pc->fd);
+	pc->path = NULL;
+	pc->fd = -1;
+}
+
+static int parent_dir(int dst_root, parent_cache *pc, const char *parent, const copy_opts *o,
+		      berth_error **err)
+{
+	if (pc->path && strcmp(pc->path, parent) == 0)
+		return pc->fd;
+	parent_cache_reset(pc);
+	if (copy_mkdir_in(dst_root, parent, o->chown ? o->uid : 0, o->chown ? o->gid : 0, err) < 0)
+		return -1;
+	pc->fd = copy_open_in(dst_root, parent, O_PATH | O_DIRECTORY, err);
+	if (pc->fd >= 0)
+		pc->path = berth_xstrdup(parent);
+	return pc->fd;
+}
+
+static int write_entry(int src_root, int dst_root, parent_cache *pc, const copy_entry *e,
+		       const copy_opts *o, bool top, berth_error **err)
 {
 	char *parent cleanup_free = berth_xstrdup(e->dst);
 	char *slash = strrchr(parent, '/');
 	const char *name = slash ? slash + 1 : parent;
 	if (slash)
 		*slash = '\0';
-	if (copy_mkdir_in(dst_root, *parent ? parent : "/", o->chown ? o->uid : 0, o->chown ? o->gid : 0, err) < 0)
-		return -1;
-	int pfd cleanup_close = copy_open_in(dst_root, *parent ? parent : "/", O_PATH | O_DIRECTORY, err);
+	int pfd = parent_dir(dst_root, pc, *parent ? parent : "/", o, err);
 	if (pfd < 0)
 		return -1;
 	uid_t uid = o->chown ? o->uid : 0;
@@ -545,6 +575,7 @@ static void mark_archive(copy_entry *e, int root, const char *target)
 static int plan_download(berth_build *b, copy_plan *p, const char *url, const char *target,
 			 bool dest_dir, berth_error **err)
 {
+	p->state_dir = b->env->state_dir;
 	if (p->downloads == NULL) {
 		char rnd[65];
 		berth_random_id(rnd);
@@ -737,8 +768,10 @@ int build_copy(berth_build *b, build_state *st, const berth_df_instr *in, berth_
 		rc = parse_copy_opts(in, fs.root, &o, err);
 	if (rc == 0)
 		retarget_into_dirs(&p, fs.root, in);
+	parent_cache pc = {NULL, -1};
 	for (size_t i = 0; i < p.n && rc == 0; i++)
-		rc = write_entry(cs.root, fs.root, &p.e[i], &o, strcmp(p.e[i].dst, dest) == 0, err);
+		rc = write_entry(cs.root, fs.root, &pc, &p.e[i], &o, strcmp(p.e[i].dst, dest) == 0, err);
+	parent_cache_reset(&pc);
 	if (rc == 0)
 		rc = fs_commit(b, st, &fs, cmd, err);
 	if (fs.dir)

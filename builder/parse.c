@@ -503,51 +503,48 @@ static bool trim_continuation(berth_buf *line, char escape)
 	return true;
 }
 
-/* "# key = value" while directives are still allowed. */
+static size_t skip_space(const char *s, size_t i, size_t n)
+{
+	while (i < n && df_space(s[i]))
+		i++;
+	return i;
+}
+
+/* "# key = value" while directives are still allowed; anything else ends
+ * them. */
 static int directive(berth_dockerfile *df, const char *s, size_t n, bool *done, bool seen[2],
 		     berth_error **err)
 {
-	size_t i = 0;
-	while (i < n && df_space(s[i]))
-		i++;
-	if (i >= n || s[i] != '#') {
-		*done = true;
+	size_t i = skip_space(s, 0, n);
+	*done = true;
+	if (i >= n || s[i] != '#')
 		return 0;
-	}
-	i++;
-	while (i < n && df_space(s[i]))
-		i++;
+	i = skip_space(s, i + 1, n);
 	size_t ks = i;
-	if (i >= n || !isalpha((unsigned char)s[i])) {
-		*done = true;
+	if (i >= n || !isalpha((unsigned char)s[i]))
 		return 0;
-	}
 	while (i < n && isalnum((unsigned char)s[i]))
 		i++;
 	size_t ke = i;
-	while (i < n && df_space(s[i]))
-		i++;
-	if (i >= n || s[i] != '=') {
-		*done = true;
+	i = skip_space(s, i, n);
+	if (i >= n || s[i] != '=')
 		return 0;
-	}
-	i++;
-	while (i < n && df_space(s[i]))
-		i++;
+	i = skip_space(s, i + 1, n);
 	size_t ve = n;
 	while (ve > i && df_space(s[ve - 1]))
 		ve--;
-	if (ve == i) {
-		*done = true;
+	if (ve == i)
 		return 0;
-	}
+	*done = false;
 	char *key cleanup_free = berth_xstrndup(s + ks, ke - ks);
 	char *val cleanup_free = berth_xstrndup(s + i, ve - i);
 	for (char *p = key; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	int which = strcmp(key, "escape") == 0 ? 0 : strcmp(key, "syntax") == 0 ? 1 : -1;
-	if (which < 0)
-		return 0; /* unknown directives are comments */
+	if (which < 0) {
+		*done = true; /* an unknown directive is a comment: none may follow */
+		return 0;
+	}
 	if (seen[which])
 		return berth_error_set(err, 400, "only one %s parser directive can be used", key);
 	seen[which] = true;

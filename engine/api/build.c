@@ -141,9 +141,7 @@ static int run_work(void *ud, berth_error **err)
 {
 	build_job *j = ud;
 	int rc = berth_build_run(j->build, emit, j, &j->id, &j->exit_code, err);
-	berth_error *rerr cleanup_error = NULL;
-	if (berth_remove_all(j->context, &rerr) < 0)
-		berth_warn("build: remove the context: %s", rerr->msg);
+	berth_builder_discard(j->state_dir, j->context);
 	return rc;
 }
 
@@ -201,10 +199,7 @@ static int prepare_done(berth_daemon *d, berth_api_req *req, void *ud, berth_err
 		if (j->pump)
 			pump_finish(j->pump, NULL, 0);
 	}
-	/* the context goes with the job; removing it blocks, so a pool job
-	 * would be better, but this path is only taken for a refused build */
-	berth_error *rerr cleanup_error = NULL;
-	berth_remove_all(j->context, &rerr);
+	berth_builder_discard(j->state_dir, j->context);
 	int rc = work_err ? berth_error_set(err, work_err->status, "%s", work_err->msg) : 0;
 	job_free(j);
 	return rc;

@@ -84,6 +84,12 @@ static void test_escape_directive(void **state)
 	ARGS(&df->instrs[1], "dir c:\\   && echo");
 	berth_dockerfile_free(df);
 
+	/* an unknown directive is a comment, and ends the directives */
+	df = parse_ok("# unknown=x\n# escape=`\nFROM a\nRUN a \\\nb\n");
+	assert_int_equal(df->escape, '\\');
+	ARGS(&df->instrs[1], "a b");
+	berth_dockerfile_free(df);
+
 	/* a directive after a comment is a comment */
 	df = parse_ok("# hello\n# escape=`\nFROM a\nRUN a \\\nb\n");
 	assert_int_equal(df->escape, '\\');
