@@ -718,9 +718,9 @@ static json_t *df_volumes_row(const json_t *df)
 }
 
 /* df -v: images with their first tag only, as docker shows them. */
-static int df_verbose_images(berth_cli *cli, const json_t *df)
+static json_t *df_image_rows(const json_t *df)
 {
-	json_t *rows cleanup_json = json_array();
+	json_t *rows = json_array();
 	size_t i;
 	json_t *img;
 	json_array_foreach(json_object_get(df, "Images"), i, img) {
@@ -729,33 +729,23 @@ static int df_verbose_images(berth_cli *cli, const json_t *df)
 		char *repo cleanup_free = first ? split_ref(first, ':', &tag) : berth_xstrdup("<none>");
 		add_row(rows, img, repo, tag, "<none>", false);
 	}
-	json_t *header cleanup_json = json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Repository", "REPOSITORY", "Tag", "TAG",
-		"ID", "IMAGE ID", "CreatedSince", "CREATED", "Size", "SIZE", "SharedSize",
-		"SHARED SIZE", "UniqueSize", "UNIQUE SIZE", "Containers", "CONTAINERS");
-	fputs("Images space usage:\n\n", cli->out);
-	return print_rows(cli, NULL, DF_IMAGES_TABLE, &image_context, header, rows);
+	return rows;
 }
 
-static int df_verbose_containers(berth_cli *cli, const json_t *df)
+static json_t *df_container_rows(const json_t *df)
 {
-	json_t *rows cleanup_json = json_array();
+	json_t *rows = json_array();
 	int64_t now = berth_time_now_ns();
 	size_t i;
 	json_t *c;
 	json_array_foreach(json_object_get(df, "Containers"), i, c)
 		json_array_append_new(rows, berth_cli_ps_row(c, true, now));
-	json_t *header cleanup_json = json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "CONTAINER ID", "Image", "IMAGE",
-		"Command", "COMMAND", "LocalVolumes", "LOCAL VOLUMES", "Size", "SIZE", "RunningFor",
-		"CREATED", "Status", "STATUS", "Names", "NAMES");
-	fputs("\nContainers space usage:\n\n", cli->out);
-	return print_rows(cli, NULL, DF_CONTAINERS_TABLE, &image_context, header, rows);
+	return rows;
 }
 
-static int df_verbose_volumes(berth_cli *cli, const json_t *df)
+static json_t *df_volume_rows(const json_t *df)
 {
-	json_t *rows cleanup_json = json_array();
+	json_t *rows = json_array();
 	size_t i;
 	json_t *v;
 	json_array_foreach(json_object_get(df, "Volumes"), i, v) {
@@ -766,19 +756,37 @@ static int df_verbose_volumes(berth_cli *cli, const json_t *df)
 						      "Links", json_integer_value(json_object_get(usage, "RefCount")),
 						      "Size", size));
 	}
-	json_t *header cleanup_json = json_pack("{s:s, s:s, s:s}", "Name", "VOLUME NAME", "Links",
-						"LINKS", "Size", "SIZE");
-	fputs("\nLocal Volumes space usage:\n\n", cli->out);
-	return print_rows(cli, NULL, DF_VOLUMES_TABLE, &image_context, header, rows);
+	return rows;
 }
+
+static const struct df_section {
+	const char *title, *table, *header; /* header: {"Field": "COLUMN"} */
+	json_t *(*rows)(const json_t *df);
+} df_sections[] = {
+	{"Images space usage:\n\n", DF_IMAGES_TABLE,
+	 "{\"Repository\": \"REPOSITORY\", \"Tag\": \"TAG\", \"ID\": \"IMAGE ID\", "
+	 "\"CreatedSince\": \"CREATED\", \"Size\": \"SIZE\", \"SharedSize\": \"SHARED SIZE\", "
+	 "\"UniqueSize\": \"UNIQUE SIZE\", \"Containers\": \"CONTAINERS\"}",
+	 df_image_rows},
+	{"\nContainers space usage:\n\n", DF_CONTAINERS_TABLE,
+	 "{\"ID\": \"CONTAINER ID\", \"Image\": \"IMAGE\", \"Command\": \"COMMAND\", "
+	 "\"LocalVolumes\": \"LOCAL VOLUMES\", \"Size\": \"SIZE\", \"RunningFor\": \"CREATED\", "
+	 "\"Status\": \"STATUS\", \"Names\": \"NAMES\"}",
+	 df_container_rows},
+	{"\nLocal Volumes space usage:\n\n", DF_VOLUMES_TABLE,
+	 "{\"Name\": \"VOLUME NAME\", \"Links\": \"LINKS\", \"Size\": \"SIZE\"}", df_volume_rows},
+};
 
 static int df_verbose(berth_cli *cli, const json_t *df)
 {
-	int rc = df_verbose_images(cli, df);
-	if (rc == BERTH_EXIT_OK)
-		rc = df_verbose_containers(cli, df);
-	if (rc == BERTH_EXIT_OK)
-		rc = df_verbose_volumes(cli, df);
+	int rc = BERTH_EXIT_OK;
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(df_sections) && rc == BERTH_EXIT_OK; i++) {
+		const struct df_section *s = &df_sections[i];
+		json_t *header cleanup_json = json_loads(s->header, 0, NULL);
+		json_t *rows cleanup_json = s->rows(df);
+		fputs(s->title, cli->out);
+		rc = print_rows(cli, NULL, s->table, &df_context, header, rows);
+	}
 	/* berth has no build cache yet: docker's empty section */
 	fputs("\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   "
 	      "USAGE     SHARED\n", cli->out);

@@ -186,48 +186,51 @@ static void root_help(berth_cli *cli, const berth_flag *flags, size_t nflags, FI
 }
 
 /* docker's ParseTCPAddr: host and port, localhost and 2375 by default. */
-static char *parse_tcp(const char *addr, const char *original, berth_error **err)
+static int parse_tcp(const char *addr, const char *original, char **out, berth_error **err)
 {
 	const char *path = strchr(addr, '/');
 	char *hp cleanup_free = path ? berth_xstrndup(addr, (size_t)(path - addr)) : berth_xstrdup(addr);
 	char *host cleanup_free = NULL;
-	const char *port = NULL;
+	const char *port = "";
 	if (hp[0] == '[') { /* [::1]:port */
 		char *close = strchr(hp, ']');
 		if (close == NULL)
-			return berth_error_set(err, 400, "invalid bind address format: %s", original), NULL;
+			return berth_error_set(err, 400, "invalid bind address format: %s", original);
 		host = berth_xstrndup(hp, (size_t)(close - hp + 1));
-		port = close[1] == ':' ? close + 2 : "";
+		if (close[1] == ':')
+			port = close + 2;
 	} else {
 		char *colon = strrchr(hp, ':');
 		host = colon ? berth_xstrndup(hp, (size_t)(colon - hp)) : berth_xstrdup(hp);
-		port = colon ? colon + 1 : "";
+		if (colon)
+			port = colon + 1;
 	}
 	if (port[strspn(port, "0123456789")] != '\0') /* Go's url.Parse */
 		return berth_error_set(err, 400, "parse \"tcp://%s\": invalid port \":%s\" after host",
-				       addr, port), NULL;
-	if (*port == '\0')
-		port = "2375";
-	return berth_xasprintf("tcp://%s:%s%s", *host ? host : "localhost", port, path ? path : "");
+				       addr, port);
+	*out = berth_xasprintf("tcp://%s:%s%s", *host ? host : "localhost", *port ? port : "2375",
+			       path ? path : "");
+	return 0;
 }
 
 /* docker's ParseHost: no scheme is tcp, unix:// alone is the default socket
  * (berth's), an unknown scheme is refused. */
-static char *parse_host(const char *value, berth_error **err)
+static int parse_host(const char *value, char **out, berth_error **err)
 {
 	const char *sep = strstr(value, "://");
 	if (sep == NULL)
-		return parse_tcp(value, value, err);
+		return parse_tcp(value, value, out, err);
 	size_t n = (size_t)(sep - value);
 	const char *rest = sep + 3;
 	if (n == 3 && strncmp(value, "tcp", 3) == 0)
-		return parse_tcp(rest, value, err);
+		return parse_tcp(rest, value, out, err);
 	if (n == 4 && strncmp(value, "unix", 4) == 0)
-		return *rest ? berth_xasprintf("unix://%s", rest) : berth_xstrdup(DEFAULT_HOST);
-	if ((n == 2 && strncmp(value, "fd", 2) == 0) || (n == 3 && strncmp(value, "ssh", 3) == 0))
-		return berth_xstrdup(value);
-	berth_error_set(err, 400, "invalid bind address format: %s", value);
-	return NULL;
+		*out = *rest ? berth_xasprintf("unix://%s", rest) : berth_xstrdup(DEFAULT_HOST);
+	else if ((n == 2 && strncmp(value, "fd", 2) == 0) || (n == 3 && strncmp(value, "ssh", 3) == 0))
+		*out = berth_xstrdup(value);
+	else
+		return berth_error_set(err, 400, "invalid bind address format: %s", value);
+	return 0;
 }
 
 /* With TLS on, the CA is always read; a certificate or key left at its
@@ -269,7 +272,7 @@ static int configure(berth_cli *cli, global_opts *g, berth_flag *flags)
 		configure_tls(cli, g, flags, &err);
 	const char *host = g->hosts.n == 1 ? g->hosts.v[0] : nonempty_env("DOCKER_HOST");
 	if (err == NULL && host)
-		g->host = parse_host(host, &err);
+		parse_host(host, &g->host, &err);
 	if (err) {
 		fprintf(cli->err, "Failed to initialize: unable to resolve docker endpoint: %s\n",
 			err->msg);

@@ -162,21 +162,24 @@ restored() {
 	"$BERTH" rm -f tty-kill
 }
 
-@test "run --sig-proxy forwards SIGTERM to the container; --sig-proxy=false does not" {
-	"$BERTH" run --name sp1 busybox sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done' >"$T/out" 2>&1 &
+# term_run OUT ARGS...: `berth run ARGS` in the background, output in OUT; once
+# the container printed "ready", berth gets SIGTERM; sets rc to berth's exit.
+term_run() {
+	local out=$1 pid
+	shift
+	"$BERTH" run "$@" >"$out" 2>&1 &
 	pid=$!
-	until grep -q ready "$T/out"; do sleep 0.05; done
+	until grep -q ready "$out"; do sleep 0.05; done
 	kill -TERM "$pid"
 	rc=0
 	wait "$pid" || rc=$?
+}
+
+@test "run --sig-proxy forwards SIGTERM to the container; --sig-proxy=false does not" {
+	term_run "$T/out" --name sp1 busybox sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done'
 	[ "$rc" = 7 ]
 	grep -q got-term "$T/out"
-	"$BERTH" run --sig-proxy=false --name sp2 busybox sh -c 'echo ready; sleep 600' >"$T/out2" 2>&1 &
-	pid=$!
-	until grep -q ready "$T/out2"; do sleep 0.05; done
-	kill -TERM "$pid"
-	rc=0
-	wait "$pid" || rc=$?
+	term_run "$T/out2" --sig-proxy=false --name sp2 busybox sh -c 'echo ready; sleep 600'
 	[ "$rc" = 143 ]
 	[ "$("$BERTH" inspect -f '{{.State.Running}}' sp2)" = true ]
 	"$BERTH" rm -f sp1 sp2
