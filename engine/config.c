@@ -128,6 +128,15 @@ static int set_runtimes(berth_config *cfg, const option_def *o, json_t *v, berth
 	return 0;
 }
 
+/* Network options, read by engine/network. */
+static int set_network(berth_config *cfg, const option_def *o, json_t *v, berth_error **err)
+{
+	if (cfg->network == NULL)
+		cfg->network = json_object();
+	json_object_set(cfg->network, o->key, v);
+	return 0;
+}
+
 #define CFG(field) offsetof(berth_config, field)
 
 static const option_def options[] = {
@@ -155,18 +164,19 @@ static const option_def options[] = {
 	{"max-concurrent-uploads", 0, "max-concurrent-uploads", T_INT, CFG(max_concurrent_uploads), set_int, "int", "Set the max concurrent uploads (default 5)"},
 	/* daemon.json keys kept for the modules that read them (networks,
 	 * registry, logging, containers). */
-	{NULL, 0, "bip", T_STR, 0, NULL, NULL, NULL},
-	{NULL, 0, "default-address-pools", T_ANY, 0, NULL, NULL, NULL},
-	{NULL, 0, "fixed-cidr", T_STR, 0, NULL, NULL, NULL},
-	{NULL, 0, "mtu", T_INT, 0, NULL, NULL, NULL},
-	{NULL, 0, "iptables", T_BOOL, 0, NULL, NULL, NULL},
+	{"bridge", 'b', "bridge", T_STR, 0, set_network, "string", "Attach containers to a network bridge (\"none\": no default bridge)"},
+	{"bip", 0, "bip", T_STR, 0, set_network, "string", "Specify default-bridge IP"},
+	{NULL, 0, "default-address-pools", T_ANY, 0, set_network, NULL, NULL},
+	{NULL, 0, "fixed-cidr", T_STR, 0, set_network, NULL, NULL},
+	{"mtu", 0, "mtu", T_INT, 0, set_network, "int", "Set the containers network MTU"},
+	{"iptables", 0, "iptables", T_BOOL, 0, set_network, NULL, "Enable addition of firewall rules (nftables table ip berth)"},
 	{NULL, 0, "ip-forward", T_BOOL, 0, NULL, NULL, NULL},
 	{NULL, 0, "ip-masq", T_BOOL, 0, NULL, NULL, NULL},
 	{NULL, 0, "ipv6", T_BOOL, 0, NULL, NULL, NULL},
 	{NULL, 0, "userland-proxy", T_BOOL, 0, NULL, NULL, NULL},
-	{NULL, 0, "dns", T_STRLIST, 0, NULL, NULL, NULL},
-	{NULL, 0, "dns-opts", T_STRLIST, 0, NULL, NULL, NULL},
-	{NULL, 0, "dns-search", T_STRLIST, 0, NULL, NULL, NULL},
+	{"dns", 0, "dns", T_STRLIST, 0, set_network, "list", "DNS server to use"},
+	{NULL, 0, "dns-opts", T_STRLIST, 0, set_network, NULL, NULL},
+	{NULL, 0, "dns-search", T_STRLIST, 0, set_network, NULL, NULL},
 	{NULL, 0, "registry-mirrors", T_STRLIST, 0, NULL, NULL, NULL},
 	{NULL, 0, "insecure-registries", T_STRLIST, 0, NULL, NULL, NULL},
 	{NULL, 0, "max-download-attempts", T_INT, 0, NULL, NULL, NULL},
@@ -537,6 +547,7 @@ void berth_config_free(berth_config *cfg)
 	free(cfg->cgroup_driver);
 	json_decref(cfg->runtimes);
 	json_decref(cfg->labels);
+	json_decref(cfg->network);
 	json_decref(cfg->file);
 	free(cfg);
 }

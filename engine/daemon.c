@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "container/container.h"
 #include "image/image.h"
+#include "network/network.h"
 #include "volume/volume.h"
 
 #define EVENTS_HISTORY 1024
@@ -340,6 +341,7 @@ int berth_daemon_start(berth_config *cfg, berth_daemon **out, berth_error **err)
 	/* Stores: each module opens its state here, before the API serves. */
 	if (berth_image_store_open(cfg->data_root, &d->images, err) < 0 ||
 	    berth_volume_store_open(cfg->data_root, &d->volumes, err) < 0 ||
+	    berth_network_store_open(d, &d->networks, err) < 0 ||
 	    berth_container_store_open(d, &d->containers, err) < 0)
 		return -1;
 	berth_volume_store_publish_to(d->volumes, d->loop, d->events);
@@ -388,6 +390,7 @@ void berth_daemon_free(berth_daemon *d)
 	berth_server_free(d->server);
 	berth_events_free(d->events);
 	berth_container_store_close(d->containers);
+	berth_network_store_close(d->networks);
 	berth_image_store_close(d->images);
 	berth_volume_store_close(d->volumes);
 	json_decref(d->version);

@@ -39,6 +39,7 @@ typedef struct berth_config {
 	char *cgroup_driver;    /* cgroupfs or systemd (exec-opts native.cgroupdriver) */
 	int64_t max_concurrent_downloads;
 	int64_t max_concurrent_uploads;
+	json_t *network;        /* bridge, bip, mtu, iptables, dns, pools... */
 	json_t *file;           /* daemon.json as read, for keys modules read later */
 } berth_config;
 
@@ -98,6 +99,7 @@ struct berth_daemon {
 	struct berth_image_store *images; /* engine/image */
 	struct berth_volume_store *volumes; /* engine/volume */
 	struct berth_container_store *containers; /* engine/container */
+	struct berth_network_store *networks; /* engine/network */
 };
 
 typedef struct berth_daemon berth_daemon;

@@ -3,17 +3,26 @@
 #   setup_file()    { berth_start; }
 #   teardown_file() { berth_stop; }
 #
-# berth_start exports BERTH_ROOT (a temp dir), BERTH_SOCK, DOCKER_HOST and
-# BERTHD_PID. Extra berthd flags may be passed as arguments.
+# berth_start exports BERTH_ROOT (a temp dir), BERTH_SOCK, DOCKER_HOST,
+# BERTHD_PID and BERTH_NETNS. Extra berthd flags may be passed as arguments.
+#
+# Every test daemon runs in a network namespace of its own, pinned in the
+# file $BERTH_NETNS ($BERTHD enters it, so a restarted daemon finds its
+# bridges and published ports again): concurrent test daemons, dockerd and
+# the host never share a bridge, a subnet or a firewall table. Published
+# ports answer on that namespace's 127.0.0.1: reach them with berth_netns.
 
-BERTH_BIN_DIR=${BERTH_BIN_DIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build/release/bin}
-BERTHD="$BERTH_BIN_DIR/berthd"
+export BERTH_BIN_DIR=${BERTH_BIN_DIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build/release/bin}
+BERTHD="$(cd "$BATS_TEST_DIRNAME/.." && pwd)/berthd-netns"
 BERTH="$BERTH_BIN_DIR/berth"
 
 berth_start() {
 	BERTH_ROOT=$(mktemp -d /tmp/berth-test.XXXXXX)
 	BERTH_SOCK="$BERTH_ROOT/berth.sock"
-	export BERTH_ROOT BERTH_SOCK DOCKER_HOST="unix://$BERTH_SOCK"
+	BERTH_NETNS="$BERTH_ROOT/netns"
+	export BERTH_ROOT BERTH_SOCK BERTH_NETNS DOCKER_HOST="unix://$BERTH_SOCK"
+	touch "$BERTH_NETNS"
+	unshare --net="$BERTH_NETNS" ip link set lo up || return 1
 	"$BERTHD" --data-root "$BERTH_ROOT/data" --exec-root "$BERTH_ROOT/run" \
 		--pidfile "$BERTH_ROOT/berthd.pid" -H "unix://$BERTH_SOCK" "$@" \
 		>"$BERTH_ROOT/berthd.log" 2>&1 &
@@ -23,6 +32,11 @@ berth_start() {
 		cat "$BERTH_ROOT/berthd.log" >&2
 		return 1
 	}
+}
+
+# berth_netns CMD...: runs CMD in the test daemon's network namespace.
+berth_netns() {
+	nsenter --net="$BERTH_NETNS" "$@"
 }
 
 # Waits up to 5 s for a socket to answer /_ping.
@@ -50,7 +64,10 @@ berth_stop() {
 		mkdir -p "$BERTH_TEST_LOGDIR"
 		cp "$BERTH_ROOT/berthd.log" "$BERTH_TEST_LOGDIR/$(basename "$BATS_TEST_FILENAME" .bats).log"
 	fi
+	# unmounting the namespace files (under the root) ends the namespaces
+	# and with them their bridges, veths and nftables table
 	[ -n "${BERTH_ROOT:-}" ] && berth_cleanup_root "$BERTH_ROOT"
+	unset BERTH_NETNS
 	return 0
 }
 

@@ -38,6 +38,7 @@ extern const berth_api_route berth_api_volume_routes[];
 extern const berth_api_route berth_api_container_routes[];
 extern const berth_api_route berth_api_exec_routes[];
 extern const berth_api_route berth_api_build_routes[];
+extern const berth_api_route berth_api_network_routes[];
 
 /* ------------------------------------------------------------- routing */
 

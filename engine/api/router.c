@@ -12,6 +12,7 @@ static const berth_api_route *const route_tables[] = {
 	berth_api_container_routes,
 	berth_api_exec_routes,
 	berth_api_build_routes,
+	berth_api_network_routes,
 	NULL,
 };
 

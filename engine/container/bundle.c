@@ -47,6 +47,8 @@ int container_write_bundle(berth_container_store *s, const json_t *record, const
 		.hosts_path = berth_json_string(record, "HostsPath"),
 		.hostname_path = berth_json_string(record, "HostnamePath"),
 		.resolv_conf_path = berth_json_string(record, "ResolvConfPath"),
+		/* set by start: berth's namespace, or container:X's */
+		.netns_path = berth_json_string(record, "NetNsPath"),
 		.mounts = json_object_get(record, "OCIMounts"),
 		.cgroup_driver = cfg->cgroup_driver,
 		.cgroup2 = berth_oci_cgroup2_host(),

@@ -125,6 +125,11 @@ int berth_container_exec_inspect(berth_container_store *s, const char *exec_id, 
 int berth_container_exec_resize(berth_container_store *s, const char *exec_id, int64_t height,
 				int64_t width, berth_error **err);
 
+/* POST /networks/{id}/connect (connect true) and /disconnect: body is
+ * {"Container": name, "EndpointConfig": {...}} or {"Container", "Force"}. */
+int berth_container_network(berth_container_store *s, berth_api_req *req, const char *network,
+			    const json_t *body, bool connect, berth_error **err);
+
 /* Docker's signal names and numbers: "SIGTERM", "TERM", "15". 400 otherwise. */
 int berth_container_signal_parse(const char *s, int *signum, berth_error **err);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/image/image.h"
+#include "engine/network/network.h"
 #include "engine/oci/oci.h"
 #include "engine/volume/volume.h"
 #include "internal.h"
@@ -294,7 +295,9 @@ int berth_container_create(berth_container_store *s, const char *name, json_t *b
 	json_t *hc = host_config_defaults(hc_in);
 	c->record = build_record(c, image_id, config, hc, path, args);
 	json_object_set_new(c->record, "Mounts", mount_points);
-	if (berth_mkdir_all(c->dir, 0710, err) < 0 || write_etc_files(c, config, hc, err) < 0 ||
+	if (berth_network_container_create(s->daemon->networks, c->record,
+					   json_object_get(body, "NetworkingConfig"), err) < 0 ||
+	    berth_mkdir_all(c->dir, 0710, err) < 0 || write_etc_files(c, config, hc, err) < 0 ||
 	    container_save(c, err) < 0) {
 		berth_volume_release(s->daemon->volumes, new_id, true, NULL);
 		berth_remove_all(c->dir, NULL);

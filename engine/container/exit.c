@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "engine/image/image.h"
+#include "engine/network/network.h"
 #include "engine/volume/volume.h"
 #include "internal.h"
 #include "shim/shim.h"
@@ -221,12 +222,14 @@ typedef struct cleanup_job {
 	berth_volume_store *volumes;
 	char id[65];
 	char *fs_dir, *run_dir;
+	berth_network_sandbox *net;
 } cleanup_job;
 
 static int cleanup_work(void *data, berth_error **err)
 {
 	cleanup_job *j = data;
 	berth_error *e cleanup_error = NULL;
+	berth_network_teardown(j->net);
 	berth_volume_unmount(j->volumes, j->id);
 	if (berth_image_unmount(j->images, j->fs_dir, &e) < 0)
 		berth_warn("unmount %s: %s", j->fs_dir, e->msg);
@@ -238,6 +241,7 @@ static void cleanup_done(berth_container *c, void *data, berth_error *work_err)
 	cleanup_job *j = data;
 	if (work_err)
 		berth_warn("container %s cleanup: %s", c->id, work_err->msg);
+	berth_network_sandbox_free(j->net);
 	free(j->fs_dir);
 	free(j->run_dir);
 	free(j);
@@ -251,6 +255,9 @@ static void cleanup_queue(berth_container *c)
 	snprintf(j->id, sizeof(j->id), "%s", c->id);
 	j->fs_dir = berth_xasprintf("%s/fs", c->dir);
 	j->run_dir = berth_xstrdup(c->run_dir);
+	j->net = berth_network_release(c->store->daemon->networks, c->record);
+	if (j->net)
+		container_save(c, NULL);
 	container_op_queue(c, cleanup_work, cleanup_done, j);
 }
 

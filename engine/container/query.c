@@ -62,6 +62,31 @@ static char *command_text(const berth_container *c)
 	return berth_buf_steal(&b);
 }
 
+/* The list's Ports: each binding of NetworkSettings.Ports, or the bare
+ * private port when it is only exposed. */
+static json_t *port_summary(const json_t *ports)
+{
+	json_t *out = json_array();
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)ports, key, v) {
+		const char *slash = strchr(key, '/');
+		json_int_t priv = strtoll(key, NULL, 10);
+		const char *type = slash ? slash + 1 : "tcp";
+		if (json_array_size(v) == 0)
+			json_array_append_new(out, json_pack("{s:I, s:s}", "PrivatePort", priv, "Type", type));
+		size_t i;
+		json_t *b;
+		json_array_foreach(v, i, b)
+			json_array_append_new(out, json_pack("{s:s, s:I, s:I, s:s}", "IP",
+							     berth_json_string(b, "HostIp") ?: "",
+							     "PrivatePort", priv, "PublicPort",
+							     (json_int_t)strtoll(berth_json_string(b, "HostPort") ?: "0", NULL, 10),
+							     "Type", type));
+	}
+	return out;
+}
+
 static json_t *summary(const berth_container *c)
 {
 	char *status cleanup_free = status_text(c);
@@ -80,6 +105,11 @@ static json_t *summary(const berth_container *c)
 	json_object_set_new(out, "Labels", json_is_object(labels) ? json_deep_copy(labels) : json_object());
 	json_t *mounts = json_object_get(c->record, "Mounts");
 	json_object_set_new(out, "Mounts", json_is_array(mounts) ? json_deep_copy(mounts) : json_array());
+	const json_t *ns = json_object_get(c->record, "NetworkSettings");
+	json_object_set_new(out, "Ports", port_summary(json_object_get(ns, "Ports")));
+	const json_t *nets = json_object_get(ns, "Networks");
+	if (json_is_object(nets))
+		json_object_set_new(json_object_get(out, "NetworkSettings"), "Networks", json_deep_copy(nets));
 	return out;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/image/image.h"
+#include "engine/network/network.h"
 #include "engine/volume/volume.h"
 #include "internal.h"
 #include "shim/shim.h"
@@ -22,6 +23,8 @@ typedef struct start_job {
 	berth_container *c;
 	berth_image_store *images;
 	berth_volume_store *volumes;
+	berth_network_store *networks;
+	berth_network_sandbox *net; /* until committed to the record */
 	char *image_id;
 	char *fs_dir, *bundle_dir, *shim_dir, *log_path;
 	char *shim_path, *runtime, *runc_root;
@@ -33,6 +36,7 @@ typedef struct start_job {
 
 static void start_job_free(start_job *j)
 {
+	berth_network_abort(j->networks, j->net);
 	free(j->image_id);
 	free(j->fs_dir);
 	free(j->bundle_dir);
@@ -142,8 +146,14 @@ static int start_work(void *data, berth_error **err)
 		return -1;
 	}
 	json_object_set_new(j->record, "OCIMounts", mounts);
+	if (j->net && berth_network_setup(j->net, err) < 0) {
+		berth_volume_unmount(j->volumes, j->c->id);
+		berth_image_unmount(j->images, j->fs_dir, NULL);
+		return -1;
+	}
 	if (container_write_bundle(j->c->store, j->record, merged, j->bundle_dir, err) < 0 ||
 	    spawn_shim(j, err) < 0) {
+		berth_network_teardown(j->net);
 		berth_volume_unmount(j->volumes, j->c->id);
 		berth_image_unmount(j->images, j->fs_dir, NULL);
 		return -1;
@@ -238,8 +248,40 @@ static void start_done(berth_container *c, void *data, berth_error *work_err)
 		start_job_free(j);
 		return;
 	}
+	/* from here the exit cleanup gives the network back */
+	if (j->net) {
+		berth_network_commit(j->networks, j->net, c->record);
+		j->net = NULL;
+		container_save(c, NULL);
+	}
 	connect_pending_attaches(c);
 	container_op_queue(c, start_run_work, start_run_done, j);
+}
+
+/* The namespace the container joins: container:X's, or berth's own for a
+ * bridge network (taking its addresses and ports now, on the loop). */
+static int start_network(start_job *j, berth_error **err)
+{
+	berth_container *c = j->c;
+	const char *mode = berth_json_string(json_object_get(c->record, "HostConfig"), "NetworkMode");
+	if (mode && berth_str_has_prefix(mode, "container:")) {
+		berth_container *other;
+		if (berth_container_find(c->store, mode + 10, &other, err) < 0)
+			return -1;
+		if (!container_running(other))
+			return berth_error_set(err, 409, "cannot join network of a non running "
+							 "container: %s", mode + 10);
+		json_int_t pid = json_integer_value(json_object_get(container_state(other), "Pid"));
+		char *path cleanup_free = berth_xasprintf("/proc/%lld/ns/net", (long long)pid);
+		json_object_set_new(j->record, "NetNsPath", json_string(path));
+		return 0;
+	}
+	if (berth_network_prepare(j->networks, c->record, &j->net, err) < 0)
+		return -1;
+	if (j->net)
+		json_object_set_new(j->record, "NetNsPath",
+				    json_string(berth_network_sandbox_path(j->net)));
+	return 0;
 }
 
 /* Queues the start of a created or exited container; req may be NULL (a
@@ -265,7 +307,14 @@ void container_start_queue(berth_container *c, berth_api_req *req)
 	j->open_stdin = json_is_true(json_object_get(config, "OpenStdin"));
 	j->stdin_once = json_is_true(json_object_get(config, "StdinOnce"));
 	j->hold = req ? berth_api_hold_new(req) : NULL;
+	j->networks = s->daemon->networks;
 	container_set_stopped_by_user(c, false);
+	berth_error *err cleanup_error = NULL;
+	if (start_network(j, &err) < 0) {
+		start_failed(c, j, err);
+		start_job_free(j);
+		return;
+	}
 	container_op_queue(c, start_work, start_done, j);
 }
 

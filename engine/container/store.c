@@ -8,6 +8,7 @@
 
 #include "engine/image/image.h"
 #include "engine/volume/volume.h"
+#include "engine/network/network.h"
 #include "internal.h"
 
 berth_container *container_new(berth_container_store *s, const char *id, const char *name,
@@ -295,6 +296,7 @@ int berth_container_store_open(berth_daemon *d, berth_container_store **out, ber
 			container_restart_at_boot(c);
 			continue;
 		}
+		berth_network_restore(d->networks, c->record);
 		berth_error *one = NULL;
 		container_health_start(c, false);
 		if (container_monitor(c, &one) < 0) {
