@@ -1076,9 +1076,62 @@ wl_build_cached() {
 		docker build -q -t bench-cached "$ASSETS/build-cached"
 }
 
-workload port_tcp "published-port TCP throughput" MB/s higher \
-	"POST /containers/create;POST /networks/create"
-wl_port_tcp() { return 3; }
+# --- issue 5 workloads (each engine runs in a network namespace of its own)
+
+# What a container's network costs at start: create+start+kill+rm one at a
+# time, on the default bridge and with --network none; the difference per
+# container (ms).
+workload net_start_extra "bridge minus --network none, per container (create+start+stop+rm, 1 client)" \
+	ms lower "POST /containers/create;POST /networks/create" abs_le 5
+net_churn_ms() {
+	local e=$1 mode=$2 out rate
+	out=$("$LOADGEN" churn -s "${SOCK[$e]}" -t 1 -n "$CHURN_N" -b \
+		"{\"Image\":\"$BB_IMAGE\",\"Cmd\":[\"sleep\",\"600\"],\"StopSignal\":\"SIGKILL\",\"Labels\":{\"berth.bench\":\"churn\"},\"HostConfig\":{\"NetworkMode\":\"$mode\"}}" \
+		2>"$TMP/churn.err") || {
+		NOTES+=("${LABEL[$e]} churn ($mode): $out $(head -c 300 "$TMP/churn.err")")
+		return 1
+	}
+	rate=$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' <<<"$out")
+	[ -n "$rate" ] && awk -v r="$rate" 'BEGIN {printf "%.3f", 1000 / r}'
+}
+wl_net_start_extra() {
+	local e=$1 none bridge
+	ensure_busybox "$e" || return 1
+	none=$(net_churn_ms "$e" none) || return 1
+	bridge=$(net_churn_ms "$e" bridge) || return 1
+	VALUE=$(awk -v a="$bridge" -v b="$none" 'BEGIN {printf "%.2f", a - b}')
+	[ "$WARMUP" = 0 ] && [ -z "${RAW[net_start_extra:$e]:-}" ] &&
+		NOTES+=("${LABEL[$e]} per container: bridge $bridge ms, none $none ms")
+	return 0
+}
+
+# A busybox httpd serving 256 MiB through -p 127.0.0.1:PORT:80, fetched by curl from the
+# engine's own namespace (dockerd: its userland proxy; berthd: nftables DNAT).
+PORT_TCP_PORT=18080
+declare -A PORT_CID=()
+workload port_tcp "published-port TCP throughput, 256 MiB over 127.0.0.1 (curl)" MB/s higher \
+	"POST /containers/create;POST /networks/create" ratio_ge 0.9
+wl_port_tcp() {
+	local e=$1 ns i out
+	ensure_busybox "$e" || return 1
+	need_docker_cli || return 2
+	command -v curl >/dev/null && command -v nsenter >/dev/null || return 2
+	ns=/proc/${DPID[$e]}/ns/net
+	if [ -z "${PORT_CID[$e]:-}" ]; then
+		PORT_CID[$e]=$(dcli "$e" run -d -p "127.0.0.1:$PORT_TCP_PORT:80" --label berth.bench=port "$BB_IMAGE" \
+			sh -c 'mkdir -p /www && dd if=/dev/zero of=/www/big bs=1M count=256 2>/dev/null && httpd -f -p 80 -h /www') || return 1
+		for i in $(seq 1 200); do
+			nsenter --net="$ns" curl -sf -o /dev/null -r 0-0 "http://127.0.0.1:$PORT_TCP_PORT/big" && break
+			sleep 0.1
+		done
+	fi
+	out=$(nsenter --net="$ns" curl -sf -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$PORT_TCP_PORT/big") || return 1
+	VALUE=$(awk -v b="$out" 'BEGIN {printf "%.1f", b / 1048576}')
+}
+wl_port_tcp_after() {
+	[ -n "${PORT_CID[$1]:-}" ] && dcli "$1" rm -f "${PORT_CID[$1]}" >/dev/null 2>&1
+	PORT_CID[$1]=""
+}
 
 # ---------------------------------------------------------------- the driver
 

@@ -378,6 +378,8 @@ extern const berth_command berth_cli_container_commands[];
 
 extern const berth_command berth_cli_system_commands[];
 extern const berth_command berth_cli_volume_commands[];
+extern const berth_command berth_cli_network_commands[];
+int berth_cli_port(berth_invocation *inv);
 extern const berth_command berth_cli_image_commands[]; /* cli/image.c, with: */
 int berth_cli_images(berth_invocation *inv);
 int berth_cli_rmi(berth_invocation *inv);

@@ -35,6 +35,8 @@ const berth_command berth_cli_commands[] = {
 	 berth_cli_system_commands},
 	{"volume", "COMMAND", "Manage volumes", NULL, "Management Commands", 0, -1, NULL, berth_cli_volume_commands},
 	BERTH_CLI_BUILD_ROW("Common Commands"),
+	{"network", "", "Manage networks", NULL, "Management Commands", 0, -1, NULL, berth_cli_network_commands},
+	{"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", "berth container port, berth port", "Commands", 1, 2, berth_cli_port, NULL},
 	{"images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", "berth image ls, berth image list, berth images", "Common Commands", 0, 1, berth_cli_images, NULL},
 	{"image", "", "Manage images", NULL, "Management Commands", 0, -1, NULL, berth_cli_image_commands},
 	{"history", "[OPTIONS] IMAGE", "Show the history of an image", "berth image history, berth history", "Commands", 1, 1, berth_cli_image_history, NULL},

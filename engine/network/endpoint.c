@@ -622,6 +622,7 @@ void berth_network_restore(berth_network_store *s, const json_t *record)
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	c->netns = berth_xstrdup(key);
 	c->ports = ports_from_record(json_object_get(ns, "Ports"));
+	net_ports_rebind(c->ports, id);
 	c->port_ip = first_ip;
 	c->next = s->ctrs;
 	s->ctrs = c;

@@ -158,6 +158,8 @@ char *net_fw_rules(berth_network_store *s);
  * reserves each host port with a bound socket (ephemeral when empty). */
 int net_ports_reserve(const json_t *record, net_port **out, berth_error **err);
 void net_ports_free(net_port *p);
+/* berthd restarted: holds the host ports of a running container again. */
+void net_ports_rebind(net_port *list, const char *container);
 /* NetworkSettings.Ports from the container's ports. */
 json_t *net_ports_json(const json_t *record, const net_port *ports);
 

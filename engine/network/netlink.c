@@ -80,12 +80,21 @@ static struct ifinfomsg *link_msg(nl_sock *s, uint16_t type, uint16_t flags, int
 	return ifi;
 }
 
-static int link_up(nl_sock *s, int index, berth_error **err)
+/* Up, with an MTU when mtu > 0 (a bridge without ports ignores the one it
+ * was created with). */
+static int link_up_mtu(nl_sock *s, int index, int mtu, berth_error **err)
 {
 	struct ifinfomsg *ifi = link_msg(s, RTM_NEWLINK, 0, index);
 	ifi->ifi_change = IFF_UP;
 	ifi->ifi_flags = IFF_UP;
+	if (mtu > 0)
+		mnl_attr_put_u32((struct nlmsghdr *)s->buf, IFLA_MTU, (uint32_t)mtu);
 	return nl_talk(s, (struct nlmsghdr *)s->buf, "set link up", err);
+}
+
+static int link_up(nl_sock *s, int index, berth_error **err)
+{
+	return link_up_mtu(s, index, 0, err);
 }
 
 static int addr_add(nl_sock *s, int index, uint32_t ip, int prefix, berth_error **err)
@@ -148,7 +157,7 @@ int nl_bridge_add(const char *name, uint32_t ip, int prefix, int mtu, berth_erro
 		if (addr_add(s, (int)index, ip, prefix, &e) < 0 && e->errnum != EEXIST)
 			return berth_error_propagate(&e, err);
 	}
-	if (link_up(s, (int)index, err) < 0)
+	if (link_up_mtu(s, (int)index, mtu, err) < 0)
 		return -1;
 	/* published ports answer on 127.0.0.1: DNAT'd loopback packets must
 	 * be allowed to leave through the bridge */

@@ -165,6 +165,15 @@ fail:
 	return -1;
 }
 
+void net_ports_rebind(net_port *list, const char *container)
+{
+	for (net_port *p = list; p; p = p->next) {
+		berth_error *e cleanup_error = NULL;
+		if (p->fd < 0 && reserve(p, p->host_port, p->host_port, &e) < 0)
+			berth_warn("container %.12s: %s", container, e->msg);
+	}
+}
+
 json_t *net_ports_json(const json_t *record, const net_port *ports)
 {
 	json_t *out = json_object();
