@@ -1354,7 +1354,7 @@ report() {
 		echo "- method: $mode."
 		echo "  Each engine runs privately: its own data root, exec root, socket and network"
 		echo "  namespace (dockerd with its own managed containerd). Containers run with"
-		echo "  \`--network none\` on both engines (berthd has no bridge networking yet). Figures"
+		echo "  \`--network none\` on both engines, except in the issue 5 workloads. Figures"
 		echo "  are median (min–max); the ratios are berthd's median / dockerd's median and"
 		echo "  berthd's median / the floor's median (an engine-less baseline: bare \`runc run\`,"
 		echo "  plain \`tar -x\`)."
@@ -1376,7 +1376,7 @@ report() {
 		done
 		echo
 		echo "↑ higher is better, ↓ lower is better (for the figures and for the ratios)."
-		echo "Targets: issue 2 (foundation), issue 3 (images), issue 4 (containers)."
+		echo "Targets: issue 2 (foundation), issue 3 (images), issue 4 (containers), issue 5 (networks)."
 		if [ ${#NOTES[@]} -gt 0 ]; then
 			echo
 			echo "## Notes"

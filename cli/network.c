@@ -1,6 +1,5 @@
 /* network.c - `berth network create|connect|disconnect|inspect|ls|prune|rm`
  * and `berth port`, with docker's output and errors. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -8,28 +7,6 @@
 #include "cli.h"
 
 #define NETWORK_TABLE "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
-
-static int collect(void *ud, const char *data, size_t len)
-{
-	berth_buf_append(ud, data, len);
-	return 0;
-}
-
-/* A request with an optional JSON body; *out (may be NULL) gets the answer. */
-static int call(berth_cli *cli, const char *method, const char *path, const json_t *body,
-		json_t **out, berth_error **err)
-{
-	char *text cleanup_free = body ? berth_json_dump(body) : NULL;
-	berth_buf resp cleanup_buf = {0};
-	if (berth_cli_stream(cli, method, path, text, text ? strlen(text) : 0, collect, &resp,
-			     err) < 0)
-		return -1;
-	if (out && berth_json_parse(resp.data ? resp.data : "null", resp.len ? resp.len : 4, out,
-				    err) < 0)
-		return berth_error_wrap(err, "Error reading the daemon's answer to %s %s", method,
-					path);
-	return 0;
-}
 
 static char *network_path(const char *name, const char *suffix)
 {
@@ -100,7 +77,7 @@ static int network_create(berth_invocation *inv)
 		"Internal", internal, "Attachable", attachable, "EnableIPv6", ipv6, "IPAM", ipam,
 		"Options", kv_object(&opts), "Labels", kv_object(&labels));
 	json_t *resp cleanup_json = NULL;
-	if (call(inv->cli, "POST", "/networks/create", body, &resp, &err) < 0)
+	if (berth_cli_call(inv->cli, "POST", "/networks/create", body, &resp, &err) < 0)
 		return fail(inv->cli, &err);
 	fprintf(inv->cli->out, "%s\n", berth_cli_str(resp, "Id"));
 	return BERTH_EXIT_OK;
@@ -134,7 +111,7 @@ static int network_connect(berth_invocation *inv)
 					      "EndpointConfig", ep);
 	char *path cleanup_free = network_path(inv->args.v[0], "/connect");
 	berth_error *err cleanup_error = NULL;
-	if (call(inv->cli, "POST", path, body, NULL, &err) < 0)
+	if (berth_cli_call(inv->cli, "POST", path, body, NULL, &err) < 0)
 		return fail(inv->cli, &err);
 	return BERTH_EXIT_OK;
 }
@@ -153,7 +130,7 @@ static int network_disconnect(berth_invocation *inv)
 					      force);
 	char *path cleanup_free = network_path(inv->args.v[0], "/disconnect");
 	berth_error *err cleanup_error = NULL;
-	if (call(inv->cli, "POST", path, body, NULL, &err) < 0)
+	if (berth_cli_call(inv->cli, "POST", path, body, NULL, &err) < 0)
 		return fail(inv->cli, &err);
 	return BERTH_EXIT_OK;
 }
@@ -171,40 +148,7 @@ static int network_inspect(berth_invocation *inv)
 	int status;
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
 		return status;
-	berth_format fmt cleanup_format = {0};
-	berth_error *err cleanup_error = NULL;
-	if (berth_format_init(&fmt, format, NULL, &err) < 0) {
-		berth_error_wrap(&err, "template parsing error");
-		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_TEMPLATE);
-	}
-	json_t *found cleanup_json = json_array();
-	berth_buf errors cleanup_buf = {0};
-	for (size_t i = 0; i < inv->args.n; i++) {
-		char *path cleanup_free = network_path(inv->args.v[i], "");
-		json_t *net = NULL;
-		if (call(inv->cli, "GET", path, NULL, &net, &err) < 0) {
-			berth_buf_printf(&errors, "%s\n", err->msg);
-			berth_error_free(&err);
-			continue;
-		}
-		json_array_append_new(found, net);
-	}
-	berth_buf out cleanup_buf = {0};
-	if (fmt.kind == BERTH_FORMAT_DEFAULT) {
-		char *text cleanup_free = json_dumps(found, JSON_INDENT(4));
-		berth_buf_printf(&out, "%s\n", text);
-	} else {
-		size_t i;
-		json_t *net;
-		json_array_foreach(found, i, net)
-			if (berth_format_row(&fmt, net, &out, &err) < 0)
-				return fail(inv->cli, &err);
-	}
-	berth_cli_write(inv->cli, &out);
-	if (errors.len == 0)
-		return BERTH_EXIT_OK;
-	fputs(errors.data, inv->cli->err);
-	return BERTH_EXIT_ERROR;
+	return berth_cli_inspect_objects(inv->cli, &inv->args, format, "network", false);
 }
 
 /* ------------------------------------------------------------------- ls */
@@ -305,7 +249,7 @@ static int network_rm(berth_invocation *inv)
 	for (size_t i = 0; i < inv->args.n; i++) {
 		char *path cleanup_free = network_path(inv->args.v[i], "");
 		berth_error *err cleanup_error = NULL;
-		if (call(inv->cli, "DELETE", path, NULL, NULL, &err) == 0) {
+		if (berth_cli_call(inv->cli, "DELETE", path, NULL, NULL, &err) == 0) {
 			fprintf(inv->cli->out, "%s\n", inv->args.v[i]);
 		} else if (!(force && err->status == 404)) {
 			fprintf(inv->cli->err, "%s\n", err->msg);
@@ -328,31 +272,12 @@ static int network_prune(berth_invocation *inv)
 	int status;
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
 		return status;
-	if (!force) {
-		fputs("WARNING! This will remove all custom networks not used by at least one "
-		      "container.\nAre you sure you want to continue? [y/N] ", inv->cli->out);
-		fflush(inv->cli->out);
-		char line[64] = "";
-		if (fgets(line, sizeof(line), stdin) == NULL || tolower((unsigned char)line[0]) != 'y' ||
-		    !(line[1] == '\n' || line[1] == '\0'))
-			return BERTH_EXIT_OK;
-	}
-	berth_buf path cleanup_buf = {0};
-	berth_buf_puts(&path, "/networks/prune");
-	berth_cli_filters_query(&filters, &path);
-	json_t *report cleanup_json = NULL;
-	berth_error *err cleanup_error = NULL;
-	if (call(inv->cli, "POST", path.data, NULL, &report, &err) < 0)
-		return fail(inv->cli, &err);
-	const json_t *deleted = json_object_get(report, "NetworksDeleted");
-	if (json_array_size(deleted) > 0) {
-		fputs("Deleted Networks:\n", inv->cli->out);
-		size_t i;
-		json_t *name;
-		json_array_foreach(deleted, i, name)
-			fprintf(inv->cli->out, "%s\n", json_string_value(name));
-	}
-	return BERTH_EXIT_OK;
+	berth_filters *f cleanup_filters = berth_cli_filters_parse(&filters);
+	if (!force && !berth_cli_confirm(inv->cli, "WARNING! This will remove all custom networks "
+						   "not used by at least one container.\nAre you "
+						   "sure you want to continue?"))
+		return BERTH_EXIT_OK;
+	return berth_cli_prune(inv->cli, BERTH_PRUNE_NETWORKS, f);
 }
 
 const berth_command berth_cli_network_commands[] = {

@@ -34,6 +34,8 @@ typedef struct dns_forward {
 	struct sockaddr_in client;
 	bool ended;
 	int closed;                 /* handles closed, of 2 */
+	berth_network_store *s;
+	struct dns_forward *next;   /* on s->forwards */
 } dns_forward;
 
 typedef struct dns_question {
@@ -229,8 +231,15 @@ static bool answer_local(net_dns *d, const uint8_t *m, const dns_question *q, be
 static void forward_closed(uv_handle_t *h)
 {
 	dns_forward *f = h->data;
-	if (++f->closed == 2)
-		free(f);
+	if (++f->closed < 2)
+		return;
+	for (dns_forward **p = &f->s->forwards; *p; p = &(*p)->next) {
+		if (*p == f) {
+			*p = f->next;
+			break;
+		}
+	}
+	free(f);
 }
 
 static void forward_end(dns_forward *f)
@@ -293,6 +302,9 @@ static void forward(net_dns *d, const uint8_t *m, size_t len, const dns_question
 		return;
 	}
 	dns_forward *f = berth_xcalloc(1, sizeof(*f));
+	f->s = d->s;
+	f->next = d->s->forwards;
+	d->s->forwards = f;
 	f->server = d;
 	f->client = *client;
 	uv_loop_t *loop = d->s->d->loop;
@@ -381,19 +393,12 @@ static void server_closed(uv_handle_t *h)
 	free(h->data);
 }
 
-/* Pending forwards keep running but no longer answer through it. */
-static void forward_detach(uv_handle_t *h, void *arg)
-{
-	if (h->type == UV_UDP && ((uv_udp_t *)h)->recv_cb == forward_recv) {
-		dns_forward *f = h->data;
-		if (f->server == arg)
-			f->server = NULL;
-	}
-}
-
 static void server_close(net_dns *d)
 {
-	uv_walk(d->s->d->loop, forward_detach, d);
+	/* pending forwards run out but no longer answer through it */
+	for (dns_forward *f = d->s->forwards; f; f = f->next)
+		if (f->server == d)
+			f->server = NULL;
 	uv_close((uv_handle_t *)&d->udp, server_closed);
 }
 
@@ -416,6 +421,11 @@ void net_dns_close_all(berth_network_store *s)
 		net_dns *d = s->dns;
 		s->dns = d->next;
 		free(d);
+	}
+	while (s->forwards) {
+		dns_forward *f = s->forwards;
+		s->forwards = f->next;
+		free(f);
 	}
 }
 

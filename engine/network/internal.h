@@ -74,6 +74,7 @@ struct berth_network_store {
 	pthread_mutex_t fw_lock;    /* held while nft runs */
 	char *fw_rules;             /* the chains' desired text, under fw_lock */
 	net_dns *dns;               /* embedded DNS servers, one per container */
+	struct dns_forward *forwards; /* questions relayed to the host's resolver */
 };
 
 /* What berth_network_prepare gives the pool thread. */
