@@ -344,6 +344,10 @@ extern const berth_command berth_cli_container_commands[];
 	{"update", "[OPTIONS] CONTAINER [CONTAINER...]",                                   \
 	 "Update configuration of one or more containers",                                 \
 	 BERTH_CLI_CONTAINER_ALIASES("update"), category, 1, -1, berth_cli_update, NULL}
+#define BERTH_CLI_PORT_ROW(category)                                                    \
+	{"port", "CONTAINER [PRIVATE_PORT[/PROTO]]",                                        \
+	 "List port mappings or a specific mapping for the container",                     \
+	 BERTH_CLI_CONTAINER_ALIASES("port"), category, 1, 2, berth_cli_port, NULL}
 #define BERTH_CLI_RENAME_ROW(category)                                                  \
 	{"rename", "CONTAINER NEW_NAME", "Rename a container",                             \
 	 BERTH_CLI_CONTAINER_ALIASES("rename"), category, 2, 2, berth_cli_rename, NULL}

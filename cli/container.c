@@ -831,6 +831,7 @@ const berth_command berth_cli_container_commands[] = {
 	BERTH_CLI_LOGS_ROW(NULL),
 	BERTH_CLI_PS_ROW("ls", NULL),
 	BERTH_CLI_PAUSE_ROW(NULL),
+	BERTH_CLI_PORT_ROW(NULL),
 	{"prune", "[OPTIONS]", "Remove all stopped containers", NULL, NULL, 0, 0,
 	 berth_cli_container_prune, NULL},
 	BERTH_CLI_RENAME_ROW(NULL),
