@@ -169,6 +169,13 @@ outside_host() {
 	echo outside >"$BERTH_ROOT/outside-www/index.html"
 	unshare --net busybox httpd -f -p 80 -h "$BERTH_ROOT/outside-www" 3>&- &
 	OUTSIDE_PID=$!
+	# until unshare has run, the PID is still in our namespace
+	local i
+	for i in $(seq 1 100); do
+		[ "$(readlink /proc/$OUTSIDE_PID/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
+		sleep 0.01
+	done
+	[ "$(readlink /proc/$OUTSIDE_PID/ns/net)" != "$(readlink /proc/self/ns/net)" ]
 	berth_netns ip link add out0 type veth peer name out1
 	berth_netns ip link set out1 netns "$OUTSIDE_PID"
 	berth_netns ip addr add 198.51.100.1/24 dev out0
