@@ -151,9 +151,18 @@ int berth_compose_act(berth_compose_ctx *c, berth_compose_action a,
 int berth_compose_containers(berth_compose_ctx *c, char *const *services, bool all, bool oneoff,
 			     json_t **out, berth_error **err);
 
+/* A label of a listed container ("" when absent), and its name without '/'. */
+const char *berth_compose_label(const json_t *container, const char *label);
+const char *berth_compose_container_name(const json_t *container);
+
 /* One container of a service by --index (1-based; 0: the first running). */
 int berth_compose_container_of(berth_compose_ctx *c, const char *service, int index,
 			       json_t **out, berth_error **err);
+
+/* A one-off container of a service (`run`): svc is the service as run
+ * changes it; named PROJECT-SERVICE-run-ID unless svc has a container_name. */
+int berth_compose_create_oneoff(berth_compose_ctx *c, const char *service, const json_t *svc,
+				char **id, char **name, berth_error **err);
 
 /* The body of POST /containers/create for replica `number` of a service. */
 json_t *berth_compose_create_body(const berth_compose_project *p, const char *service,

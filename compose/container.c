@@ -1,0 +1,138 @@
+/*
+ * container.c - one container at a time: create (pulling a missing image
+ * first, as Compose's pull_policy "missing" does), start, stop, remove,
+ * each with Docker Compose v2's progress lines.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+int compose_pull_image(berth_compose_ctx *c, berth_client *cl, const char *image,
+		       berth_error **err)
+{
+	/* "name:tag" or "name@digest"; a ':' after the last '/' is a tag */
+	char *name cleanup_free = berth_xstrdup(image);
+	const char *tag = "latest";
+	char *at = strchr(name, '@');
+	char *colon = strrchr(name, ':');
+	if (at) {
+		tag = NULL;
+	} else if (colon && !strchr(colon, '/')) {
+		*colon = '\0';
+		tag = colon + 1;
+	}
+	char *qn cleanup_free = berth_url_encode(name);
+	char *path cleanup_free = tag ? berth_xasprintf("/images/create?fromImage=%s&tag=%s", qn, tag)
+				      : berth_xasprintf("/images/create?fromImage=%s", qn);
+	berth_client_response resp = {0};
+	if (berth_client_request(cl, "POST", path, NULL, NULL, 0, &resp, err) < 0)
+		return -1;
+	int r = 0;
+	if (resp.status >= 400) {
+		char *msg cleanup_free = berth_client_error_message(&resp);
+		r = berth_error_set(err, (int)resp.status, "Error response from daemon: %s", msg);
+	} else if (resp.body.data && strstr(resp.body.data, "\"error\"")) {
+		/* the stream reports a failed pull in its last message */
+		r = berth_error_set(err, 500, "pull access denied or image %s not found", image);
+	}
+	berth_client_response_reset(&resp);
+	return r;
+}
+
+int compose_container_create(berth_compose_ctx *c, berth_client *cl, const char *service,
+			     const json_t *svc, int number, bool oneoff, bool networks, char **id,
+			     char **name, berth_error **err)
+{
+	const berth_compose_project *p = c->project;
+	const char *fixed = berth_json_string(svc, "container_name");
+	char *n cleanup_free = NULL;
+	if (fixed) {
+		n = berth_xstrdup(fixed);
+	} else if (oneoff) {
+		char rnd[65];
+		berth_random_id(rnd);
+		n = berth_xasprintf("%s-%s-run-%.12s", p->name, service, rnd);
+	} else {
+		n = berth_xasprintf("%s-%s-%d", p->name, service, number);
+	}
+	json_t *body cleanup_json = berth_compose_create_body(p, service, svc, number, oneoff, networks);
+	char *qn cleanup_free = berth_url_encode(n);
+	char *path cleanup_free = berth_xasprintf("/containers/create?name=%s", qn);
+	if (!oneoff)
+		compose_progress(c, "Container", n, "Creating");
+	json_t *out cleanup_json = NULL;
+	berth_error *e cleanup_error = NULL;
+	if (compose_api(cl, "POST", path, body, &out, &e) < 0) {
+		const char *policy = berth_json_string(svc, "pull_policy") ?: "missing";
+		if (e->status != 404 || strcmp(policy, "never") == 0 ||
+		    json_object_get(svc, "build") != NULL)
+			return berth_error_propagate(&e, err);
+		berth_error_free(&e);
+		const char *image = berth_json_string(svc, "image");
+		compose_progress(c, "Image", image, "Pulling");
+		if (compose_pull_image(c, cl, image, err) < 0)
+			return -1;
+		compose_progress(c, "Image", image, "Pulled");
+		json_decref(out);
+		out = NULL;
+		if (compose_api(cl, "POST", path, body, &out, err) < 0)
+			return -1;
+	}
+	if (!oneoff)
+		compose_progress(c, "Container", n, "Created");
+	*id = berth_xstrdup(berth_json_string(out, "Id") ?: "");
+	if (name)
+		*name = berth_steal_ptr(&n);
+	return 0;
+}
+
+int compose_container_start(berth_compose_ctx *c, berth_client *cl, const char *id,
+			    const char *name, berth_error **err)
+{
+	char *path cleanup_free = berth_xasprintf("/containers/%s/start", id);
+	compose_progress(c, "Container", name, "Starting");
+	if (compose_api(cl, "POST", path, NULL, NULL, err) < 0)
+		return -1;
+	compose_progress(c, "Container", name, "Started");
+	return 0;
+}
+
+int compose_container_stop(berth_compose_ctx *c, berth_client *cl, const char *id,
+			   const char *name, int timeout, berth_error **err)
+{
+	char *path cleanup_free = timeout >= 0
+					  ? berth_xasprintf("/containers/%s/stop?t=%d", id, timeout)
+					  : berth_xasprintf("/containers/%s/stop", id);
+	compose_progress(c, "Container", name, "Stopping");
+	if (compose_api(cl, "POST", path, NULL, NULL, err) < 0)
+		return -1;
+	compose_progress(c, "Container", name, "Stopped");
+	return 0;
+}
+
+int compose_container_remove(berth_compose_ctx *c, berth_client *cl, const char *id,
+			     const char *name, bool volumes, berth_error **err)
+{
+	char *path cleanup_free = berth_xasprintf("/containers/%s?force=1%s", id, volumes ? "&v=1" : "");
+	compose_progress(c, "Container", name, "Removing");
+	berth_error *e cleanup_error = NULL;
+	if (compose_api(cl, "DELETE", path, NULL, NULL, &e) < 0 && e->status != 404)
+		return berth_error_propagate(&e, err);
+	compose_progress(c, "Container", name, "Removed");
+	return 0;
+}
+
+bool compose_engine_has_networks(berth_client *cl)
+{
+	berth_error *err cleanup_error = NULL;
+	json_t *list cleanup_json = NULL;
+	return compose_api(cl, "GET", "/networks", NULL, &list, &err) == 0;
+}
+
+int berth_compose_create_oneoff(berth_compose_ctx *c, const char *service, const json_t *svc,
+				char **id, char **name, berth_error **err)
+{
+	bool networks = compose_engine_has_networks(c->client);
+	return compose_container_create(c, c->client, service, svc, 1, true, networks, id, name, err);
+}

@@ -1,0 +1,60 @@
+/* engine.h - compose/'s side of the Engine API (not part of the API). */
+#ifndef BERTH_COMPOSE_ENGINE_H
+#define BERTH_COMPOSE_ENGINE_H
+
+#include "internal.h"
+
+#define COMPOSE_LABEL_PROJECT "com.docker.compose.project"
+#define COMPOSE_LABEL_SERVICE "com.docker.compose.service"
+#define COMPOSE_LABEL_NUMBER "com.docker.compose.container-number"
+#define COMPOSE_LABEL_ONEOFF "com.docker.compose.oneoff"
+#define COMPOSE_LABEL_HASH "com.docker.compose.config-hash"
+#define COMPOSE_LABEL_WORKDIR "com.docker.compose.project.working_dir"
+#define COMPOSE_LABEL_FILES "com.docker.compose.project.config_files"
+#define COMPOSE_LABEL_DEPENDS "com.docker.compose.depends_on"
+#define COMPOSE_LABEL_VERSION "com.docker.compose.version"
+#define COMPOSE_LABEL_NETWORK "com.docker.compose.network"
+#define COMPOSE_LABEL_VOLUME "com.docker.compose.volume"
+/* The Compose version our labels claim: what Docker Compose v2 expects. */
+#define COMPOSE_VERSION "2.29.7"
+
+/* One request with a JSON body (or none); a daemon error becomes err with
+ * its status and "Error response from daemon: ...". out may be NULL. */
+int compose_api(berth_client *cl, const char *method, const char *path, const json_t *body,
+		json_t **out, berth_error **err);
+/* A client of its own, for a thread. */
+int compose_client_new(const berth_compose_ctx *c, berth_client **out, berth_error **err);
+/* " Container p-web-1  Started" on the progress stream. */
+void compose_progress(const berth_compose_ctx *c, const char *kind, const char *name,
+		      const char *state);
+
+/* GET /containers/json of a project, sorted by service and number. */
+int compose_list(berth_client *cl, const char *project, char *const *services, bool all,
+		 bool oneoff, json_t **out, berth_error **err);
+/* A label of a listed container, "" when absent. */
+const char *compose_label(const json_t *container, const char *label);
+/* "p-web-1" from the list's Names. */
+const char *compose_container_name(const json_t *container);
+/* The image a service runs: image, or PROJECT-SERVICE when it is built. */
+char *compose_image_name(const berth_compose_project *p, const char *service, const json_t *svc);
+/* Seconds of stop_grace_period, or -1 when unset. */
+int compose_stop_timeout(const json_t *svc);
+
+#endif
+
+/* Container operations with their progress lines (compose/container.c). */
+int compose_container_create(berth_compose_ctx *c, berth_client *cl, const char *service,
+			     const json_t *svc, int number, bool oneoff, bool networks, char **id,
+			     char **name, berth_error **err);
+int compose_container_start(berth_compose_ctx *c, berth_client *cl, const char *id,
+			    const char *name, berth_error **err);
+/* timeout < 0: the service's stop_grace_period, else the engine's default. */
+int compose_container_stop(berth_compose_ctx *c, berth_client *cl, const char *id,
+			   const char *name, int timeout, berth_error **err);
+int compose_container_remove(berth_compose_ctx *c, berth_client *cl, const char *id,
+			     const char *name, bool volumes, berth_error **err);
+/* Whether the engine has /networks (berthd gains them later than the rest). */
+bool compose_engine_has_networks(berth_client *cl);
+/* Pulls an image through POST /images/create (progress on the err stream). */
+int compose_pull_image(berth_compose_ctx *c, berth_client *cl, const char *image,
+		       berth_error **err);

@@ -1,0 +1,391 @@
+/*
+ * up.c - `up` and `create`: networks and volumes first, then every service
+ * converges to its replicas in dependency order (independent services in
+ * parallel). A container whose com.docker.compose.config-hash matches is
+ * left alone; a changed service is recreated, and so are the services that
+ * depend on it; replicas above the scale are removed, missing ones created.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+typedef struct up_state {
+	const berth_compose_up_opts *o;
+	bool networks; /* the engine has /networks */
+} up_state;
+
+/* --------------------------------------------------- networks and volumes */
+
+static void set_if(json_t *obj, const char *key, const char *value)
+{
+	if (value)
+		json_object_set_new(obj, key, json_string(value));
+}
+
+static json_t *resource_labels(const berth_compose_project *p, const char *kind, const char *key,
+			       const json_t *def)
+{
+	json_t *labels = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(def, "labels"), k, v)
+		json_object_set(labels, k, v);
+	json_object_set_new(labels, COMPOSE_LABEL_PROJECT, json_string(p->name));
+	json_object_set_new(labels, kind, json_string(key));
+	json_object_set_new(labels, COMPOSE_LABEL_VERSION, json_string(COMPOSE_VERSION));
+	return labels;
+}
+
+static int ensure_network(berth_compose_ctx *c, const char *key, const json_t *def,
+			  berth_error **err)
+{
+	const char *name = berth_json_string(def, "name");
+	char *path cleanup_free = berth_xasprintf("/networks/%s", name);
+	berth_error *e cleanup_error = NULL;
+	if (compose_api(c->client, "GET", path, NULL, NULL, &e) == 0)
+		return 0;
+	if (e->status != 404)
+		return berth_error_propagate(&e, err);
+	if (json_is_true(json_object_get(def, "external")))
+		return berth_error_set(err, 404,
+				       "network %s declared as external, but could not be found", name);
+	json_t *body cleanup_json = json_pack(
+		"{ss ss so sb sb sb}", "Name", name, "Driver",
+		berth_json_string(def, "driver") ?: "bridge", "Labels",
+		resource_labels(c->project, COMPOSE_LABEL_NETWORK, key, def), "CheckDuplicate", 1,
+		"Internal", json_is_true(json_object_get(def, "internal")), "Attachable",
+		json_is_true(json_object_get(def, "attachable")));
+	json_t *opts = json_object_get(def, "driver_opts");
+	if (opts)
+		json_object_set(body, "Options", opts);
+	if (json_is_true(json_object_get(def, "enable_ipv6")))
+		json_object_set_new(body, "EnableIPv6", json_true());
+	json_t *ipam = json_object_get(def, "ipam");
+	if (ipam) {
+		json_t *configs = json_array();
+		size_t i;
+		json_t *cfg;
+		json_array_foreach(json_object_get(ipam, "config"), i, cfg) {
+			json_t *one = json_object();
+			set_if(one, "Subnet", berth_json_string(cfg, "subnet"));
+			set_if(one, "Gateway", berth_json_string(cfg, "gateway"));
+			set_if(one, "IPRange", berth_json_string(cfg, "ip_range"));
+			json_array_append_new(configs, one);
+		}
+		json_object_set_new(body, "IPAM", json_pack("{ss so}", "Driver",
+							    berth_json_string(ipam, "driver") ?: "default",
+							    "Config", configs));
+	}
+	compose_progress(c, "Network", name, "Creating");
+	if (compose_api(c->client, "POST", "/networks/create", body, NULL, err) < 0)
+		return -1;
+	compose_progress(c, "Network", name, "Created");
+	return 0;
+}
+
+static int ensure_volume(berth_compose_ctx *c, const char *key, const json_t *def,
+			 berth_error **err)
+{
+	const char *name = berth_json_string(def, "name");
+	char *path cleanup_free = berth_xasprintf("/volumes/%s", name);
+	berth_error *e cleanup_error = NULL;
+	if (compose_api(c->client, "GET", path, NULL, NULL, &e) == 0)
+		return 0;
+	if (e->status != 404)
+		return berth_error_propagate(&e, err);
+	if (json_is_true(json_object_get(def, "external")))
+		return berth_error_set(err, 404, "external volume \"%s\" not found", name);
+	json_t *body cleanup_json = json_pack(
+		"{ss ss so}", "Name", name, "Driver", berth_json_string(def, "driver") ?: "local",
+		"Labels", resource_labels(c->project, COMPOSE_LABEL_VOLUME, key, def));
+	json_t *opts = json_object_get(def, "driver_opts");
+	if (opts)
+		json_object_set(body, "DriverOpts", opts);
+	char *quoted cleanup_free = berth_xasprintf("\"%s\"", name);
+	compose_progress(c, "Volume", quoted, "Creating");
+	if (compose_api(c->client, "POST", "/volumes/create", body, NULL, err) < 0)
+		return -1;
+	compose_progress(c, "Volume", quoted, "Created");
+	return 0;
+}
+
+/* Only the networks and volumes the selected services use. */
+static int ensure_resources(compose_graph *g, bool networks, berth_error **err)
+{
+	berth_compose_ctx *c = g->c;
+	const json_t *m = c->project->model;
+	for (size_t i = 0; i < g->n; i++) {
+		if (!g->tasks[i].selected)
+			continue;
+		const json_t *svc = g->tasks[i].svc;
+		const char *k;
+		json_t *v;
+		json_object_foreach(networks ? json_object_get(svc, "networks") : NULL, k, v)
+			if (ensure_network(c, k, json_object_get(json_object_get(m, "networks"), k),
+					   err) < 0)
+				return -1;
+		size_t j;
+		json_array_foreach(json_object_get(svc, "volumes"), j, v) {
+			const char *src = berth_json_string(v, "source");
+			const json_t *def = json_object_get(json_object_get(m, "volumes"), src ?: "");
+			if (def && strcmp(berth_json_string(v, "type") ?: "", "volume") == 0 &&
+			    ensure_volume(c, src, def, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------- conditions */
+
+static int inspect(berth_client *cl, const char *id, json_t **out, berth_error **err)
+{
+	char *path cleanup_free = berth_xasprintf("/containers/%s/json", id);
+	return compose_api(cl, "GET", path, NULL, out, err);
+}
+
+/* service_healthy: polls until every container of dep is healthy. */
+static int wait_healthy(berth_compose_ctx *c, berth_client *cl, const char *id,
+			const char *name, berth_error **err)
+{
+	compose_progress(c, "Container", name, "Waiting");
+	for (;;) {
+		json_t *info cleanup_json = NULL;
+		if (inspect(cl, id, &info, err) < 0)
+			return -1;
+		const json_t *state = json_object_get(info, "State");
+		const json_t *health = json_object_get(state, "Health");
+		const char *status = berth_json_string(health, "Status");
+		if (status == NULL)
+			return berth_error_set(err, 400, "container %s has no healthcheck configured",
+					       name);
+		if (strcmp(status, "healthy") == 0)
+			break;
+		if (strcmp(status, "unhealthy") == 0)
+			return berth_error_set(err, 500, "dependency failed to start: container %s is "
+						 "unhealthy", name);
+		if (!json_is_true(json_object_get(state, "Running")))
+			return berth_error_set(err, 500, "dependency failed to start: container %s "
+						 "exited (%d)", name,
+					       (int)json_integer_value(json_object_get(state, "ExitCode")));
+		usleep(100 * 1000);
+	}
+	compose_progress(c, "Container", name, "Healthy");
+	return 0;
+}
+
+/* service_completed_successfully: waits for the exit, which must be 0. */
+static int wait_completed(berth_compose_ctx *c, berth_client *cl, const char *id,
+			  const char *name, const char *service, berth_error **err)
+{
+	compose_progress(c, "Container", name, "Waiting");
+	char *path cleanup_free = berth_xasprintf("/containers/%s/wait", id);
+	json_t *out cleanup_json = NULL;
+	if (compose_api(cl, "POST", path, NULL, &out, err) < 0)
+		return -1;
+	int code = (int)json_integer_value(json_object_get(out, "StatusCode"));
+	if (code != 0)
+		return berth_error_set(err, 500, "service \"%s\" didn't complete successfully: exit %d",
+				       service, code);
+	compose_progress(c, "Container", name, "Exited");
+	return 0;
+}
+
+static int wait_conditions(compose_graph *g, compose_task *t, berth_client *cl,
+			   berth_error **err)
+{
+	const char *dep;
+	json_t *d;
+	json_object_foreach(json_object_get(t->svc, "depends_on"), dep, d) {
+		const char *cond = berth_json_string(d, "condition") ?: "service_started";
+		compose_task *dt = compose_graph_find(g, dep);
+		if (dt == NULL || strcmp(cond, "service_started") == 0)
+			continue;
+		char *const only[] = {(char *)dep, NULL};
+		json_t *list cleanup_json = NULL;
+		if (compose_list(cl, g->c->project->name, only, true, false, &list, err) < 0)
+			return -1;
+		size_t i;
+		json_t *ct;
+		json_array_foreach(list, i, ct) {
+			const char *id = berth_json_string(ct, "Id");
+			const char *name = compose_container_name(ct);
+			int r = strcmp(cond, "service_healthy") == 0
+					? wait_healthy(g->c, cl, id, name, err)
+					: wait_completed(g->c, cl, id, name, dep, err);
+			if (r < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* -------------------------------------------------------------- converge */
+
+static bool deps_recreated(compose_graph *g, compose_task *t)
+{
+	const char *dep;
+	json_t *d;
+	json_object_foreach(json_object_get(t->svc, "depends_on"), dep, d) {
+		compose_task *dt = compose_graph_find(g, dep);
+		if (dt && dt->recreated)
+			return true;
+	}
+	return false;
+}
+
+static int create_and_start(compose_graph *g, compose_task *t, berth_client *cl, int number,
+			    berth_error **err)
+{
+	up_state *s = g->userdata;
+	char *id cleanup_free = NULL, *name cleanup_free = NULL;
+	if (compose_container_create(g->c, cl, t->name, t->svc, number, false, s->networks, &id,
+				     &name, err) < 0)
+		return -1;
+	if (s->o->no_start)
+		return 0;
+	return compose_container_start(g->c, cl, id, name, err);
+}
+
+static int recreate(compose_graph *g, compose_task *t, berth_client *cl, const json_t *old,
+		    int number, berth_error **err)
+{
+	up_state *s = g->userdata;
+	const char *id = berth_json_string(old, "Id");
+	const char *name = compose_container_name(old);
+	compose_progress(g->c, "Container", name, "Recreate");
+	int timeout = s->o->timeout >= 0 ? s->o->timeout : compose_stop_timeout(t->svc);
+	if (strcmp(berth_json_string(old, "State") ?: "", "running") == 0 &&
+	    compose_container_stop(g->c, cl, id, name, timeout, err) < 0)
+		return -1;
+	if (compose_container_remove(g->c, cl, id, name, false, err) < 0)
+		return -1;
+	t->recreated = true;
+	return create_and_start(g, t, cl, number, err);
+}
+
+static int converge_one(compose_graph *g, compose_task *t, berth_client *cl, const json_t *ct,
+			const char *hash, bool dep_changed, berth_error **err)
+{
+	up_state *s = g->userdata;
+	int number = atoi(compose_label(ct, COMPOSE_LABEL_NUMBER));
+	const char *name = compose_container_name(ct);
+	bool changed = strcmp(compose_label(ct, COMPOSE_LABEL_HASH), hash) != 0;
+	if (!s->o->no_recreate && (s->o->force_recreate || changed || dep_changed))
+		return recreate(g, t, cl, ct, number, err);
+	const char *state = berth_json_string(ct, "State") ?: "";
+	if (strcmp(state, "running") == 0 || s->o->no_start) {
+		compose_progress(g->c, "Container", name, "Running");
+		return 0;
+	}
+	return compose_container_start(g->c, cl, berth_json_string(ct, "Id"), name, err);
+}
+
+static int converge(compose_graph *g, compose_task *t, berth_client *cl, berth_error **err)
+{
+	up_state *s = g->userdata;
+	if (wait_conditions(g, t, cl, err) < 0)
+		return -1;
+	int replicas = berth_compose_replicas(t->svc);
+	json_t *scale = json_object_get(s->o->scale, t->name);
+	if (json_is_integer(scale))
+		replicas = (int)json_integer_value(scale);
+	char hash[65];
+	berth_compose_config_hash(t->svc, hash);
+	bool dep_changed = deps_recreated(g, t);
+	bool *have = berth_xcalloc((size_t)replicas + 2, sizeof(bool));
+	int r = 0;
+	size_t i;
+	json_t *ct;
+	json_array_foreach(t->existing, i, ct) {
+		int number = atoi(compose_label(ct, COMPOSE_LABEL_NUMBER));
+		const char *id = berth_json_string(ct, "Id");
+		if (number < 1 || number > replicas || have[number]) {
+			/* scaled down (or a duplicate number): the highest go first */
+			int timeout = s->o->timeout >= 0 ? s->o->timeout : compose_stop_timeout(t->svc);
+			r = compose_container_stop(g->c, cl, id, compose_container_name(ct), timeout, err);
+			if (r == 0)
+				r = compose_container_remove(g->c, cl, id, compose_container_name(ct),
+							     false, err);
+		} else {
+			have[number] = true;
+			r = converge_one(g, t, cl, ct, hash, dep_changed, err);
+		}
+		if (r < 0)
+			break;
+	}
+	for (int n = 1; r == 0 && n <= replicas; n++)
+		if (!have[n])
+			r = create_and_start(g, t, cl, n, err);
+	free(have);
+	return r;
+}
+
+/* ------------------------------------------------------------------- up */
+
+static int orphans(berth_compose_ctx *c, const json_t *containers, bool remove,
+		   berth_error **err)
+{
+	const json_t *m = c->project->model;
+	berth_buf names cleanup_buf = {0};
+	size_t i;
+	json_t *ct;
+	json_array_foreach(containers, i, ct) {
+		const char *svc = compose_label(ct, COMPOSE_LABEL_SERVICE);
+		if (json_object_get(json_object_get(m, "services"), svc) ||
+		    json_object_get(c->project->disabled, svc))
+			continue;
+		if (remove) {
+			const char *id = berth_json_string(ct, "Id");
+			if (compose_container_stop(c, c->client, id, compose_container_name(ct), -1, err) < 0 ||
+			    compose_container_remove(c, c->client, id, compose_container_name(ct), false, err) < 0)
+				return -1;
+		} else {
+			berth_buf_printf(&names, "%s%s", names.len ? ", " : "", compose_container_name(ct));
+		}
+	}
+	if (names.len)
+		fprintf(c->io.err,
+			"WARN[0000] Found orphan containers ([%s]) for this project. If you removed or "
+			"renamed this service in your compose file, you can run this command with the "
+			"--remove-orphans flag to clean it up.\n",
+			names.data);
+	return 0;
+}
+
+static int check_services(berth_compose_ctx *c, char *const *services, berth_error **err)
+{
+	for (char *const *s = services; s && *s; s++)
+		if (!json_object_get(json_object_get(c->project->model, "services"), *s))
+			return berth_error_set(err, 404, "no such service: %s", *s);
+	return 0;
+}
+
+int berth_compose_up(berth_compose_ctx *c, const berth_compose_up_opts *o, int *exit_code,
+		     berth_error **err)
+{
+	if (check_services(c, o->services, err) < 0)
+		return -1;
+	up_state s = {.o = o, .networks = compose_engine_has_networks(c->client)};
+	compose_graph g __attribute__((cleanup(compose_graph_reset))) = {0};
+	compose_graph_init(&g, c, o->services, !o->no_deps);
+	g.fn = converge;
+	g.userdata = &s;
+	json_t *all cleanup_json = NULL;
+	if (compose_list(c->client, c->project->name, NULL, true, false, &all, err) < 0 ||
+	    orphans(c, all, o->remove_orphans, err) < 0 || ensure_resources(&g, s.networks, err) < 0)
+		return -1;
+	for (size_t i = 0; i < g.n; i++) {
+		g.tasks[i].existing = json_array();
+		size_t j;
+		json_t *ct;
+		json_array_foreach(all, j, ct)
+			if (strcmp(compose_label(ct, COMPOSE_LABEL_SERVICE), g.tasks[i].name) == 0)
+				json_array_append(g.tasks[i].existing, ct);
+	}
+	if (exit_code)
+		*exit_code = 0;
+	return compose_graph_run(&g, err);
+}
