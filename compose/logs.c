@@ -32,10 +32,11 @@ void compose_log_printer_init(compose_log_printer *pr, const berth_compose_ctx *
 
 char *compose_log_prefix(const compose_log_printer *pr, const char *name, int index, int width)
 {
+	/* Compose pads to the longest name plus one */
 	if (pr->c->io.no_color)
-		return berth_xasprintf("%-*s | ", width, name);
-	return berth_xasprintf("\033[%dm%-*s |\033[0m ", colours[index % BERTH_ARRAY_SIZE(colours)],
-			       width, name);
+		return berth_xasprintf("%-*s | ", width + 1, name);
+	return berth_xasprintf("\033[%dm%-*s | \033[0m", colours[index % BERTH_ARRAY_SIZE(colours)],
+			       width + 1, name);
 }
 
 void compose_log_line(compose_log_printer *pr, const char *prefix, const char *line, size_t len)

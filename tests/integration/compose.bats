@@ -1,0 +1,323 @@
+#!/usr/bin/env bats
+# berth compose against a private berthd: the model (config), then up/down
+# and the commands on a project's containers, with Docker Compose v2's names
+# and labels.
+
+load ../helpers.bash
+load compose_lib.bash
+
+setup_file() {
+	berth_start
+	busybox_image
+}
+
+teardown_file() {
+	berth_stop
+}
+
+setup() {
+	compose_setup
+}
+
+teardown() {
+	compose_teardown
+}
+
+@test "compose config: interpolation from .env, override file, canonical YAML and JSON" {
+	cat >compose.yaml <<-'EOF'
+	services:
+	  web:
+	    image: busybox:${TAG:-latest}
+	    command: httpd -f -p ${PORT}
+	    environment: [MODE]
+	    ports: ["${PORT}:${PORT}"]
+	  db:
+	    image: busybox
+	    volumes: [data:/data]
+	volumes:
+	  data: {}
+	EOF
+	cat >compose.override.yaml <<-'EOF'
+	services:
+	  web:
+	    environment: [EXTRA=1]
+	EOF
+	printf 'PORT=8080\nMODE=dev\n' >.env
+	run_berth compose config
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"name: $PROJECT"* ]]
+	[[ "$output" == *"image: busybox:latest"* ]]
+	[[ "$output" == *"      - httpd"*"      - \"8080\""* ]]
+	[[ "$output" == *"MODE: dev"* ]]
+	[[ "$output" == *"EXTRA: \"1\""* ]]
+	[[ "$output" == *"published: \"8080\""* ]]
+	[[ "$output" == *"name: ${PROJECT}_data"* ]]
+	run_berth compose config --services
+	[ "$output" = "$(printf 'db\nweb')" ]
+	run_berth compose config --volumes
+	[ "$output" = data ]
+	run_berth compose config --format json
+	[ "$(jq -r .services.web.environment.MODE <<<"$output")" = dev ]
+	[ "$(jq -r '.services.web.ports[0].target' <<<"$output")" = 8080 ]
+	# the shell wins over .env
+	MODE=prod run_berth compose config --format json
+	[ "$(jq -r .services.web.environment.MODE <<<"$output")" = prod ]
+	run_berth compose config -q
+	[ "$status" -eq 0 ] && [ -z "$output" ]
+}
+
+@test "compose config: errors name the file, the line and the field" {
+	printf 'services:\n  web:\n    image: busybox\n    prots: ["80"]\n' >compose.yaml
+	run_berth compose config
+	[ "$status" -eq 1 ]
+	[ "$output" = "$PWD/compose.yaml:4: services.web additional properties 'prots' not allowed" ]
+	printf 'services:\n  a: {image: busybox, depends_on: [b]}\n  b: {image: busybox, depends_on: [a]}\n' >compose.yaml
+	run_berth compose config
+	[ "$status" -eq 1 ]
+	[ "$output" = "dependency cycle detected: a -> b -> a" ]
+	printf 'services:\n  a:\n    image: ${IMG:?IMG must be set}\n' >compose.yaml
+	run_berth compose config
+	[ "$output" = "$PWD/compose.yaml:3: error while interpolating services.a.image: required variable IMG is missing a value: IMG must be set" ]
+	rm compose.yaml
+	run_berth compose config
+	[ "$status" -eq 1 ]
+	[ "$output" = "no configuration file provided: not found" ]
+	# -f, -p and COMPOSE_FILE
+	printf 'services:\n  x: {image: busybox}\n' >other.yml
+	run_berth compose -f other.yml -p Bad config
+	[[ "$output" == *'"Bad" is not a valid project name'* ]]
+	COMPOSE_FILE=other.yml run_berth compose config --services
+	[ "$output" = x ]
+}
+
+@test "compose up -d: Compose v2 names and labels, dependencies first, ps, idempotent up" {
+	cat >compose.yaml <<-'EOF'
+	services:
+	  db:
+	    image: busybox
+	    command: [sleep, "1000"]
+	  api:
+	    image: busybox
+	    command: [sleep, "1000"]
+	    depends_on: [db]
+	    labels: {tier: api}
+	  web:
+	    image: busybox
+	    command: [sleep, "1000"]
+	    depends_on: [api]
+	EOF
+	run_berth compose up -d
+	[ "$status" -eq 0 ]
+	# db is started before api is created, api before web
+	started_db=$(grep -n "Container $PROJECT-db-1  Started" <<<"$output" | cut -d: -f1)
+	created_api=$(grep -n "Container $PROJECT-api-1  Creating" <<<"$output" | cut -d: -f1)
+	started_api=$(grep -n "Container $PROJECT-api-1  Started" <<<"$output" | cut -d: -f1)
+	created_web=$(grep -n "Container $PROJECT-web-1  Creating" <<<"$output" | cut -d: -f1)
+	[ "$started_db" -lt "$created_api" ] && [ "$started_api" -lt "$created_web" ]
+	run "$BERTH" inspect "$PROJECT-api-1"
+	labels=$(jq '.[0].Config.Labels' <<<"$output")
+	[ "$(jq -r '."com.docker.compose.project"' <<<"$labels")" = "$PROJECT" ]
+	[ "$(jq -r '."com.docker.compose.service"' <<<"$labels")" = api ]
+	[ "$(jq -r '."com.docker.compose.container-number"' <<<"$labels")" = 1 ]
+	[ "$(jq -r '."com.docker.compose.oneoff"' <<<"$labels")" = False ]
+	[ "$(jq -r '."com.docker.compose.project.working_dir"' <<<"$labels")" = "$PWD" ]
+	[ "$(jq -r '."com.docker.compose.project.config_files"' <<<"$labels")" = "$PWD/compose.yaml" ]
+	[ "$(jq -r '."com.docker.compose.depends_on"' <<<"$labels")" = "db:service_started:false" ]
+	[ "$(jq -r '.tier' <<<"$labels")" = api ]
+	hash=$(jq -r '."com.docker.compose.config-hash"' <<<"$labels")
+	[ "$hash" = "$("$BERTH" compose config --hash api | cut -d' ' -f2)" ]
+	run_berth compose ps --format '{{.Name}} {{.Service}} {{.State}}'
+	[ "$output" = "$(printf '%s-api-1 api running\n%s-db-1 db running\n%s-web-1 web running' "$PROJECT" "$PROJECT" "$PROJECT")" ]
+	ids=$("$BERTH" compose ps -q)
+	# up again: nothing changes
+	run_berth compose up -d
+	[ "$status" -eq 0 ]
+	[ "$(grep -c ' Running$' <<<"$output")" -eq 3 ]
+	[ -z "$(grep -E 'Creat|Recreate|Start' <<<"$output")" ]
+	[ "$("$BERTH" compose ps -q)" = "$ids" ]
+}
+
+@test "compose up: a config change recreates that service and its dependents only" {
+	cat >compose.yaml <<-'EOF'
+	services:
+	  db: {image: busybox, command: [sleep, "1000"]}
+	  api: {image: busybox, command: [sleep, "1000"], environment: {V: "1"}, depends_on: [db]}
+	  web: {image: busybox, command: [sleep, "1000"], depends_on: [api]}
+	  other: {image: busybox, command: [sleep, "1000"]}
+	EOF
+	"$BERTH" compose up -d 2>/dev/null
+	db=$(cid db) api=$(cid api) web=$(cid web) other=$(cid other)
+	sed -i 's/V: "1"/V: "2"/' compose.yaml
+	run_berth compose up -d -t 0
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Container $PROJECT-api-1  Recreate"* ]]
+	[ "$(cid db)" = "$db" ] && [ "$(cid other)" = "$other" ]
+	[ "$(cid api)" != "$api" ] && [ "$(cid web)" != "$web" ]
+	[ "$("$BERTH" exec "$PROJECT-api-1" sh -c 'echo $V')" = 2 ]
+	# --force-recreate replaces everything, --no-recreate nothing
+	other=$(cid other)
+	run_berth compose up -d --no-recreate --force-recreate
+	[ "$status" -eq 1 ]
+	"$BERTH" compose up -d -t 0 --force-recreate other 2>/dev/null
+	[ "$(cid other)" != "$other" ]
+}
+
+@test "compose up --scale: 3 replicas, then 1" {
+	printf 'services:\n  w:\n    image: busybox\n    command: [sleep, "1000"]\n' >compose.yaml
+	run_berth compose up -d --scale w=3
+	[ "$status" -eq 0 ]
+	run_berth compose ps --format '{{.Name}}'
+	[ "$output" = "$(printf '%s-w-1\n%s-w-2\n%s-w-3' "$PROJECT" "$PROJECT" "$PROJECT")" ]
+	first=$(cid w)
+	run_berth compose up -d -t 0 --scale w=1
+	[[ "$output" == *"Container $PROJECT-w-3  Removed"* ]]
+	run_berth compose ps -a --format '{{.Name}}'
+	[ "$output" = "$PROJECT-w-1" ]
+	[ "$(cid w)" = "$first" ]
+	# scale: in the file counts as well
+	printf 'services:\n  w:\n    image: busybox\n    command: [sleep, "1000"]\n    scale: 2\n' >compose.yaml
+	"$BERTH" compose up -d 2>/dev/null
+	[ "$("$BERTH" compose ps -q | wc -l)" -eq 2 ]
+}
+
+@test "compose up: depends_on service_completed_successfully waits for the exit, a failure stops up" {
+	cat >compose.yaml <<-'EOF'
+	services:
+	  init:
+	    image: busybox
+	    command: [sh, -c, "echo ready > /shared/flag"]
+	    volumes: [shared:/shared]
+	  app:
+	    image: busybox
+	    command: [sh, -c, "cat /shared/flag; exec sleep 1000"]
+	    volumes: [shared:/shared]
+	    depends_on:
+	      init: {condition: service_completed_successfully}
+	volumes:
+	  shared: {}
+	EOF
+	run_berth compose up -d
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Container $PROJECT-init-1  Exited"* ]]
+	run "$BERTH" logs "$PROJECT-app-1"
+	[ "$output" = ready ]
+	"$BERTH" compose down -t 0 -v 2>/dev/null
+	sed -i 's/echo ready > \/shared\/flag/exit 3/' compose.yaml
+	run_berth compose up -d
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'service "init" didn'"'"'t complete successfully: exit 3'* ]]
+	run "$BERTH" ps -a --filter "name=$PROJECT-app" -q
+	[ -z "$output" ]
+}
+
+@test "compose up: depends_on service_healthy waits for the healthcheck" {
+	engine_has_health || skip "this berthd runs no healthchecks yet (State.Health missing)"
+	cat >compose.yaml <<-'EOF'
+	services:
+	  db:
+	    image: busybox
+	    command: [sh, -c, "sleep 1; touch /tmp/ready; exec sleep 1000"]
+	    healthcheck: {test: [CMD, test, -f, /tmp/ready], interval: 200ms, retries: 50}
+	  api:
+	    image: busybox
+	    command: [sleep, "1000"]
+	    depends_on: {db: {condition: service_healthy}}
+	EOF
+	run_berth compose up -d
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Container $PROJECT-db-1  Healthy"* ]]
+	healthy=$(grep -n "db-1  Healthy" <<<"$output" | cut -d: -f1)
+	created=$(grep -n "api-1  Creating" <<<"$output" | cut -d: -f1)
+	[ "$healthy" -lt "$created" ]
+}
+
+@test "compose: start, stop, restart, pause, unpause, kill, rm, exec, run, logs, top, images, ls" {
+	cat >compose.yaml <<-'EOF'
+	services:
+	  a:
+	    image: busybox
+	    command: [sh, -c, "echo hello from a; exec sleep 1000"]
+	    environment: {WHO: a}
+	  b:
+	    image: busybox
+	    command: [sh, -c, "echo hello from b; exec sleep 1000"]
+	EOF
+	"$BERTH" compose up -d 2>/dev/null
+	run_berth compose logs --no-color
+	[[ "$output" == *"$PROJECT-a-1  | hello from a"* ]]
+	[[ "$output" == *"$PROJECT-b-1  | hello from b"* ]]
+	run_berth compose logs --no-color b
+	[ "$output" = "$PROJECT-b-1  | hello from b" ]
+	run_berth compose exec -T a sh -c 'echo $WHO'
+	[ "$status" -eq 0 ] && [ "$output" = a ]
+	run_berth compose exec -T a sh -c 'exit 7'
+	[ "$status" -eq 7 ]
+	run_berth compose run --rm -T -e X=1 a sh -c 'echo run $X $WHO'
+	[ "$status" -eq 0 ] && [ "$output" = "run 1 a" ]
+	[ -z "$("$BERTH" ps -a -q --filter label=com.docker.compose.oneoff=True)" ]
+	run_berth compose top a
+	[[ "$output" == *"$PROJECT-a-1"*"sleep 1000"* ]]
+	run_berth compose images
+	[[ "$output" == *"$PROJECT-a-1"*busybox*latest* ]]
+	run_berth compose ls
+	[[ "$output" == *"$PROJECT"*"running(2)"*"$PWD/compose.yaml"* ]]
+	run_berth compose pause a
+	[ "$(state a)" = paused ]
+	run_berth compose unpause a
+	[ "$(state a)" = running ]
+	run_berth compose stop -t 0 b
+	[ "$(state b)" = exited ] && [ "$(state a)" = running ]
+	run_berth compose start b
+	[ "$(state b)" = running ]
+	run_berth compose restart -t 0 a
+	[[ "$output" == *"Container $PROJECT-a-1  Started"* ]]
+	run_berth compose kill -s SIGKILL
+	[ "$(state a)" = exited ] && [ "$(state b)" = exited ]
+	run_berth compose rm -f b
+	[ -z "$("$BERTH" ps -a -q --filter "name=$PROJECT-b-1")" ]
+	run_berth compose up -d nosuch
+	[ "$status" -eq 1 ] && [ "$output" = "no such service: nosuch" ]
+}
+
+@test "compose down -v removes exactly what the project made" {
+	"$BERTH" volume create outside >/dev/null
+	cat >compose.yaml <<-'EOF'
+	services:
+	  s:
+	    image: busybox
+	    command: [sleep, "1000"]
+	    volumes: [data:/data, /anonymous, outside:/outside]
+	volumes:
+	  data: {}
+	  outside: {external: true}
+	EOF
+	"$BERTH" compose up -d 2>/dev/null
+	"$BERTH" volume inspect "${PROJECT}_data" >/dev/null
+	run_berth compose down -t 0 -v
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Volume ${PROJECT}_data  Removed"* ]]
+	[ -z "$("$BERTH" ps -a -q --filter "label=com.docker.compose.project=$PROJECT")" ]
+	run "$BERTH" volume ls -q
+	[ "$output" = outside ]
+	"$BERTH" volume rm outside >/dev/null
+	# down with only -p: the project's containers, without a file
+	printf 'services:\n  s: {image: busybox, command: [sleep, "1000"]}\n' >compose.yaml
+	"$BERTH" compose up -d 2>/dev/null
+	(cd / && "$BERTH" compose -p "$PROJECT" down -t 0 2>/dev/null)
+	[ -z "$("$BERTH" ps -a -q --filter "label=com.docker.compose.project=$PROJECT")" ]
+}
+
+@test "compose: a container made by another Compose (same labels and hash) is adopted, not duplicated" {
+	printf 'services:\n  web:\n    image: busybox\n    command: [sleep, "1000"]\n' >compose.yaml
+	hash=$("$BERTH" compose config --hash web | cut -d' ' -f2)
+	"$BERTH" run -d --name "$PROJECT-web-1" \
+		--label "com.docker.compose.project=$PROJECT" --label com.docker.compose.service=web \
+		--label com.docker.compose.container-number=1 --label com.docker.compose.oneoff=False \
+		--label "com.docker.compose.config-hash=$hash" busybox sleep 1000 >/dev/null
+	id=$(cid web)
+	run_berth compose up -d
+	[ "$output" = " Container $PROJECT-web-1  Running" ]
+	[ "$(cid web)" = "$id" ]
+	run_berth compose ps -q
+	[ "$output" = "$id" ]
+}
