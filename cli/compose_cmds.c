@@ -41,6 +41,79 @@ static int fail(berth_invocation *inv, berth_error **err)
 	return berth_cli_fail(inv->cli, err, BERTH_EXIT_ERROR);
 }
 
+/* ------------------------------------------------------------------ build */
+
+static const berth_command build_command = BERTH_CLI_BUILD_ROW(NULL);
+
+static void push_pair(berth_strlist *args, const char *flag, const char *value)
+{
+	berth_strlist_push(args, flag);
+	berth_strlist_push(args, value);
+}
+
+static void push_map(berth_strlist *args, const char *flag, const json_t *map)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)map, k, v)
+		if (json_is_string(v)) {
+			char *kv cleanup_free = berth_xasprintf("%s=%s", k, json_string_value(v));
+			push_pair(args, flag, kv);
+		}
+}
+
+/* `berth build` of one service: its tag, Dockerfile, args, target, labels. */
+static int build_service(berth_invocation *inv, session *s, const char *name, bool no_cache,
+			 bool pull)
+{
+	const json_t *svc = json_object_get(json_object_get(s->p->model, "services"), name);
+	const json_t *b = json_object_get(svc, "build");
+	const char *context = berth_json_string(b, "context") ?: s->p->working_dir;
+	const char *dockerfile = berth_json_string(b, "dockerfile");
+	const char *image = berth_json_string(svc, "image");
+	berth_strlist args cleanup_strlist = {0};
+	char *tag cleanup_free = image ? berth_xstrdup(image) : berth_xasprintf("%s-%s", s->p->name, name);
+	push_pair(&args, "-t", tag);
+	if (dockerfile) {
+		char *path cleanup_free = dockerfile[0] == '/' ? berth_xstrdup(dockerfile)
+							       : berth_xasprintf("%s/%s", context, dockerfile);
+		push_pair(&args, "-f", path);
+	}
+	push_map(&args, "--build-arg", json_object_get(b, "args"));
+	push_map(&args, "--label", json_object_get(b, "labels"));
+	if (berth_json_string(b, "target"))
+		push_pair(&args, "--target", berth_json_string(b, "target"));
+	if (berth_json_string(b, "network"))
+		push_pair(&args, "--network", berth_json_string(b, "network"));
+	if (no_cache)
+		berth_strlist_push(&args, "--no-cache");
+	if (pull)
+		berth_strlist_push(&args, "--pull");
+	berth_strlist_push(&args, context);
+	fprintf(inv->cli->err, " %s Building\n", name);
+	int status = berth_cli_dispatch(inv->cli, &build_command, "berth", (int)args.n, args.v);
+	if (status == 0)
+		fprintf(inv->cli->err, " %s Built\n", name);
+	return status;
+}
+
+static int build_services(berth_invocation *inv, session *s, char *const *services,
+			  bool only_missing, bool no_cache, bool pull)
+{
+	berth_error *err cleanup_error = NULL;
+	json_t *list cleanup_json = NULL;
+	if (berth_compose_to_build(&s->c, services, only_missing, &list, &err) < 0)
+		return fail(inv, &err);
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v) {
+		int status = build_service(inv, s, json_string_value(v), no_cache, pull);
+		if (status != 0)
+			return status;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ up, create */
 
 typedef struct up_flags {
@@ -140,6 +213,8 @@ static int up_run(berth_invocation *inv, bool create_only)
 	if (f.no_color)
 		s.c.io.no_color = true;
 	int code = 0;
+	if (!f.no_build && (r = build_services(inv, &s, o.services, !f.build, false, false)) != 0)
+		return r;
 	if (berth_compose_up(&s.c, &o, &code, &err) < 0)
 		return fail(inv, &err);
 	return code;
@@ -830,8 +905,9 @@ int berth_cli_compose_images_op(berth_invocation *inv)
 	if (session_open(inv, &s, true) < 0)
 		return BERTH_EXIT_ERROR;
 	berth_error *err cleanup_error = NULL;
+	if (is_build)
+		return build_services(inv, &s, services_of(inv, 0), false, no_cache, pull);
 	int r = is_pull ? berth_compose_pull(&s.c, services_of(inv, 0), ignore, &err)
-		: is_build ? berth_compose_build(&s.c, services_of(inv, 0), no_cache, &err)
-			   : berth_compose_push(&s.c, services_of(inv, 0), &err);
+			: berth_compose_push(&s.c, services_of(inv, 0), &err);
 	return r < 0 ? fail(inv, &err) : BERTH_EXIT_OK;
 }

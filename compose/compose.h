@@ -178,11 +178,13 @@ typedef struct berth_compose_logs_opts {
 
 int berth_compose_logs(berth_compose_ctx *c, const berth_compose_logs_opts *o, berth_error **err);
 
-/* build, pull, push through POST /build, /images/create, /images/{name}/push. */
+/* pull and push through POST /images/create and /images/{name}/push. */
 int berth_compose_pull(berth_compose_ctx *c, char *const *services, bool ignore_failures,
 		       berth_error **err);
 int berth_compose_push(berth_compose_ctx *c, char *const *services, berth_error **err);
-int berth_compose_build(berth_compose_ctx *c, char *const *services, bool no_cache,
-			berth_error **err);
+/* The services to build: those with a build section (in services, or all),
+ * with only_missing those whose image the engine does not have yet. */
+int berth_compose_to_build(berth_compose_ctx *c, char *const *services, bool only_missing,
+			   json_t **out, berth_error **err);
 
 #endif

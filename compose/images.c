@@ -1,11 +1,8 @@
 /*
- * images.c - pull, push and build of the project's images through the
- * Engine API: POST /images/create, /images/{name}/push, and /build with the
- * service's build context sent as a tar archive (libarchive).
+ * images.c - pull and push of the project's images through the Engine API:
+ * POST /images/create and /images/{name}/push. Builds go through `berth
+ * build` (cli/compose_cmds.c), which owns the tarring of build contexts.
  */
-#include <archive.h>
-#include <archive_entry.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -108,109 +105,29 @@ int berth_compose_push(berth_compose_ctx *c, char *const *services, berth_error 
 	return 0;
 }
 
-/* ------------------------------------------------------------------ build */
-
-static la_ssize_t tar_write(struct archive *a, void *ud, const void *data, size_t len)
+int berth_compose_to_build(berth_compose_ctx *c, char *const *services, bool only_missing,
+			   json_t **out, berth_error **err)
 {
-	berth_buf_append(ud, data, len);
-	return (la_ssize_t)len;
-}
-
-/* The context directory as an uncompressed tar in memory. */
-static int tar_context(const char *dir, berth_buf *out, berth_error **err)
-{
-	struct archive *disk = archive_read_disk_new();
-	struct archive *w = archive_write_new();
-	archive_read_disk_set_standard_lookup(disk);
-	archive_write_set_format_pax_restricted(w);
-	archive_write_open(w, out, NULL, tar_write, NULL);
-	int r = 0;
-	if (archive_read_disk_open(disk, dir) != ARCHIVE_OK)
-		r = berth_error_set(err, 400, "unable to prepare context: %s", archive_error_string(disk));
-	size_t prefix = strlen(dir);
-	struct archive_entry *e = archive_entry_new();
-	while (r == 0 && archive_read_next_header2(disk, e) == ARCHIVE_OK) {
-		archive_read_disk_descend(disk);
-		const char *path = archive_entry_pathname(e);
-		const char *rel = strlen(path) > prefix ? path + prefix + 1 : ".";
-		char *relcopy cleanup_free = berth_xstrdup(rel);
-		archive_entry_set_pathname(e, relcopy);
-		if (archive_write_header(w, e) != ARCHIVE_OK) {
-			r = berth_error_set(err, 500, "tar: %s", archive_error_string(w));
-			break;
-		}
-		if (archive_entry_filetype(e) == AE_IFREG) {
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			char chunk[65536];
-			ssize_t n;
-			while (fd >= 0 && (n = read(fd, chunk, sizeof(chunk))) > 0)
-				archive_write_data(w, chunk, (size_t)n);
-			if (fd >= 0)
-				close(fd);
-		}
-		archive_entry_clear(e);
-	}
-	archive_entry_free(e);
-	archive_write_close(w);
-	archive_write_free(w);
-	archive_read_free(disk);
-	return r;
-}
-
-static void query_json(berth_buf *q, const char *name, const json_t *obj)
-{
-	if (!json_is_object(obj) || json_object_size(obj) == 0)
-		return;
-	char *s cleanup_free = json_dumps(obj, JSON_COMPACT);
-	char *e cleanup_free = berth_url_encode(s);
-	berth_buf_printf(q, "&%s=%s", name, e);
-}
-
-static int build_one(berth_compose_ctx *c, const char *service, const json_t *svc, bool no_cache,
-		     berth_error **err)
-{
-	const json_t *b = json_object_get(svc, "build");
-	char *image cleanup_free = compose_image_name(c->project, service, svc);
-	char *qi cleanup_free = berth_url_encode(image);
-	berth_buf path cleanup_buf = {0};
-	berth_buf_printf(&path, "/build?t=%s&rm=1", qi);
-	const char *dockerfile = berth_json_string(b, "dockerfile");
-	if (dockerfile) {
-		char *q cleanup_free = berth_url_encode(dockerfile);
-		berth_buf_printf(&path, "&dockerfile=%s", q);
-	}
-	const char *target = berth_json_string(b, "target");
-	if (target) {
-		char *q cleanup_free = berth_url_encode(target);
-		berth_buf_printf(&path, "&target=%s", q);
-	}
-	const char *network = berth_json_string(b, "network");
-	if (network) {
-		char *q cleanup_free = berth_url_encode(network);
-		berth_buf_printf(&path, "&networkmode=%s", q);
-	}
-	if (no_cache)
-		berth_buf_puts(&path, "&nocache=1");
-	query_json(&path, "buildargs", json_object_get(b, "args"));
-	query_json(&path, "labels", json_object_get(b, "labels"));
-	berth_buf tar cleanup_buf = {0};
-	if (tar_context(berth_json_string(b, "context") ?: c->project->working_dir, &tar, err) < 0)
-		return -1;
-	compose_progress(c, "", service, "Building");
-	if (post_stream(c->client, path.data, "application/x-tar", tar.data, tar.len, err) < 0)
-		return -1;
-	compose_progress(c, "", service, "Built");
-	return 0;
-}
-
-int berth_compose_build(berth_compose_ctx *c, char *const *services, bool no_cache,
-			berth_error **err)
-{
+	json_t *list = json_array();
 	const char *k;
 	json_t *v;
-	json_object_foreach(json_object_get(c->project->model, "services"), k, v)
-		if (wanted(services, k) && json_object_get(v, "build") &&
-		    build_one(c, k, v, no_cache, err) < 0)
-			return -1;
+	json_object_foreach(json_object_get(c->project->model, "services"), k, v) {
+		if (!wanted(services, k) || !json_object_get(v, "build"))
+			continue;
+		if (only_missing) {
+			char *image cleanup_free = compose_image_name(c->project, k, v);
+			char *q cleanup_free = berth_url_encode(image);
+			char *path cleanup_free = berth_xasprintf("/images/%s/json", q);
+			berth_error *e cleanup_error = NULL;
+			if (compose_api(c->client, "GET", path, NULL, NULL, &e) == 0)
+				continue;
+			if (e->status != 404) {
+				json_decref(list);
+				return berth_error_propagate(&e, err);
+			}
+		}
+		json_array_append_new(list, json_string(k));
+	}
+	*out = list;
 	return 0;
 }
