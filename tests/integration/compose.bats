@@ -316,8 +316,68 @@ teardown() {
 		--label "com.docker.compose.config-hash=$hash" busybox sleep 1000 >/dev/null
 	id=$(cid web)
 	run_berth compose up -d
-	[ "$output" = " Container $PROJECT-web-1  Running" ]
+	[[ "$output" == *" Container $PROJECT-web-1  Running"* ]]
+	[ -z "$(grep -E 'Container .*(Creat|Recreate)' <<<"$output")" ]
 	[ "$(cid web)" = "$id" ]
 	run_berth compose ps -q
 	[ "$output" = "$id" ]
+}
+
+@test "compose: a 3-tier project whose services reach each other by name and alias" {
+	engine_has_networks || skip "this berthd has no /networks yet: service names cannot resolve"
+	cat >compose.yaml <<-'EOF2'
+	services:
+	  db:
+	    image: busybox
+	    command: [sh, -c, "mkdir -p /www && echo db-data > /www/index.html && exec httpd -f -p 80 -h /www"]
+	  api:
+	    image: busybox
+	    command: [sh, -c, "mkdir -p /www; for i in $$(seq 100); do wget -qO /www/index.html http://db/ && break; sleep 0.1; done; exec httpd -f -p 80 -h /www"]
+	    depends_on: [db]
+	    networks:
+	      default:
+	        aliases: [backend]
+	  web:
+	    image: busybox
+	    command: [sh, -c, "mkdir -p /www; for i in $$(seq 100); do wget -qO /www/index.html http://backend/ && break; sleep 0.1; done; exec httpd -f -p 80 -h /www"]
+	    depends_on: [api]
+	    ports: ["8080:80"]
+	EOF2
+	run_berth compose up -d
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Network ${PROJECT}_default  Created"* ]]
+	# web got the page from api (by its alias), which got it from db (by name)
+	run_berth compose exec -T web sh -c 'for i in $(seq 100); do wget -qO- http://web/ 2>/dev/null && exit 0; sleep 0.1; done; exit 1'
+	[ "$status" -eq 0 ] && [ "$output" = db-data ]
+	run_berth compose exec -T db wget -qO- http://api/
+	[ "$output" = db-data ]
+	# the published port answers in the daemon's network namespace
+	run_berth compose port web 80
+	[ "$output" = "0.0.0.0:8080" ]
+	run berth_netns wget -qO- http://127.0.0.1:8080/
+	[ "$output" = db-data ]
+	run_berth compose down -t 0
+	[[ "$output" == *"Network ${PROJECT}_default  Removed"* ]]
+	run "$BERTH" network inspect "${PROJECT}_default"
+	[ "$status" -ne 0 ]
+}
+
+@test "compose: external networks are used, never removed" {
+	engine_has_networks || skip "this berthd has no /networks yet"
+	"$BERTH" network create shared-ext >/dev/null
+	cat >compose.yaml <<-'EOF2'
+	services:
+	  s:
+	    image: busybox
+	    command: [sleep, "1000"]
+	    networks: [ext]
+	networks:
+	  ext: {external: true, name: shared-ext}
+	EOF2
+	run_berth compose up -d
+	[ "$status" -eq 0 ]
+	[ "$("$BERTH" inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "$PROJECT-s-1")" = shared-ext ]
+	"$BERTH" compose down -t 0 2>/dev/null
+	"$BERTH" network inspect shared-ext >/dev/null
+	"$BERTH" network rm shared-ext >/dev/null
 }
