@@ -70,15 +70,54 @@ static void print_event(const json_t *ev, berth_buf *out)
 	berth_buf_puts(out, "\n");
 }
 
+/* The event as docker's events.Message holds it: its fields in their order,
+ * the attributes a map (sorted keys when marshalled). */
+static json_t *go_message(const json_t *ev)
+{
+	static const char *const order[] = {"status", "id", "from", "Type", "Action",
+					    "Actor", "scope", "time", "timeNano"};
+	json_t *m = json_object();
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(order); i++) {
+		const json_t *v = json_object_get(ev, order[i]);
+		if (v == NULL)
+			continue;
+		if (strcmp(order[i], "Actor") == 0) {
+			const json_t *attrs = json_object_get(v, "Attributes");
+			size_t n = json_is_object(attrs) ? json_object_size(attrs) : 0, k = 0;
+			const char **keys = berth_xcalloc(n + 1, sizeof(*keys));
+			const char *key;
+			json_t *a;
+			json_object_foreach((json_t *)attrs, key, a) keys[k++] = key;
+			qsort(keys, n, sizeof(*keys), by_key);
+			json_t *sorted = json_object();
+			for (k = 0; k < n; k++)
+				json_object_set(sorted, keys[k], json_object_get(attrs, keys[k]));
+			free(keys);
+			json_object_set_new(m, "Actor", json_pack("{s:s, s:o}", "ID",
+								   berth_cli_str(v, "ID"), "Attributes",
+								   sorted));
+		} else {
+			json_object_set(m, order[i], (json_t *)v);
+		}
+	}
+	return m;
+}
+
+static const char *const message_renames[] = {"Status", "status", "ID", "id", "From", "from",
+					      "Scope", "scope", "Time", "time", "TimeNano",
+					      "timeNano", NULL};
+static const berth_template_type message_type = {"events.Message", false, message_renames};
+
 static int handle_event(events_stream *s, const char *text, size_t len)
 {
 	json_t *ev cleanup_json = NULL;
 	if (berth_json_parse(text, len, &ev, &s->err) < 0)
 		return -1;
 	berth_buf out cleanup_buf = {0};
+	json_t *msg cleanup_json = go_message(ev);
 	if (s->fmt->kind == BERTH_FORMAT_DEFAULT)
 		print_event(ev, &out);
-	else if (berth_format_row(s->fmt, ev, &out, &s->err) < 0)
+	else if (berth_format_row(s->fmt, msg, &out, &s->err) < 0)
 		return -1;
 	berth_cli_write(s->cli, &out);
 	return 0;
@@ -215,7 +254,7 @@ int berth_cli_events(berth_invocation *inv)
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
 		return status;
 
-	berth_format fmt cleanup_format = {0};
+	berth_format fmt cleanup_format = {.type = &message_type};
 	berth_error *err cleanup_error = NULL;
 	if (berth_format_init(&fmt, format, NULL, &err) < 0) {
 		berth_error_wrap(&err, "Error parsing format");

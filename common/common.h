@@ -261,7 +261,8 @@ typedef struct berth_template_type {
 	const char *name;            /* as Go prints it: "*formatter.ContainerContext" */
 	bool fields_are_methods;     /* docker's formatter contexts: arity errors, not Go's
 				      * "has arguments but cannot be invoked" */
-	const char *const *renames;  /* Go name, JSON key pairs, NULL-ended */
+	const char *const *renames;  /* Go name, JSON key pairs, NULL-ended; a renamed
+				      * field whose key is absent (omitempty) reads "" */
 	const berth_template_method *methods; /* ended by a zero entry; may be NULL */
 } berth_template_type;
 

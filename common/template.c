@@ -1958,7 +1958,8 @@ static const berth_template_struct *struct_of(const exec *ex, const json_t *v)
 	return NULL;
 }
 
-/* The JSON key holding a struct's Go field, NULL when the struct has none. */
+/* The JSON key holding a struct's Go field, NULL when the struct has none.
+ * A renamed field's key may be absent (omitempty). */
 static const char *struct_key(const berth_template_type *type, const json_t *obj, const char *name)
 {
 	for (const char *const *r = type->renames; r && r[0]; r += 2) {
@@ -2009,7 +2010,8 @@ static int struct_field(exec *ex, const berth_template_struct *st, const char *n
 		return xerr(ex, "wrong number of args for %s: want 0 got %zu", name, call_nargs(a));
 	if (a)
 		return xerr(ex, "%s has arguments but cannot be invoked as function", name);
-	*out = ref(json_object_get(st->obj, key));
+	json_t *v = json_object_get(st->obj, key);
+	*out = v ? ref(v) : must(json_string("")); /* Go's zero value of an omitted string */
 	return 0;
 }
 

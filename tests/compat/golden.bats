@@ -14,6 +14,8 @@ setup_file() {
 	export DOCKER_CONFIG="$BERTH_ROOT/docker-config"
 	mkdir -p "$GOLDEN_DIR" "$DOCKER_CONFIG"
 	echo from-stdin >"$GOLDEN_DIR/stdin.txt"
+	# the fixtures' events happen between these two times
+	export GOLDEN_T0=$(date +%s)
 	busybox_image busybox:latest
 	"$BERTH" tag busybox:latest busybox:1.0
 	busybox_rootfs "$GOLDEN_DIR/rootfs"
@@ -24,6 +26,8 @@ setup_file() {
 	"$BERTH" create --name g-created --label tier=db busybox echo hi >/dev/null
 	"$BERTH" volume create --label k=v g-vol >/dev/null
 	"$BERTH" volume create g-vol2 >/dev/null
+	sleep 1
+	export GOLDEN_T1=$(date +%s)
 }
 
 teardown_file() {

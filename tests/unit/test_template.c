@@ -648,6 +648,8 @@ static void test_structs(void **state)
 	check_env("", "{{.Names}} {{.Label \"tier\"}}|{{.Label \"x\"}}|", c, false, "web <db>||");
 	check_env("", "{{\"tier\" | .Label}}", c, false, "<db>");
 	check_env("", "{{.APIVersion}}", c, false, "1.47");
+	/* a renamed field left out of the JSON (omitempty) is Go's "" */
+	check_env("", "[{{.APIVersion}}]", "{\"Names\":\"web\"}", false, "[]");
 	check_env("", "{{.ApiVersion}}", c, false,
 		  "ERR: template: :1:2: executing \"\" at <.ApiVersion>: can't evaluate field "
 		  "ApiVersion in type *formatter.ContainerContext");
