@@ -4,6 +4,7 @@
  * compose table; `config`, `version` and the shared set-up of the commands
  * (cli/compose_cmds.c) that drive the Engine API through compose/.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,7 +73,8 @@ int berth_cli_compose_ctx(berth_invocation *inv, berth_compose_project *p, berth
 		.client = client,
 		.host = inv->cli->host,
 		.tls = inv->cli->use_tls ? &inv->cli->tls : NULL,
-		.api_version = inv->cli->api_version_used[0] ? inv->cli->api_version_used : NULL,
+		/* the version negotiated once, for the clients of the threads */
+		.api_version = berth_client_version(client),
 		.io = {.out = inv->cli->out, .err = inv->cli->err,
 		       .no_color = (G.ansi && strcmp(G.ansi, "never") == 0) || !isatty(1)},
 	};
@@ -249,6 +251,9 @@ int berth_cli_compose(berth_invocation *inv)
 		{"project-name", 'p', BERTH_FLAG_STRING, &G.project, "Project name"},
 	};
 	berth_error *err cleanup_error = NULL;
+	/* a daemon closing a connection is an error for one request, not the end
+	 * of the process (threads write to several connections at once) */
+	signal(SIGPIPE, SIG_IGN);
 	int r = berth_flags_parse(flags, BERTH_ARRAY_SIZE(flags), false, inv->argc, inv->argv,
 				  &inv->args, NULL, &err);
 	int status = BERTH_EXIT_OK;

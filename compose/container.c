@@ -40,6 +40,39 @@ int compose_pull_image(berth_compose_ctx *c, berth_client *cl, const char *image
 	return r;
 }
 
+/* Engines before API 1.44 take one network at create: the others are
+ * connected afterwards, as Compose does. Returns {network: EndpointConfig}. */
+static json_t *split_endpoints(json_t *body)
+{
+	json_t *eps = json_object_get(json_object_get(body, "NetworkingConfig"), "EndpointsConfig");
+	const char *primary = berth_json_string(json_object_get(body, "HostConfig"), "NetworkMode");
+	json_t *others = json_object();
+	const char *k;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(eps, tmp, k, v)
+		if (primary == NULL || strcmp(k, primary) != 0) {
+			json_object_set(others, k, v);
+			json_object_del(eps, k);
+		}
+	return others;
+}
+
+static int connect_others(berth_client *cl, const char *id, const json_t *others,
+			  berth_error **err)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)others, k, v) {
+		char *q cleanup_free = berth_url_encode(k);
+		char *path cleanup_free = berth_xasprintf("/networks/%s/connect", q);
+		json_t *body cleanup_json = json_pack("{ss sO}", "Container", id, "EndpointConfig", v);
+		if (compose_api(cl, "POST", path, body, NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int compose_container_create(berth_compose_ctx *c, berth_client *cl, const char *service,
 			     const json_t *svc, int number, bool oneoff, bool networks, char **id,
 			     char **name, berth_error **err)
@@ -57,6 +90,7 @@ int compose_container_create(berth_compose_ctx *c, berth_client *cl, const char 
 		n = berth_xasprintf("%s-%s-%d", p->name, service, number);
 	}
 	json_t *body cleanup_json = berth_compose_create_body(p, service, svc, number, oneoff, networks);
+	json_t *others cleanup_json = split_endpoints(body);
 	char *qn cleanup_free = berth_url_encode(n);
 	char *path cleanup_free = berth_xasprintf("/containers/create?name=%s", qn);
 	if (!oneoff)
@@ -79,9 +113,11 @@ int compose_container_create(berth_compose_ctx *c, berth_client *cl, const char 
 		if (compose_api(cl, "POST", path, body, &out, err) < 0)
 			return -1;
 	}
+	*id = berth_xstrdup(berth_json_string(out, "Id") ?: "");
+	if (connect_others(cl, *id, others, err) < 0)
+		return -1;
 	if (!oneoff)
 		compose_progress(c, "Container", n, "Created");
-	*id = berth_xstrdup(berth_json_string(out, "Id") ?: "");
 	if (name)
 		*name = berth_steal_ptr(&n);
 	return 0;

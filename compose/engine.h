@@ -40,6 +40,10 @@ char *compose_image_name(const berth_compose_project *p, const char *service, co
 /* Seconds of stop_grace_period, or -1 when unset. */
 int compose_stop_timeout(const json_t *svc);
 
+/* up without -d: logs until the containers exit (compose/attach.c). */
+int compose_attach(berth_compose_ctx *c, const berth_compose_up_opts *o, int *exit_code,
+		   berth_error **err);
+
 #endif
 
 /* Container operations with their progress lines (compose/container.c). */

@@ -21,6 +21,7 @@ typedef struct log_reader {
 	berth_buf frame;
 	pthread_t thread;
 	berth_error *err;
+	bool done; /* the stream ended: every line is out */
 } log_reader;
 
 void compose_log_printer_init(compose_log_printer *pr, const berth_compose_ctx *c)
@@ -28,6 +29,7 @@ void compose_log_printer_init(compose_log_printer *pr, const berth_compose_ctx *
 	memset(pr, 0, sizeof(*pr));
 	pr->c = c;
 	pthread_mutex_init(&pr->mu, NULL);
+	pthread_cond_init(&pr->cond, NULL);
 }
 
 char *compose_log_prefix(const compose_log_printer *pr, const char *name, int index, int width)
@@ -95,11 +97,15 @@ static void *reader_main(void *arg)
 	emit_lines(r, &r->partial[1], true);
 	emit_lines(r, &r->partial[2], true);
 	berth_client_free(cl);
+	pthread_mutex_lock(&r->pr->mu);
+	r->done = true;
+	pthread_cond_broadcast(&r->pr->cond);
+	pthread_mutex_unlock(&r->pr->mu);
 	return NULL;
 }
 
 int compose_log_printer_add(compose_log_printer *pr, const json_t *container, const char *query,
-			    const char *prefix, berth_error **err)
+			    const char *prefix, void **handle, berth_error **err)
 {
 	const char *id = berth_json_string(container, "Id");
 	char *ipath cleanup_free = berth_xasprintf("/containers/%s/json", id);
@@ -121,6 +127,8 @@ int compose_log_printer_add(compose_log_printer *pr, const json_t *container, co
 	}
 	pr->readers = berth_xrealloc(pr->readers, (pr->n + 1) * sizeof(void *));
 	pr->readers[pr->n++] = r;
+	if (handle)
+		*handle = r;
 	return 0;
 }
 
@@ -142,6 +150,16 @@ void compose_log_printer_wait(compose_log_printer *pr)
 	pr->readers = NULL;
 	pr->n = 0;
 	pthread_mutex_destroy(&pr->mu);
+	pthread_cond_destroy(&pr->cond);
+}
+
+void compose_log_reader_drain(compose_log_printer *pr, void *handle)
+{
+	log_reader *r = handle;
+	pthread_mutex_lock(&pr->mu);
+	while (r && !r->done)
+		pthread_cond_wait(&pr->cond, &pr->mu);
+	pthread_mutex_unlock(&pr->mu);
 }
 
 int berth_compose_logs(berth_compose_ctx *c, const berth_compose_logs_opts *o, berth_error **err)
@@ -171,7 +189,7 @@ int berth_compose_logs(berth_compose_ctx *c, const berth_compose_logs_opts *o, b
 	int r = 0;
 	json_array_foreach(list, i, ct) {
 		char *prefix cleanup_free = compose_log_prefix(&pr, compose_container_name(ct), (int)i, width);
-		if ((r = compose_log_printer_add(&pr, ct, q.data, prefix, err)) < 0)
+		if ((r = compose_log_printer_add(&pr, ct, q.data, prefix, NULL, err)) < 0)
 			break;
 	}
 	compose_log_printer_wait(&pr);

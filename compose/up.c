@@ -222,6 +222,34 @@ static int wait_conditions(compose_graph *g, compose_task *t, berth_client *cl,
 	return 0;
 }
 
+/* --wait: every container running, and healthy when it has a healthcheck. */
+static int wait_ready(berth_compose_ctx *c, char *const *services, berth_error **err)
+{
+	json_t *list cleanup_json = NULL;
+	if (compose_list(c->client, c->project->name, services, true, false, &list, err) < 0)
+		return -1;
+	size_t i;
+	json_t *ct;
+	json_array_foreach(list, i, ct) {
+		const char *id = berth_json_string(ct, "Id");
+		const char *name = compose_container_name(ct);
+		json_t *info cleanup_json = NULL;
+		if (inspect(c->client, id, &info, err) < 0)
+			return -1;
+		const json_t *state = json_object_get(info, "State");
+		if (json_object_get(state, "Health")) {
+			if (wait_healthy(c, c->client, id, name, err) < 0)
+				return -1;
+		} else if (!json_is_true(json_object_get(state, "Running"))) {
+			return berth_error_set(err, 500, "container %s exited (%d)", name,
+					       (int)json_integer_value(json_object_get(state, "ExitCode")));
+		} else {
+			compose_progress(c, "Container", name, "Healthy");
+		}
+	}
+	return 0;
+}
+
 /* -------------------------------------------------------------- converge */
 
 static bool deps_recreated(compose_graph *g, compose_task *t)
@@ -387,5 +415,9 @@ int berth_compose_up(berth_compose_ctx *c, const berth_compose_up_opts *o, int *
 	}
 	if (exit_code)
 		*exit_code = 0;
-	return compose_graph_run(&g, err);
+	if (compose_graph_run(&g, err) < 0)
+		return -1;
+	if (o->wait)
+		return wait_ready(c, o->services, err);
+	return o->detach || o->no_start ? 0 : compose_attach(c, o, exit_code, err);
 }

@@ -381,3 +381,70 @@ teardown() {
 	"$BERTH" network inspect shared-ext >/dev/null
 	"$BERTH" network rm shared-ext >/dev/null
 }
+
+@test "compose up attached: prefixed output, exit lines, --abort-on-container-exit, --exit-code-from" {
+	cat >compose.yaml <<-'EOF2'
+	services:
+	  one: {image: busybox, command: [sh, -c, "echo one says hi; exit 3"]}
+	  two: {image: busybox, command: [sh, -c, "echo two says hi; exit 0"]}
+	EOF2
+	run "$BERTH" compose up --no-color
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Attaching to $PROJECT-one-1, $PROJECT-two-1"* ]]
+	[[ "$output" == *"$PROJECT-one-1  | one says hi"* ]]
+	[[ "$output" == *"$PROJECT-two-1  | two says hi"* ]]
+	# a container's last line comes before the line saying it exited
+	said=$(grep -n "one says hi" <<<"$output" | cut -d: -f1)
+	exited=$(grep -n "$PROJECT-one-1 exited with code 3" <<<"$output" | cut -d: -f1)
+	[ "$said" -lt "$exited" ]
+	[[ "$output" == *"$PROJECT-two-1 exited with code 0"* ]]
+	# a second run prints this run's output only
+	run "$BERTH" compose up --no-color
+	[ "$(grep -c 'one says hi' <<<"$output")" -eq 1 ]
+	run "$BERTH" compose up --exit-code-from one
+	[ "$status" -eq 3 ]
+	"$BERTH" compose down -t 0 2>/dev/null
+	cat >compose.yaml <<-'EOF2'
+	services:
+	  quick: {image: busybox, command: [sh, -c, "echo bye; exit 4"]}
+	  long: {image: busybox, command: [sleep, "1000"]}
+	EOF2
+	run "$BERTH" compose up --abort-on-container-exit -t 0
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"Aborting on container exit..."* ]]
+	[ "$(state long)" = exited ]
+	run "$BERTH" compose up -d --abort-on-container-exit
+	[ "$status" -eq 1 ]
+}
+
+@test "compose up --wait: returns once every container runs, detached" {
+	printf 'services:\n  s: {image: busybox, command: [sleep, "1000"]}\n  t: {image: busybox, command: [sleep, "1000"]}\n' >compose.yaml
+	run_berth compose up --wait
+	[ "$status" -eq 0 ]
+	[ "$(state s)" = running ] && [ "$(state t)" = running ]
+	[[ "$output" == *"Container $PROJECT-s-1  Healthy"* ]]
+	# --wait implies -d: up returned with the containers running
+	[ -z "$(grep 'Attaching to' <<<"$output")" ]
+}
+
+@test "compose build, and up of a service that is built" {
+	mkdir ctx
+	printf 'FROM busybox\nARG GREETING=none\nRUN echo "$GREETING" > /greeting\nCMD ["cat", "/greeting"]\n' >ctx/Dockerfile
+	cat >compose.yaml <<-'EOF2'
+	services:
+	  app:
+	    build:
+	      context: ./ctx
+	      args: {GREETING: built-by-compose}
+	EOF2
+	run_berth compose build
+	[ "$status" -eq 0 ]
+	"$BERTH" image inspect "$PROJECT-app" >/dev/null
+	run "$BERTH" compose up --no-color
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$PROJECT-app-1  | built-by-compose"* ]]
+	run_berth compose down --rmi local -t 0
+	[[ "$output" == *"Image $PROJECT-app  Removed"* ]]
+	run "$BERTH" image inspect "$PROJECT-app"
+	[ "$status" -ne 0 ]
+}
