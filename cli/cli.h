@@ -201,7 +201,7 @@ void berth_cli_usage_error(berth_cli *cli, const char *path, const char *use, co
 			   const char *hint_verb);
 /* Prints err's message on stderr, frees it, returns status. */
 int berth_cli_fail(berth_cli *cli, berth_error **err, int status);
-/* The connected client; pings the daemon first to negotiate the version. */
+/* The connected client, at berth's API version until the daemon asks for less. */
 int berth_cli_client(berth_cli *cli, berth_client **out, berth_error **err);
 /* A request whose error (status >= 400) becomes "Error response from daemon:
  * <message>" with the status. body may be NULL; out may be NULL. */

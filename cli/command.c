@@ -211,12 +211,10 @@ int berth_cli_client(berth_cli *cli, berth_client **out, berth_error **err)
 		berth_client *c = NULL;
 		if (berth_client_new(cli->host, cli->use_tls ? &cli->tls : NULL, &c, err) < 0)
 			return -1;
-		if (cli->api_version) {
+		/* without DOCKER_API_VERSION the version is berth's until an older
+		 * daemon says otherwise (the client downgrades on its answer) */
+		if (cli->api_version)
 			berth_client_set_version(c, cli->api_version);
-		} else if (berth_client_ping(c, err) < 0) {
-			berth_client_free(c);
-			return -1;
-		}
 		cli->client = c;
 	}
 	*out = cli->client;

@@ -36,6 +36,7 @@ struct berth_client {
 	bool tls_verify;
 	char *tls_ca, *tls_cert, *tls_key;
 	char version[16];
+	bool version_fixed; /* set by hand or negotiated: no more downgrades */
 	CURL *curl;
 };
 
@@ -191,6 +192,34 @@ void berth_client_free(berth_client *c)
 void berth_client_set_version(berth_client *c, const char *version)
 {
 	snprintf(c->version, sizeof(c->version), "%s", version);
+	c->version_fixed = true;
+}
+
+/*
+ * Requests go out at berth's API version without a ping first (a round trip
+ * less for every command). A daemon older than that answers 400 "client
+ * version 1.47 is too new. Maximum supported API version is 1.41": the
+ * first such answer sets the version to the daemon's and the request is
+ * sent again, as the docker CLI's negotiation would have chosen.
+ */
+static bool downgrade(berth_client *c, long status, const berth_buf *body)
+{
+	static const char marker[] = "Maximum supported API version is ";
+	if (status != 400 || c->version_fixed || body->len == 0)
+		return false;
+	const char *m = memmem(body->data, body->len, marker, sizeof(marker) - 1);
+	if (m == NULL)
+		return false;
+	m += sizeof(marker) - 1;
+	size_t n = 0, end = body->len - (size_t)(m - body->data);
+	while (n < end && n < sizeof(c->version) - 1 && (isdigit((unsigned char)m[n]) || m[n] == '.'))
+		n++;
+	if (n == 0)
+		return false;
+	char v[16];
+	snprintf(v, sizeof(v), "%.*s", (int)n, m);
+	berth_client_set_version(c, v);
+	return true;
 }
 
 const char *berth_client_version(const berth_client *c)
@@ -358,6 +387,9 @@ int berth_client_request(berth_client *c, const char *method, const char *path,
 				    &resp->status, err);
 		free(t.api_version);
 		resp->content_type = t.content_type;
+		if (r == 0 && downgrade(c, resp->status, &resp->body))
+			return berth_client_request(c, method, path, content_type, body, len, resp,
+						    err);
 		if (r == 0 && resp->body.data == NULL)
 			berth_buf_puts(&resp->body, "");
 		return r;
@@ -370,6 +402,8 @@ int berth_client_request(berth_client *c, const char *method, const char *path,
 	char *ct = NULL;
 	curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct);
 	resp->content_type = xstrdup_or_null(ct);
+	if (downgrade(c, resp->status, &resp->body))
+		return berth_client_request(c, method, path, content_type, body, len, resp, err);
 	if (resp->body.data == NULL)
 		berth_buf_puts(&resp->body, "");
 	return 0;
@@ -390,6 +424,11 @@ int berth_client_stream(berth_client *c, const char *method, const char *path,
 		       : raw_request(c, method, path, true, content_type, body, len, &t, &st, err);
 	free(t.api_version);
 	free(t.content_type);
+	if (r == 0 && downgrade(c, st, &t.errbody)) {
+		berth_buf_reset(&t.errbody);
+		return berth_client_stream(c, method, path, content_type, body, len, status, cb,
+					   userdata, err);
+	}
 	if (status)
 		*status = st;
 	if (r == 0 && st >= 400) {
@@ -416,6 +455,7 @@ int berth_client_ping(berth_client *c, berth_error **err)
 	}
 	if (t.api_version && *t.api_version && berth_version_compare(t.api_version, c->version) < 0)
 		berth_client_set_version(c, t.api_version);
+	c->version_fixed = true;
 	free(t.api_version);
 	return 0;
 }

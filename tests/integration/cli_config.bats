@@ -105,3 +105,43 @@ setup() {
 	[ "$output" = cfg-vol ]
 	[[ "$stderr" == "WARNING: Error parsing config file ($DOCKER_CONFIG/config.json): "* ]]
 }
+
+# An old daemon: API 1.41 at most, as dockerd 20.10 answers a newer client.
+@test "an older daemon's 'too new' answer brings berth down to its API version" {
+	command -v socat >/dev/null || skip "socat is not installed"
+	local d="$BERTH_ROOT/old"
+	mkdir -p "$d"
+	cat >"$d/handler.sh" <<-'EOF2'
+	#!/bin/bash
+	IFS= read -r line
+	path=${line#* }
+	path=${path%% *}
+	echo "$path" >>"$OLD_LOG"
+	while IFS= read -r h && [ "${h%$'\r'}" != "" ]; do :; done
+	case "$path" in
+	/v1.41/volumes*)
+		body='{"Volumes":[{"Name":"old-vol","Driver":"local","Labels":null,"Mountpoint":"/x","Scope":"local"}],"Warnings":null}'
+		printf 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' ${#body} "$body" ;;
+	*)
+		body='{"message":"client version 1.47 is too new. Maximum supported API version is 1.41"}'
+		printf 'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' ${#body} "$body" ;;
+	esac
+	EOF2
+	chmod +x "$d/handler.sh"
+	OLD_LOG="$d/log" socat UNIX-LISTEN:"$d/sock",fork EXEC:"$d/handler.sh" &
+	local pid=$!
+	for i in $(seq 1 100); do [ -S "$d/sock" ] && break; sleep 0.02; done
+	run "$BERTH" -H "unix://$d/sock" volume ls -q
+	kill "$pid"
+	[ "$status" -eq 0 ]
+	[ "$output" = old-vol ]
+	[ "$(cat "$d/log")" = "$(printf '/v1.47/volumes\n/v1.41/volumes')" ]
+	# DOCKER_API_VERSION is kept as given: the daemon's refusal is the answer
+	OLD_LOG="$d/log2" socat UNIX-LISTEN:"$d/sock2",fork EXEC:"$d/handler.sh" &
+	pid=$!
+	for i in $(seq 1 100); do [ -S "$d/sock2" ] && break; sleep 0.02; done
+	run env DOCKER_API_VERSION=1.47 "$BERTH" -H "unix://$d/sock2" volume ls -q
+	kill "$pid"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"client version 1.47 is too new"* ]]
+}
