@@ -17,7 +17,8 @@ teardown() { "$BERTH" ps -aq | xargs -r "$BERTH" rm -f >/dev/null 2>&1 || true; 
 	run "$BERTH" stats --no-stream
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" =~ ^CONTAINER\ ID\ +NAME\ +CPU\ %\ +MEM\ USAGE\ /\ LIMIT\ +MEM\ %\ +NET\ I/O\ +BLOCK\ I/O\ +PIDS$ ]]
-	[[ "${lines[1]}" =~ ^[0-9a-f]{12}\ +s1\ +[0-9.]+%\ +[0-9.]+[KMG]?i?B\ /\ 32MiB\ +[0-9.]+%\ +0B\ /\ 0B\ +.*\ 1$ ]]
+	# NET I/O: the container's bridge network sees its own traffic
+	[[ "${lines[1]}" =~ ^[0-9a-f]{12}\ +s1\ +[0-9.]+%\ +[0-9.]+[KMG]?i?B\ /\ 32MiB\ +[0-9.]+%\ +[0-9.]+[kMG]?B\ /\ [0-9.]+[kMG]?B\ +.*\ 1$ ]]
 	run "$BERTH" stats --no-stream --no-trunc --format '{{.ID}} {{.Container}} {{.Name}} {{.PIDs}}' s1
 	[ "$output" = "$("$BERTH" inspect -f '{{.Id}}' s1) s1 s1 1" ]
 	if command -v docker >/dev/null; then
