@@ -205,11 +205,14 @@ void berth_client_set_version(berth_client *c, const char *version)
 static bool downgrade(berth_client *c, long status, const berth_buf *body)
 {
 	static const char marker[] = "Maximum supported API version is ";
-	if (status != 400 || c->version_fixed || body->len == 0)
+	if (c->version_fixed)
 		return false;
-	const char *m = memmem(body->data, body->len, marker, sizeof(marker) - 1);
-	if (m == NULL)
+	const char *m = status == 400 && body->len
+		? memmem(body->data, body->len, marker, sizeof(marker) - 1) : NULL;
+	if (m == NULL) {
+		c->version_fixed = true; /* the daemon took ours: negotiation would keep it */
 		return false;
+	}
 	m += sizeof(marker) - 1;
 	size_t n = 0, end = body->len - (size_t)(m - body->data);
 	while (n < end && n < sizeof(c->version) - 1 && (isdigit((unsigned char)m[n]) || m[n] == '.'))
@@ -222,8 +225,14 @@ static bool downgrade(berth_client *c, long status, const berth_buf *body)
 	return true;
 }
 
-const char *berth_client_version(const berth_client *c)
+const char *berth_client_version(berth_client *c)
 {
+	if (!c->version_fixed) {
+		/* nothing answered yet: a ping tells the daemon's; one that cannot
+		 * be reached leaves ours, and the next request says why */
+		berth_error *err cleanup_error = NULL;
+		berth_client_ping(c, &err);
+	}
 	return c->version;
 }
 

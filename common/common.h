@@ -311,8 +311,10 @@ int berth_client_new(const char *host, const berth_client_tls *tls, berth_client
 void berth_client_free(berth_client *c);
 /* API version to prefix paths with ("1.47"); negotiated by berth_client_ping. */
 void berth_client_set_version(berth_client *c, const char *version);
-/* The version in use ("" before any was set or negotiated). */
-const char *berth_client_version(const berth_client *c);
+/* The version in use: set, negotiated by a ping, or taken from the first
+ * answer (requests go out at berth's version and an older daemon's "too
+ * new" answer brings it down); before any of these, a ping negotiates it. */
+const char *berth_client_version(berth_client *c);
 /* GET /_ping, and adopt min(server's API-Version, ours). */
 int berth_client_ping(berth_client *c, berth_error **err);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # berth's client configuration: -H / DOCKER_HOST as docker's ParseHost reads
 # them, DOCKER_CONFIG / --config and config.json, TLS from flags or from
-# DOCKER_TLS_VERIFY / DOCKER_CERT_PATH against a berthd serving mutual TLS.
+# DOCKER_TLS_VERIFY / DOCKER_CERT_PATH against a berthd serving mutual TLS
+# (on 127.0.0.1 of its network namespace: berth_netns reaches it).
 
 load ../helpers
 bats_require_minimum_version 1.5.0
@@ -35,12 +36,12 @@ setup() {
 }
 
 @test "DOCKER_TLS_VERIFY and DOCKER_CERT_PATH reach a berthd serving mutual TLS" {
-	run env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$CERTS" \
-		"$BERTH" version --format '{{.Server.APIVersion}}'
+	run berth_netns env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" DOCKER_TLS_VERIFY=1 \
+		DOCKER_CERT_PATH="$CERTS" "$BERTH" version --format '{{.Server.APIVersion}}'
 	[ "$status" -eq 0 ]
 	[ "$output" = 1.47 ]
 	# the same with flags, the host without its scheme
-	run env -u DOCKER_HOST "$BERTH" -H "127.0.0.1:$TLS_PORT" --tlsverify --tlscacert "$CERTS/ca.pem" \
+	run berth_netns env -u DOCKER_HOST "$BERTH" -H "127.0.0.1:$TLS_PORT" --tlsverify --tlscacert "$CERTS/ca.pem" \
 		--tlscert "$CERTS/cert.pem" --tlskey "$CERTS/key.pem" volume ls -q
 	[ "$status" -eq 0 ]
 	[ "$output" = cfg-vol ]
@@ -50,16 +51,17 @@ setup() {
 	# a cert path with the CA alone: no client certificate is sent
 	mkdir "$BERTH_ROOT/ca-only"
 	cp "$CERTS/ca.pem" "$BERTH_ROOT/ca-only/"
-	run env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" DOCKER_TLS_VERIFY=1 \
+	run --separate-stderr berth_netns env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" DOCKER_TLS_VERIFY=1 \
 		DOCKER_CERT_PATH="$BERTH_ROOT/ca-only" "$BERTH" version --format '{{.Server.APIVersion}}'
 	[ "$status" -eq 1 ]
-	[[ "$output" != *1.47* ]]
+	[ "$output" != 1.47 ]
+	[[ "$stderr" == "error during connect: "* ]]
 	run env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" DOCKER_TLS_VERIFY=1 \
 		DOCKER_CERT_PATH="$BERTH_ROOT/nowhere" "$BERTH" ps
 	[ "$status" -eq 1 ]
 	[ "$output" = "Failed to initialize: unable to resolve docker endpoint: open $BERTH_ROOT/nowhere/ca.pem: no such file or directory" ]
 	# plain HTTP to the TLS port gets nothing useful
-	run env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" "$BERTH" ps
+	run berth_netns env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" "$BERTH" ps
 	[ "$status" -eq 1 ]
 }
 
