@@ -1144,6 +1144,79 @@ wl_port_tcp_after() {
 	PORT_CID[$1]=""
 }
 
+# --- issue 10: berth compose (Docker Compose v2 against dockerd where it is installed)
+
+COMPOSE_N=${BENCH_COMPOSE_N:-10}
+# The Compose client for the dockerd column: the docker CLI plugin or docker-compose.
+compose_peer() {
+	if docker compose version >/dev/null 2>&1; then
+		echo "docker compose"
+	elif command -v docker-compose >/dev/null 2>&1; then
+		echo docker-compose
+	fi
+}
+# compose_cli ENGINE ARGS...: berth compose on berthd, Docker Compose on dockerd; one
+# project of COMPOSE_N busybox services that sleep (SIGKILL: down is quick).
+compose_cli() {
+	local e=$1 dir="$TMP/compose"
+	shift
+	if [ ! -f "$dir/compose.yaml" ]; then
+		mkdir -p "$dir"
+		{
+			echo "services:"
+			for ((i = 1; i <= COMPOSE_N; i++)); do
+				printf '  s%d: {image: %s, command: [sleep, "600"], stop_signal: SIGKILL}\n' \
+					"$i" "$BB_IMAGE"
+			done
+		} >"$dir/compose.yaml"
+	fi
+	if [ "$e" = berth ]; then
+		bcli compose -p berthbench -f "$dir/compose.yaml" "$@"
+	else
+		# shellcheck disable=SC2046 # "docker compose" is two words
+		DOCKER_HOST="unix://${SOCK[$e]}" $(compose_peer) -p berthbench -f "$dir/compose.yaml" "$@"
+	fi
+}
+compose_ready() {
+	if [ "$1" = berth ]; then
+		berth_cli_has compose || { log "the berth CLI has no \`compose\`: skipped"; return 2; }
+	elif [ -z "$(compose_peer)" ]; then
+		log "no Docker Compose (docker compose / docker-compose) on this machine: dockerd column skipped"
+		return 2
+	fi
+	ensure_busybox "$1" || return 1
+}
+
+workload compose_up "compose up -d, $COMPOSE_N busybox services, until all run (dockerd: Docker Compose)" \
+	ms lower "POST /containers/create;POST /containers/x/start" ratio_lt 0.34
+wl_compose_up() {
+	local e=$1 i vals=()
+	compose_ready "$e" || return $?
+	for ((i = 0; i < RUN_ITERS; i++)); do
+		compose_cli "$e" down -t 0 >/dev/null 2>&1
+		if ! time_cmd compose_cli "$e" up -d; then
+			NOTES+=("${LABEL[$e]} compose up: $(head -c 300 "$TMP/cmd.out" | tr '\n' ' ')")
+			compose_cli "$e" down -t 0 >/dev/null 2>&1
+			return 1
+		fi
+		vals+=("$ELAPSED_MS")
+	done
+	compose_cli "$e" down -t 0 >/dev/null 2>&1
+	VALUE=$(printf '%s\n' "${vals[@]}" | stats | cut -d' ' -f1)
+}
+
+workload compose_up_noop "compose up -d with nothing to change, $COMPOSE_N services (dockerd: Docker Compose)" \
+	ms lower "POST /containers/create;POST /containers/x/start" abs_le 50
+wl_compose_up_noop() {
+	local e=$1 rc
+	compose_ready "$e" || return $?
+	compose_cli "$e" up -d >/dev/null 2>&1 || { compose_cli "$e" down -t 0 >/dev/null 2>&1; return 1; }
+	time_median "$RUN_ITERS" compose_cli "$e" up -d
+	rc=$?
+	compose_cli "$e" down -t 0 >/dev/null 2>&1
+	return $rc
+}
+
 # ---------------------------------------------------------------- the driver
 
 # True when berthd serves every "METHOD /path" in $1 (a ;-separated list).

@@ -38,14 +38,22 @@ static json_t *resource_labels(const berth_compose_project *p, const char *kind,
 	return labels;
 }
 
+/* *supported becomes false when the engine has no /networks at all (its 404
+ * is a missing route, not a missing network): the project then runs on the
+ * engine's default network. */
 static int ensure_network(berth_compose_ctx *c, const char *key, const json_t *def,
-			  berth_error **err)
+			  bool *supported, berth_error **err)
 {
 	const char *name = berth_json_string(def, "name");
-	char *path cleanup_free = berth_xasprintf("/networks/%s", name);
+	char *q cleanup_free = berth_url_encode(name);
+	char *path cleanup_free = berth_xasprintf("/networks/%s", q);
 	berth_error *e cleanup_error = NULL;
 	if (compose_api(c->client, "GET", path, NULL, NULL, &e) == 0)
 		return 0;
+	if (e->status == 404 && strstr(e->msg, "page not found")) {
+		*supported = false;
+		return 0;
+	}
 	if (e->status != 404)
 		return berth_error_propagate(&e, err);
 	if (json_is_true(json_object_get(def, "external")))
@@ -112,7 +120,7 @@ static int ensure_volume(berth_compose_ctx *c, const char *key, const json_t *de
 }
 
 /* Only the networks and volumes the selected services use. */
-static int ensure_resources(compose_graph *g, bool networks, berth_error **err)
+static int ensure_resources(compose_graph *g, bool *networks, berth_error **err)
 {
 	berth_compose_ctx *c = g->c;
 	const json_t *m = c->project->model;
@@ -122,9 +130,9 @@ static int ensure_resources(compose_graph *g, bool networks, berth_error **err)
 		const json_t *svc = g->tasks[i].svc;
 		const char *k;
 		json_t *v;
-		json_object_foreach(networks ? json_object_get(svc, "networks") : NULL, k, v)
+		json_object_foreach(*networks ? json_object_get(svc, "networks") : NULL, k, v)
 			if (ensure_network(c, k, json_object_get(json_object_get(m, "networks"), k),
-					   err) < 0)
+					   networks, err) < 0)
 				return -1;
 		size_t j;
 		json_array_foreach(json_object_get(svc, "volumes"), j, v) {
@@ -396,14 +404,14 @@ int berth_compose_up(berth_compose_ctx *c, const berth_compose_up_opts *o, int *
 {
 	if (check_services(c, o->services, err) < 0)
 		return -1;
-	up_state s = {.o = o, .networks = compose_engine_has_networks(c->client)};
+	up_state s = {.o = o, .networks = true};
 	compose_graph g __attribute__((cleanup(compose_graph_reset))) = {0};
 	compose_graph_init(&g, c, o->services, !o->no_deps);
 	g.fn = converge;
 	g.userdata = &s;
 	json_t *all cleanup_json = NULL;
 	if (compose_list(c->client, c->project->name, NULL, true, false, &all, err) < 0 ||
-	    orphans(c, all, o->remove_orphans, err) < 0 || ensure_resources(&g, s.networks, err) < 0)
+	    orphans(c, all, o->remove_orphans, err) < 0 || ensure_resources(&g, &s.networks, err) < 0)
 		return -1;
 	for (size_t i = 0; i < g.n; i++) {
 		g.tasks[i].existing = json_array();
