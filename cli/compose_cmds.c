@@ -41,6 +41,18 @@ static int fail(berth_invocation *inv, berth_error **err)
 	return berth_cli_fail(inv->cli, err, BERTH_EXIT_ERROR);
 }
 
+/* The project, and the container of the service named by the first
+ * argument (--index, else the first running one); prints what fails. */
+static int service_container(berth_invocation *inv, session *s, const char *index, json_t **ct)
+{
+	berth_error *err cleanup_error = NULL;
+	if (session_open(inv, s, true) < 0)
+		return -1;
+	if (berth_compose_container_of(&s->c, inv->args.v[0], index ? atoi(index) : 0, ct, &err) < 0)
+		return fail(inv, &err), -1;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ build */
 
 static const berth_command build_command = BERTH_CLI_BUILD_ROW(NULL);
@@ -498,12 +510,9 @@ int berth_cli_compose_exec(berth_invocation *inv)
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
 		return status;
 	session s cleanup_session = {0};
-	if (session_open(inv, &s, true) < 0)
-		return BERTH_EXIT_ERROR;
-	berth_error *err cleanup_error = NULL;
 	json_t *ct cleanup_json = NULL;
-	if (berth_compose_container_of(&s.c, inv->args.v[0], index ? atoi(index) : 0, &ct, &err) < 0)
-		return fail(inv, &err);
+	if (service_container(inv, &s, index, &ct) < 0)
+		return BERTH_EXIT_ERROR;
 	berth_strlist args cleanup_strlist = {0};
 	berth_strlist_push(&args, "-i");
 	if (!no_tty && isatty(0))
@@ -782,12 +791,9 @@ int berth_cli_compose_port(berth_invocation *inv)
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
 		return status;
 	session s cleanup_session = {0};
-	if (session_open(inv, &s, true) < 0)
-		return BERTH_EXIT_ERROR;
-	berth_error *err cleanup_error = NULL;
 	json_t *ct cleanup_json = NULL;
-	if (berth_compose_container_of(&s.c, inv->args.v[0], index ? atoi(index) : 0, &ct, &err) < 0)
-		return fail(inv, &err);
+	if (service_container(inv, &s, index, &ct) < 0)
+		return BERTH_EXIT_ERROR;
 	char *path cleanup_free = berth_xasprintf("/containers/%s/json", berth_json_string(ct, "Id"));
 	json_t *info cleanup_json = NULL;
 	if (get_json(inv, &s, path, &info) != 0)
