@@ -135,6 +135,16 @@ int nl_sysctl_write(const char *path, const char *value, berth_error **err)
 	return 0;
 }
 
+/* berth's networks are IPv4 only: no link-local IPv6 chatter (router
+ * solicitations, MLD) on bridges and veths; sysctls under /proc/sys/net
+ * are those of the calling thread's namespace. A kernel without IPv6 has
+ * no such file. */
+static void no_ipv6(const char *ifname)
+{
+	char *path cleanup_free = berth_xasprintf("/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	nl_sysctl_write(path, "1", NULL);
+}
+
 int nl_bridge_add(const char *name, uint32_t ip, int prefix, int mtu, berth_error **err)
 {
 	nl_sock *s cleanup_nl = NULL;
@@ -153,6 +163,7 @@ int nl_bridge_add(const char *name, uint32_t ip, int prefix, int mtu, berth_erro
 		if (nl_talk(s, h, "create bridge", err) < 0)
 			return berth_error_wrap(err, "bridge %s", name);
 		index = if_nametoindex(name);
+		no_ipv6(name);
 		berth_error *e cleanup_error = NULL;
 		if (addr_add(s, (int)index, ip, prefix, &e) < 0 && e->errnum != EEXIST)
 			return berth_error_propagate(&e, err);
@@ -197,6 +208,7 @@ static int peer_configure(void *arg, berth_error **err)
 	int index = (int)if_nametoindex(p->name);
 	if (index == 0)
 		return berth_error_set_errno(err, errno, "%s in the container", p->name);
+	no_ipv6(p->name);
 	if (addr_add(s, index, p->ip, p->prefix, err) < 0 || link_up(s, index, err) < 0)
 		return -1;
 	if (p->gw && route_default(s, index, p->gw, err) < 0)
@@ -236,6 +248,7 @@ int nl_veth_add(const char *host, const char *master, int mtu, int netns_fd, con
 	if (nl_talk(s, h, "create veth pair", err) < 0)
 		return berth_error_wrap(err, "veth %s", host);
 	int index = (int)if_nametoindex(host);
+	no_ipv6(host);
 	if (index == 0 || link_up(s, index, err) < 0) {
 		nl_link_del(host, NULL);
 		return berth_error_set(err, 500, "veth %s: cannot bring it up", host);

@@ -49,7 +49,13 @@ static int net_parse(net_network *n, berth_error **err)
 	n->builtin = n->is_default || !n->is_bridge;
 	if (!n->is_bridge)
 		return 0;
-	snprintf(n->bridge, sizeof(n->bridge), "%s", berth_json_string(opts, OPT_BRIDGE_NAME) ?: "");
+	/* dockerd's name unless -o com.docker.network.bridge.name says otherwise
+	 * (not written into Options, which show what the user gave) */
+	const char *br = berth_json_string(opts, OPT_BRIDGE_NAME);
+	if (br && *br)
+		snprintf(n->bridge, sizeof(n->bridge), "%s", br);
+	else
+		snprintf(n->bridge, sizeof(n->bridge), "br-%.12s", n->id);
 	const char *mtu = berth_json_string(opts, OPT_MTU);
 	n->mtu = mtu ? atoi(mtu) : 0;
 	const json_t *cfg = json_array_get(json_object_get(json_object_get(r, "IPAM"), "Config"), 0);
@@ -576,12 +582,10 @@ static int create_record(berth_network_store *s, const json_t *body, json_t **ou
 		return -1;
 	char id[65];
 	berth_random_id(id);
+	char *def cleanup_free = berth_xasprintf("br-%.12s", id);
 	const char *br = berth_json_string(opts, OPT_BRIDGE_NAME);
-	if (br == NULL || *br == '\0') {
-		char *def cleanup_free = berth_xasprintf("br-%.12s", id);
-		json_object_set_new(opts, OPT_BRIDGE_NAME, json_string(def));
-		br = berth_json_string(opts, OPT_BRIDGE_NAME);
-	}
+	if (br == NULL || *br == '\0')
+		br = def;
 	if (strlen(br) >= IFNAMSIZ)
 		return berth_error_set(err, 400, "bridge name %s is too long", br);
 	for (net_network *n = s->list; n; n = n->next)

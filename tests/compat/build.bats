@@ -332,9 +332,9 @@ EOF
 	echo served >"$CTX/www/remote.txt"
 	touch -d '2020-01-02 03:04:05 UTC' "$CTX/www/remote.txt"
 	port=$((20000 + RANDOM % 20000))
-	python3 -m http.server --bind 127.0.0.1 --directory "$CTX/www" "$port" >/dev/null 2>&1 &
+	nsenter --net="$BERTH_NETNS" python3 -m http.server --bind 127.0.0.1 --directory "$CTX/www" "$port" >/dev/null 2>&1 &
 	HTTP_PID=$!
-	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/remote.txt" >/dev/null && break; sleep 0.05; done
+	for _ in $(seq 1 100); do berth_netns curl -sf "http://127.0.0.1:$port/remote.txt" >/dev/null && break; sleep 0.05; done
 	cat >"$CTX/Dockerfile" <<EOF2
 FROM busybox
 ADD t.tgz /unpacked/

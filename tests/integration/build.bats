@@ -171,9 +171,11 @@ EOF
 	tar -C "$repo/app" -czf "$BERTH_ROOT/www/ctx.tgz" Dockerfile v
 	printf 'FROM busybox\nRUN echo plain > /p\n' >"$BERTH_ROOT/www/Dockerfile.txt"
 	port=$((20000 + RANDOM % 20000))
-	python3 -m http.server --bind 127.0.0.1 --directory "$BERTH_ROOT/www" "$port" >/dev/null 2>&1 &
+	# served on the 127.0.0.1 of the daemon's network namespace (nsenter execs
+	# the server: $! is its PID)
+	nsenter --net="$BERTH_NETNS" python3 -m http.server --bind 127.0.0.1 --directory "$BERTH_ROOT/www" "$port" >/dev/null 2>&1 &
 	HTTP_PID=$!
-	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ctx.tgz" >/dev/null && break; sleep 0.05; done
+	for _ in $(seq 1 100); do berth_netns curl -sf "http://127.0.0.1:$port/ctx.tgz" >/dev/null && break; sleep 0.05; done
 	run api POST "/build?t=from-tgz&remote=http://127.0.0.1:$port/ctx.tgz"
 	api_split
 	[ "$status" = 200 ]
