@@ -217,13 +217,32 @@ static int label_method(const json_t *aux, json_t *const *args, json_t **out)
 
 const berth_template_method berth_cli_label_method[] = {{"Label", 1, label_method}, {0}};
 
+/* docker's SubHeaderContext.Label: the header of a `.Label "com.x.tier"`
+ * column is the key's last part, '-' and '_' as spaces. */
+static int header_label(const json_t *aux, json_t *const *args, json_t **out)
+{
+	const char *key = json_string_value(args[0]);
+	const char *dot = strrchr(key, '.');
+	char *h = berth_xstrdup(dot ? dot + 1 : key);
+	for (char *p = h; *p; p++)
+		if (*p == '-' || *p == '_')
+			*p = ' ';
+	*out = json_string(h);
+	free(h);
+	return 0;
+}
+
+static const berth_template_method header_methods[] = {{"Label", 1, header_label}, {0}};
+/* docker renders the header from a map of column names, with Label */
+static const berth_template_type header_type = {"formatter.SubHeaderContext", false, NULL,
+						 header_methods, true};
+
 int berth_format_header(berth_format *f, const json_t *headers, berth_error **err)
 {
 	if (f->kind != BERTH_FORMAT_TABLE)
 		return 0;
-	/* docker renders the header from a map of column names */
 	const berth_template_type *type = f->type;
-	f->type = NULL;
+	f->type = &header_type;
 	int r = berth_format_row(f, headers, NULL, err);
 	f->type = type;
 	return r;

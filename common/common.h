@@ -264,6 +264,7 @@ typedef struct berth_template_type {
 	const char *const *renames;  /* Go name, JSON key pairs, NULL-ended; a renamed
 				      * field whose key is absent (omitempty) reads "" */
 	const berth_template_method *methods; /* ended by a zero entry; may be NULL */
+	bool is_map; /* a Go map type with methods: other names are its keys */
 } berth_template_type;
 
 typedef struct berth_template_struct {

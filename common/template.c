@@ -2003,6 +2003,13 @@ static int struct_field(exec *ex, const berth_template_struct *st, const char *n
 	for (const berth_template_method *m = type->methods; m && m->name; m++)
 		if (strcmp(m->name, name) == 0)
 			return call_method(ex, st, m, a, out);
+	if (type->is_map) {
+		if (a)
+			return xerr(ex, "%s is not a method but has arguments", name);
+		json_t *v = json_object_get(st->obj, name);
+		*out = v ? ref(v) : json_null();
+		return 0;
+	}
 	const char *key = struct_key(type, st->obj, name);
 	if (key == NULL)
 		return xerr(ex, "can't evaluate field %s in type %s", name, type->name);
