@@ -59,3 +59,4 @@ setup() { require_docker_cli; }
 @test "golden: flags" { golden_section golden.list flags; }
 @test "golden: prune" { golden_section golden.list prune; }
 @test "golden: config" { golden_section golden.list config; }
+@test "golden: network" { golden_section golden.list network; }
