@@ -6,8 +6,7 @@
  * any case; berth_build_prepare removes them after reading when excluded,
  * as dockerd does.
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "lazy_archive.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -15,6 +15,30 @@
 
 #include "internal.h"
 
+/* libgit2, opened the first time a build has a git context (common.h's lazy
+ * libraries): most berthd never clone anything. */
+#define LIBGIT2_FUNCS(X)                                                              \
+	X(git_libgit2_init) X(git_clone) X(git_error_last) X(git_checkout_tree)         \
+	X(git_object_free) X(git_object_id) X(git_object_peel) X(git_repository_free)   \
+	X(git_repository_set_head_detached) X(git_revparse_single)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	LIBGIT2_FUNCS(X)
+#undef X
+} lg;
+
+#define git_libgit2_init lg.git_libgit2_init
+#define git_clone lg.git_clone
+#define git_error_last lg.git_error_last
+#define git_checkout_tree lg.git_checkout_tree
+#define git_object_free lg.git_object_free
+#define git_object_id lg.git_object_id
+#define git_object_peel lg.git_object_peel
+#define git_repository_free lg.git_repository_free
+#define git_repository_set_head_detached lg.git_repository_set_head_detached
+#define git_revparse_single lg.git_revparse_single
+
 static bool is_git_url(const char *s)
 {
 	const char *hash = strchr(s, '#');
@@ -34,9 +58,18 @@ static int git_fail(const char *what, berth_error **err)
 }
 
 static pthread_once_t git_once = PTHREAD_ONCE_INIT;
+static berth_error *git_load_error;
+
 static void git_init(void)
 {
-	git_libgit2_init();
+	static const char *const names[] = {
+#define X(f) #f,
+		LIBGIT2_FUNCS(X)
+#undef X
+	};
+	if (berth_lazylib_load("libgit2.so.1.5", names, (void **)&lg, BERTH_ARRAY_SIZE(names),
+			       &git_load_error) == 0)
+		git_libgit2_init();
 }
 
 /* Checks out ref ("" : the default branch) as a detached HEAD. */
@@ -65,6 +98,8 @@ static int checkout_ref(git_repository *repo, const char *ref, berth_error **err
 static int clone_git(const char *remote, const char *dir, char **subdir, berth_error **err)
 {
 	pthread_once(&git_once, git_init);
+	if (git_load_error)
+		return berth_error_set(err, 500, "git contexts: %s", git_load_error->msg);
 	const char *hash = strchr(remote, '#');
 	char *url cleanup_free = berth_xstrndup(remote, hash ? (size_t)(hash - remote) : strlen(remote));
 	const char *frag = hash ? hash + 1 : "";

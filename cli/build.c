@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "builder/builder.h"
-#include "archive.h"
+#include "lazy_archive.h"
 #include "cli.h"
 
 typedef struct packer {

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive.h"
+#include "lazy_archive.h"
 #include "container.h"
 #include "fs.h"
 

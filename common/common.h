@@ -215,6 +215,20 @@ char *berth_url_decode(const char *s, size_t len);
 /* Percent-encoding for query values. */
 char *berth_url_encode(const char *s);
 
+/* --------------------------------------------------------- lazy libraries */
+
+/*
+ * Libraries that only some requests need (libarchive, libcurl, libgit2) are
+ * opened with dlopen the first time they are used rather than linked in:
+ * linked, their resident pages and their loading cost every berthd and
+ * every `berth ps` a few MiB and milliseconds. A user declares a struct of
+ * function pointers named like the functions, #defines each name onto its
+ * member, and fills it through this, once (pthread_once). -1 with dlerror's
+ * text when the library or a symbol is missing.
+ */
+int berth_lazylib_load(const char *soname, const char *const *names, void **slots, size_t n,
+		       berth_error **err);
+
 /* ------------------------------------------------------------ processes */
 
 /*

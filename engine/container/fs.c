@@ -31,8 +31,7 @@
  * Blocking work runs in the thread pool (berth_api_defer, or the container's
  * operation queue); archives stream through a pump (engine/api/pump.h).
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "lazy_archive.h"
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>

@@ -7,8 +7,7 @@
  * A compressed archive (docker load < image.tar.gz) is decompressed once
  * into a staging file that is then mapped and indexed the same way.
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "lazy_archive.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -10,8 +10,7 @@
  * where each entry's data starts (its filter position after the header),
  * so a file's contents are never copied, only referenced.
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "lazy_archive.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

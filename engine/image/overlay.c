@@ -3,8 +3,7 @@
  * what a container changed (its upper dir) with whiteouts in the image
  * format's spelling.
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "lazy_archive.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -10,8 +10,7 @@
  *
  * Entries come in name order, as dockerd's directory walk writes them.
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "lazy_archive.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

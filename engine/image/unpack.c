@@ -7,8 +7,7 @@
  * overlayfs reads: ".wh.name" a 0:0 character device, ".wh..wh..opq" the
  * trusted.overlay.opaque xattr on its directory.
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "lazy_archive.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -2,8 +2,7 @@
 #ifndef BERTH_IMAGE_UNPACK_H
 #define BERTH_IMAGE_UNPACK_H
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "lazy_archive.h"
 
 #include "common.h"
 
