@@ -150,9 +150,16 @@ int berth_container_kill(berth_container_store *s, berth_api_req *req, const cha
 	char num[16];
 	snprintf(num, sizeof(num), "%d", signum);
 	container_event(c, "kill", json_pack("{s:s}", "signal", num));
-	if (signum == SIGKILL)
-		container_set_stopped_by_user(c, true);
-	container_kill_queue(c, signum, req);
+	if (signum != SIGKILL) {
+		container_kill_queue(c, signum, req);
+		return 0;
+	}
+	/* SIGKILL is answered once the container has exited, as dockerd's
+	 * Kill does: `kill` then `rm` (compose kill; compose rm) must not find
+	 * it still running */
+	container_set_stopped_by_user(c, true);
+	container_add_waiter(c, WAIT_EXIT, req, 204);
+	container_kill_queue(c, signum, NULL);
 	return 0;
 }
 
@@ -308,7 +315,8 @@ static void remove_done(berth_container *c, void *data, berth_error *work_err)
 	free(j);
 }
 
-static remove_job *remove_queue_for(berth_container *c, berth_api_req *req, bool volumes)
+static void remove_queue_for(berth_container *c, berth_api_req *req, bool volumes,
+			     prune_batch *batch)
 {
 	remove_job *j = berth_xcalloc(1, sizeof(*j));
 	snprintf(j->id, sizeof(j->id), "%s", c->id);
@@ -319,19 +327,19 @@ static remove_job *remove_queue_for(berth_container *c, berth_api_req *req, bool
 	j->dir = berth_xstrdup(c->dir);
 	j->run_dir = berth_xstrdup(c->run_dir);
 	j->hold = req ? berth_api_hold_new(req) : NULL;
+	j->batch = batch; /* before the queue: the work may start at once */
 	container_op_queue(c, remove_work, remove_done, j);
-	return j;
 }
 
 void container_remove_queue(berth_container *c, bool volumes)
 {
-	remove_queue_for(c, NULL, volumes);
+	remove_queue_for(c, NULL, volumes, NULL);
 }
 
 static void remove_after_kill(berth_container *c, container_waiter *w, int exit_code)
 {
 	berth_api_req *req = w->hold ? berth_api_hold_req(w->hold) : NULL;
-	remove_queue_for(c, req, c->remove_volumes);
+	remove_queue_for(c, req, c->remove_volumes, NULL);
 }
 
 int berth_container_remove(berth_container_store *s, berth_api_req *req, const char *name,
@@ -364,7 +372,7 @@ int berth_container_remove(berth_container_store *s, berth_api_req *req, const c
 		container_kill_queue(c, SIGKILL, NULL);
 		return 0;
 	}
-	remove_queue_for(c, req, volumes);
+	remove_queue_for(c, req, volumes, NULL);
 	return 0;
 }
 
@@ -522,7 +530,7 @@ int berth_container_prune(berth_container_store *s, berth_api_req *req,
 		c->removing = true;
 		c->stop_requested = true;
 		b->pending++;
-		remove_queue_for(c, NULL, false)->batch = b;
+		remove_queue_for(c, NULL, false, b);
 	}
 	if (--b->pending == 0)
 		prune_finish(b);

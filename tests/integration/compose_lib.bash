@@ -31,7 +31,8 @@ state() {
 # Whether the engine reports State.Health for a container with a healthcheck.
 engine_has_health() {
 	local id health
-	id=$("$BERTH" create --health-cmd true busybox true 2>/dev/null) || return 1
+	# State.Health exists once a container with a healthcheck runs (dockerd too)
+	id=$("$BERTH" run -d --health-cmd true busybox sleep 30 2>/dev/null) || return 1
 	health=$("$BERTH" inspect -f '{{json .State.Health}}' "$id" 2>/dev/null)
 	"$BERTH" rm -f "$id" >/dev/null 2>&1
 	[ -n "$health" ] && [ "$health" != null ]
