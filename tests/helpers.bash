@@ -157,3 +157,17 @@ berth_restart() {
 	export BERTHD_PID
 	berth_wait_socket "$BERTH_SOCK"
 }
+
+# The docker CLI tier's usual file set-up: a private berthd with busybox
+# (nothing when there is no docker CLI: require_docker_cli skips each test),
+# and every container gone before the daemon stops.
+compat_setup_file() {
+	command -v docker >/dev/null || return 0
+	berth_start "$@" && busybox_image busybox:latest
+}
+compat_teardown_file() {
+	if [ -n "${BERTH_SOCK:-}" ]; then
+		docker ps -aq 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
+	fi
+	berth_stop
+}

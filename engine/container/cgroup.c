@@ -348,27 +348,23 @@ int container_stats_sample(int pid, const char *name, const char *id, json_t **o
 	json_object_set_new(s, "read", json_string(now));
 	json_t *cpu = json_object_get(s, "cpu_stats"), *mem = json_object_get(s, "memory_stats");
 	json_t *blkio = json_object_get(s, "blkio_stats");
-	if (berth_oci_cgroup2_host()) {
-		char *dir cleanup_free = cgroup_dir(pid, NULL);
-		if (dir == NULL) {
-			json_decref(s);
-			return berth_error_set(err, 409, "container %s is not running", id);
-		}
+	bool v2 = berth_oci_cgroup2_host();
+	/* the unified dir, or v1's pids hierarchy: where pids.* are */
+	char *dir cleanup_free = cgroup_dir(pid, v2 ? NULL : "pids");
+	if (dir == NULL) {
+		json_decref(s);
+		return berth_error_set(err, 409, "container %s is not running", id);
+	}
+	if (v2) {
 		v2_cpu(dir, cpu);
 		v2_memory(dir, mem);
 		v2_io(dir, blkio);
-		pids(dir, json_object_get(s, "pids_stats"));
 	} else {
-		char *dir cleanup_free = cgroup_dir(pid, "pids");
-		if (dir == NULL) {
-			json_decref(s);
-			return berth_error_set(err, 409, "container %s is not running", id);
-		}
 		v1_cpu(pid, cpu);
 		v1_memory(pid, mem);
 		v1_blkio(pid, blkio);
-		pids(dir, json_object_get(s, "pids_stats"));
 	}
+	pids(dir, json_object_get(s, "pids_stats"));
 	system_cpu(cpu);
 	json_t *nets = networks(pid);
 	if (nets)

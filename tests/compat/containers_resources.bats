@@ -4,17 +4,8 @@
 load ../helpers
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-	command -v docker >/dev/null || return 0
-	berth_start
-	busybox_image busybox:latest
-}
-teardown_file() {
-	if [ -n "${BERTH_SOCK:-}" ]; then
-		docker ps -aq 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
-	fi
-	berth_stop
-}
+setup_file() { compat_setup_file; }
+teardown_file() { compat_teardown_file; }
 setup() { require_docker_cli; }
 teardown() { docker rm -f $(docker ps -aq) >/dev/null 2>&1 || true; }
 
