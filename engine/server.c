@@ -6,6 +6,7 @@
  * activation). Every request goes to one h2o handler that wraps it in a
  * transport-neutral berth_api_req and dispatches it (engine/api/request.c).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <h2o.h>
@@ -144,7 +145,14 @@ static void h2o_reply(berth_api_req *r, int status, const char *content_type, co
 static const char *h2o_header(const berth_api_req *r, const char *name)
 {
 	h2o_req_t *req = r->transport_data;
-	ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+	/* h2o keeps request header names lowercased */
+	char lower[64];
+	size_t n = strlen(name);
+	if (n >= sizeof(lower))
+		return NULL;
+	for (size_t k = 0; k <= n; k++)
+		lower[k] = (char)tolower((unsigned char)name[k]);
+	ssize_t i = h2o_find_header_by_str(&req->headers, lower, n, -1);
 	if (i < 0)
 		return NULL;
 	h2o_iovec_t v = req->headers.entries[i].value;
