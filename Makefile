@@ -15,7 +15,7 @@ SANFLAGS :=
 endif
 BIN := $(BUILD)/bin
 
-PKGS := libh2o libuv jansson libarchive libcurl openssl libgit2 libfyaml libmnl libnftables
+PKGS := libh2o libuv jansson libarchive libcurl openssl libgit2 libfyaml libmnl libnftables zlib
 CPPFLAGS += -D_GNU_SOURCE -DH2O_USE_LIBUV=1 -DBERTH_GIT_COMMIT='"$(GIT_COMMIT)"' -I. -Icommon
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
@@ -24,7 +24,7 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 COMMON_SRCS := $(wildcard common/*.c)
-ENGINE_SRCS := $(shell find engine builder -name '*.c' ! -name main.c | sort)
+ENGINE_SRCS := $(shell find engine builder registry -name '*.c' ! -name main.c | sort)
 CLI_SRCS := $(shell find cli -name '*.c' ! -name main.c | sort)
 COMPOSE_SRCS := $(wildcard compose/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

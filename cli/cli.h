@@ -402,6 +402,18 @@ int berth_cli_build(berth_invocation *inv); /* cli/build.c */
 int berth_cli_compose(berth_invocation *inv);
 extern const berth_command berth_cli_compose_commands[];
 
+/* cli/registry.c */
+int berth_cli_pull(berth_invocation *inv);
+int berth_cli_push(berth_invocation *inv);
+int berth_cli_login(berth_invocation *inv);
+int berth_cli_logout(berth_invocation *inv);
+#define BERTH_CLI_PULL_ROW(category)                                                    \
+	{"pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",     \
+	 "berth image pull, berth pull", category, 1, 1, berth_cli_pull, NULL}
+#define BERTH_CLI_PUSH_ROW(category)                                                    \
+	{"push", "[OPTIONS] NAME[:TAG]", "Upload an image to a registry",                  \
+	 "berth image push, berth push", category, 1, 1, berth_cli_push, NULL}
+
 /* Root help and the command table (cli/main.c). */
 extern const berth_command berth_cli_commands[];
 

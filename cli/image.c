@@ -826,6 +826,8 @@ int berth_cli_system_df(berth_invocation *inv)
 
 const berth_command berth_cli_image_commands[] = {
 	BERTH_CLI_BUILD_ROW(NULL),
+	BERTH_CLI_PULL_ROW(NULL),
+	BERTH_CLI_PUSH_ROW(NULL),
 	{"history", "[OPTIONS] IMAGE", "Show the history of an image",
 	 "berth image history, berth history", NULL, 1, 1, berth_cli_image_history, NULL},
 	{"import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",

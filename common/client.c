@@ -38,6 +38,7 @@ struct berth_client {
 	char version[16];
 	bool version_fixed; /* set by hand or negotiated: no more downgrades */
 	CURL *curl;
+	char **headers;  /* "Name: value" sent with every request */
 };
 
 /* One transfer in flight. */
@@ -186,6 +187,7 @@ void berth_client_free(berth_client *c)
 	free(c->tls_ca);
 	free(c->tls_cert);
 	free(c->tls_key);
+	berth_strv_free(c->headers);
 	free(c);
 }
 
@@ -351,6 +353,8 @@ static int perform(berth_client *c, const char *method, const char *path, bool v
 		: berth_xasprintf("%s%s", c->base_url, path);
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = curl_slist_append(NULL, "Expect:");
+	for (char **h = c->headers; h && *h; h++)
+		headers = curl_slist_append(headers, *h);
 	if (content_type) {
 		char *h cleanup_free = berth_xasprintf("Content-Type: %s", content_type);
 		headers = curl_slist_append(headers, h);
@@ -423,6 +427,21 @@ int berth_client_request(berth_client *c, const char *method, const char *path,
  * body is collected and returned as err, with the HTTP status, and *status
  * tells it too.
  */
+void berth_client_set_header(berth_client *c, const char *name, const char *value)
+{
+	size_t n = 0, nl = strlen(name);
+	for (size_t i = 0; c->headers && c->headers[i]; i++) {
+		if (strncasecmp(c->headers[i], name, nl) == 0 && c->headers[i][nl] == ':')
+			free(c->headers[i]);
+		else
+			c->headers[n++] = c->headers[i];
+	}
+	c->headers = berth_xrealloc(c->headers, (n + 2) * sizeof(*c->headers));
+	if (value)
+		c->headers[n++] = berth_xasprintf("%s: %s", name, value);
+	c->headers[n] = NULL;
+}
+
 int berth_client_stream(berth_client *c, const char *method, const char *path,
 			const char *content_type, const void *body, size_t len, long *status,
 			berth_client_chunk_cb cb, void *userdata, berth_error **err)

@@ -330,6 +330,9 @@ void berth_client_set_version(berth_client *c, const char *version);
  * answer (requests go out at berth's version and an older daemon's "too
  * new" answer brings it down); before any of these, a ping negotiates it. */
 const char *berth_client_version(berth_client *c);
+/* A header sent with every later request (X-Registry-Auth); a NULL value
+ * removes it. */
+void berth_client_set_header(berth_client *c, const char *name, const char *value);
 /* GET /_ping, and adopt min(server's API-Version, ours). */
 int berth_client_ping(berth_client *c, berth_error **err);
 

@@ -42,6 +42,12 @@ static int set_str(berth_config *cfg, const option_def *o, json_t *v, berth_erro
 	return 0;
 }
 
+/* Keys a module reads from cfg->file itself (the registry client's). */
+static int set_in_file(berth_config *cfg, const option_def *o, json_t *v, berth_error **err)
+{
+	return 0;
+}
+
 static int set_bool(berth_config *cfg, const option_def *o, json_t *v, berth_error **err)
 {
 	*(bool *)((char *)cfg + o->offset) = json_is_true(v);
@@ -177,9 +183,9 @@ static const option_def options[] = {
 	{"dns", 0, "dns", T_STRLIST, 0, set_network, "list", "DNS server to use"},
 	{NULL, 0, "dns-opts", T_STRLIST, 0, set_network, NULL, NULL},
 	{NULL, 0, "dns-search", T_STRLIST, 0, set_network, NULL, NULL},
-	{NULL, 0, "registry-mirrors", T_STRLIST, 0, NULL, NULL, NULL},
-	{NULL, 0, "insecure-registries", T_STRLIST, 0, NULL, NULL, NULL},
-	{NULL, 0, "max-download-attempts", T_INT, 0, NULL, NULL, NULL},
+	{NULL, 0, "registry-mirrors", T_STRLIST, 0, set_in_file, NULL, NULL},
+	{NULL, 0, "insecure-registries", T_STRLIST, 0, set_in_file, NULL, NULL},
+	{NULL, 0, "max-download-attempts", T_INT, 0, set_in_file, NULL, NULL},
 	{NULL, 0, "log-driver", T_STR, 0, NULL, NULL, NULL},
 	{NULL, 0, "log-opts", T_OBJECT, 0, NULL, NULL, NULL},
 	{NULL, 0, "storage-driver", T_STR, 0, NULL, NULL, NULL},

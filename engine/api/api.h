@@ -39,6 +39,9 @@ extern const berth_api_route berth_api_container_routes[];
 extern const berth_api_route berth_api_exec_routes[];
 extern const berth_api_route berth_api_build_routes[];
 extern const berth_api_route berth_api_network_routes[];
+extern const berth_api_route berth_api_distribution_routes[];
+/* POST /images/create?fromImage (distribution.c; images.c routes it). */
+int berth_api_distribution_pull(berth_daemon *d, berth_api_req *req, berth_error **err);
 
 /* ------------------------------------------------------------- routing */
 

@@ -481,8 +481,7 @@ static int images_create(berth_daemon *d, berth_api_req *req, berth_error **err)
 	const char *from_image = berth_api_query(req, "fromImage");
 	const char *from_src = berth_api_query(req, "fromSrc");
 	if (from_image && *from_image)
-		return berth_error_set(err, 501, "pulling images is not supported yet: berthd has no "
-						 "registry client (use docker load or import)");
+		return berth_api_distribution_pull(d, req, err);
 	if (from_src == NULL || strcmp(from_src, "-") != 0)
 		return berth_error_set(err, 501, "importing from a URL is not supported yet: send "
 						 "the archive as the request body (fromSrc=-)");

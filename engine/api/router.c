@@ -13,6 +13,7 @@ static const berth_api_route *const route_tables[] = {
 	berth_api_exec_routes,
 	berth_api_build_routes,
 	berth_api_network_routes,
+	berth_api_distribution_routes,
 	NULL,
 };
 

@@ -237,4 +237,53 @@ int berth_image_diff(const char *upper, berth_image_write_fn write, void *userda
 int berth_image_create(berth_image_store *s, const char *parent_id, const berth_image_source *layer,
 		       json_t *config, char **id, berth_error **err);
 
+/* ------------------------------------------------------- registry pulls */
+
+/* Reads the next bytes of a stream into *buf (valid until the next call);
+ * 0 at the end, -1 with *err on failure. */
+typedef ssize_t (*berth_image_read_fn)(void *userdata, const void **buf, berth_error **err);
+
+/*
+ * An image arriving from a registry: start with its config (which layers
+ * the store has already are pinned), extract each missing layer from its
+ * stream as it arrives (any thread, several at once), then commit: layers
+ * bottom up, checked against the config's diff IDs and blobs[i] (the
+ * manifest's digests, as the streams' bytes were), then the image and refs
+ * (full references, tags and "name@digest"). Nothing is visible before the
+ * commit, and free after a failure leaves nothing behind. Blocking.
+ */
+typedef struct berth_image_pull berth_image_pull;
+int berth_image_pull_start(berth_image_store *s, const char *config, size_t len,
+			   size_t nlayers, berth_image_pull **out, berth_error **err);
+/* "sha256:<hex>" of the config: the image ID. */
+const char *berth_image_pull_id(const berth_image_pull *p);
+bool berth_image_pull_have(const berth_image_pull *p, size_t i);
+const char *berth_image_pull_diff_id(const berth_image_pull *p, size_t i);
+int berth_image_pull_layer(berth_image_pull *p, size_t i, berth_image_read_fn read,
+			   void *userdata, berth_error **err);
+int berth_image_pull_commit(berth_image_pull *p, char *const *blobs, char *const *refs,
+			    berth_error **err);
+void berth_image_pull_free(berth_image_pull *p);
+
+/* An image's config and layer tars for a push; its layers stay pinned until
+ * close. Layer tars are rebuilt byte for byte (their diff IDs). */
+typedef struct berth_image_layers berth_image_layers;
+int berth_image_layers_open(berth_image_store *s, const char *name, berth_image_layers **out,
+			    berth_error **err);
+const char *berth_image_layers_id(const berth_image_layers *h);
+const char *berth_image_layers_config(const berth_image_layers *h, size_t *len);
+size_t berth_image_layers_count(const berth_image_layers *h);
+const char *berth_image_layers_diff_id(const berth_image_layers *h, size_t i);
+int64_t berth_image_layers_tar_size(const berth_image_layers *h, size_t i);
+int berth_image_layers_write(const berth_image_layers *h, size_t i, berth_image_write_fn write,
+			     void *userdata, berth_error **err);
+void berth_image_layers_close(berth_image_layers *h);
+
+/* Where a layer's compressed blob is known to exist: [{"Digest", "Size",
+ * "SourceRepository"}], newest first (never NULL). Recorded by pulls and
+ * pushes so that the next push skips or mounts the blob. */
+json_t *berth_image_blob_sources(berth_image_store *s, const char *diff_id);
+int berth_image_blob_source_add(berth_image_store *s, const char *diff_id, const char *digest,
+				int64_t size, const char *repo, berth_error **err);
+
 #endif

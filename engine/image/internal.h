@@ -157,7 +157,7 @@ layer *layer_get(berth_image_store *s, const char *chain);
 /* ------------------------------------------------------------- extraction */
 
 /* Reads the next bytes of a stream; 0 at the end, -1 on error. */
-typedef ssize_t (*read_fn)(void *userdata, const void **buf, berth_error **err);
+typedef berth_image_read_fn read_fn;
 
 typedef struct extract_result {
 	char diff_id[DIGEST_LEN + 1];    /* of the uncompressed tar */

@@ -1,0 +1,493 @@
+/*
+ * registry.c - `berth pull|push|login|logout` (and `berth image pull|push`).
+ *
+ * Credentials live in the docker CLI's config.json ("auths": {server:
+ * {"auth": base64(user:pass)}}), keyed by the registry host, or
+ * "https://index.docker.io/v1/" for Docker Hub, and travel to the daemon in
+ * X-Registry-Auth as the docker CLI sends it (base64url of an AuthConfig).
+ * Progress is drawn as docker's jsonmessage does: one line per layer that
+ * is redrawn in place on a terminal, plain status lines otherwise.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "engine/image/image.h"
+
+#define HUB_SERVER "https://index.docker.io/v1/"
+
+/* ------------------------------------------------------------ config.json */
+
+static char *config_path(berth_cli *cli)
+{
+	return berth_xasprintf("%s/config.json", cli->config_dir);
+}
+
+static json_t *config_load(berth_cli *cli)
+{
+	char *path cleanup_free = config_path(cli);
+	json_t *cfg = json_load_file(path, 0, NULL);
+	if (!json_is_object(cfg)) {
+		json_decref(cfg);
+		cfg = json_object();
+	}
+	return cfg;
+}
+
+static int config_save(berth_cli *cli, json_t *cfg, berth_error **err)
+{
+	if (berth_mkdir_all(cli->config_dir, 0700, err) < 0)
+		return -1;
+	char *path cleanup_free = config_path(cli);
+	char *text cleanup_free = json_dumps(cfg, JSON_INDENT(2));
+	return berth_file_write_atomic(path, text, strlen(text), 0600, err);
+}
+
+/* The key config.json uses for a registry host. */
+static char *server_key(const char *host)
+{
+	if (strcmp(host, "docker.io") == 0 || strcmp(host, "index.docker.io") == 0 ||
+	    strcmp(host, "registry-1.docker.io") == 0)
+		return berth_xstrdup(HUB_SERVER);
+	return berth_xstrdup(host);
+}
+
+/* "http://h:1/v2/" -> "h:1", as the docker CLI's ConvertToHostname. */
+static char *hostname_of(const char *server)
+{
+	const char *p = strstr(server, "://");
+	p = p ? p + 3 : server;
+	return berth_xstrndup(p, strcspn(p, "/"));
+}
+
+static char *base64url(const char *s)
+{
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t n = strlen(s);
+	berth_buf b = {0};
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)s[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		char out[5] = {tbl[v >> 18 & 63], tbl[v >> 12 & 63],
+			       i + 1 < n ? tbl[v >> 6 & 63] : '=', i + 2 < n ? tbl[v & 63] : '=', 0};
+		berth_buf_puts(&b, out);
+	}
+	return berth_buf_steal(&b);
+}
+
+static char *base64_std(const char *s)
+{
+	char *u = base64url(s);
+	for (char *p = u; *p; p++)
+		*p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+	return u;
+}
+
+static char *base64_decode(const char *s)
+{
+	berth_buf b = {0};
+	unsigned acc = 0;
+	int bits = 0;
+	for (const char *p = s; *p && *p != '='; p++) {
+		const char *tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+		const char *at = strchr(tbl, *p);
+		if (at == NULL)
+			break;
+		acc = acc << 6 | (unsigned)(at - tbl);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			char c = (char)(acc >> bits & 0xff);
+			berth_buf_append(&b, &c, 1);
+		}
+	}
+	return berth_buf_steal(&b);
+}
+
+/* The X-Registry-Auth value for a registry host: "{}" when not logged in. */
+static char *registry_auth(berth_cli *cli, const char *host)
+{
+	json_t *cfg cleanup_json = config_load(cli);
+	char *key cleanup_free = server_key(host);
+	json_t *entry = json_object_get(json_object_get(cfg, "auths"), key);
+	json_t *auth cleanup_json = json_object();
+	const char *encoded = berth_json_string(entry, "auth");
+	if (encoded && *encoded) {
+		char *plain cleanup_free = base64_decode(encoded);
+		char *colon = strchr(plain, ':');
+		if (colon) {
+			*colon = '\0';
+			json_object_set_new(auth, "username", json_string(plain));
+			json_object_set_new(auth, "password", json_string(colon + 1));
+		}
+	}
+	const char *token = berth_json_string(entry, "identitytoken");
+	if (token && *token)
+		json_object_set_new(auth, "identitytoken", json_string(token));
+	if (json_object_size(auth))
+		json_object_set_new(auth, "serveraddress", json_string(key));
+	char *text cleanup_free = json_dumps(auth, JSON_COMPACT);
+	return base64url(text);
+}
+
+/* ---------------------------------------------------------------- progress */
+
+/* docker's jsonmessage.DisplayJSONMessagesStream: on a terminal each id
+ * keeps its line and is redrawn in place; elsewhere progress is dropped and
+ * statuses are printed as they come. */
+typedef struct progress {
+	berth_cli *cli;
+	bool terminal, quiet;
+	berth_buf pending;
+	char **ids;
+	size_t nids;
+	berth_error *err;
+	char *aux_digest;
+} progress;
+
+static void draw(progress *p, const json_t *msg)
+{
+	FILE *out = p->cli->out;
+	const char *id = berth_json_string(msg, "id");
+	const char *status = berth_cli_str(msg, "status");
+	const char *bar = berth_json_string(msg, "progress");
+	if (!p->terminal) {
+		if (bar && *bar && strcmp(status, "Extracting") != 0)
+			return;
+		if (id)
+			fprintf(out, "%s: ", id);
+		fprintf(out, "%s\n", status);
+		return;
+	}
+	size_t line = p->nids;
+	for (size_t i = 0; id && i < p->nids; i++)
+		if (strcmp(p->ids[i], id) == 0)
+			line = i;
+	if (id && line == p->nids) {
+		p->ids = berth_xrealloc(p->ids, (p->nids + 1) * sizeof(*p->ids));
+		p->ids[p->nids++] = berth_xstrdup(id);
+		fputs("\n", out);
+	}
+	size_t up = id ? p->nids - line : 0;
+	if (up)
+		fprintf(out, "\033[%zuA", up);
+	fputs("\r\033[2K", out);
+	if (id)
+		fprintf(out, "%s: ", id);
+	fprintf(out, "%s%s%s", status, bar && *bar ? " " : "", bar ? bar : "");
+	if (up)
+		fprintf(out, "\033[%zuB\r", up);
+	else
+		fputs("\n", out);
+}
+
+static void on_message(progress *p, const json_t *msg)
+{
+	json_t *detail = json_object_get(msg, "errorDetail");
+	const char *error = berth_json_string(msg, "error");
+	if (detail || error) {
+		const char *text = berth_json_string(detail, "message");
+		if (p->err == NULL)
+			berth_error_set(&p->err, 500, "%s", text ? text : error);
+		return;
+	}
+	json_t *aux = json_object_get(msg, "aux");
+	if (aux) {
+		free(p->aux_digest);
+		p->aux_digest = berth_json_string(aux, "Digest")
+					? berth_xstrdup(berth_json_string(aux, "Digest")) : NULL;
+		return;
+	}
+	if (!p->quiet)
+		draw(p, msg);
+}
+
+static int on_chunk(void *ud, const char *data, size_t len)
+{
+	progress *p = ud;
+	berth_buf_append(&p->pending, data, len);
+	char *nl;
+	while ((nl = memchr(p->pending.data, '\n', p->pending.len)) != NULL) {
+		size_t n = (size_t)(nl - p->pending.data) + 1;
+		json_t *msg = json_loadb(p->pending.data, n, JSON_DISABLE_EOF_CHECK, NULL);
+		if (msg)
+			on_message(p, msg);
+		json_decref(msg);
+		berth_buf_consume(&p->pending, n);
+	}
+	fflush(p->cli->out);
+	return 0;
+}
+
+static void progress_reset(progress *p)
+{
+	berth_buf_reset(&p->pending);
+	for (size_t i = 0; i < p->nids; i++)
+		free(p->ids[i]);
+	free(p->ids);
+	free(p->aux_digest);
+	berth_error_free(&p->err);
+}
+
+/* POST path with the registry's credentials, drawing the progress. */
+static int stream(berth_cli *cli, const char *path, const char *host, progress *p,
+		  berth_error **err)
+{
+	berth_client *c;
+	if (berth_cli_client(cli, &c, err) < 0)
+		return -1;
+	char *auth cleanup_free = registry_auth(cli, host);
+	berth_client_set_header(c, "X-Registry-Auth", auth);
+	int r = berth_cli_stream(cli, "POST", path, NULL, 0, on_chunk, p, err);
+	berth_client_set_header(c, "X-Registry-Auth", NULL);
+	on_chunk(p, "\n", 1);
+	if (r == 0 && p->err)
+		r = berth_error_propagate(&p->err, err);
+	return r;
+}
+
+/* ------------------------------------------------------------ references */
+
+typedef struct named {
+	berth_image_ref ref;
+	char *host, *repo_full, *familiar;
+} named;
+
+static void named_reset(named *n)
+{
+	berth_image_ref_reset(&n->ref);
+	free(n->host);
+	free(n->repo_full);
+	free(n->familiar);
+}
+
+/* Parses as the docker CLI does; without tag or digest "latest" is used and
+ * said so. */
+static int parse_named(berth_cli *cli, const char *s, bool all_tags, named *n, berth_error **err)
+{
+	memset(n, 0, sizeof(*n));
+	if (berth_image_ref_parse(s, &n->ref, err) < 0)
+		return -1;
+	if (n->ref.tag == NULL && n->ref.digest == NULL && !all_tags) {
+		n->ref.tag = berth_xstrdup("latest");
+		fprintf(cli->out, "Using default tag: latest\n");
+	}
+	const char *slash = strchr(n->ref.name, '/');
+	n->host = berth_xstrndup(n->ref.name, (size_t)(slash - n->ref.name));
+	n->familiar = berth_image_familiar_name(n->ref.name);
+	n->repo_full = berth_image_ref_string(&n->ref);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ pull */
+
+int berth_cli_pull(berth_invocation *inv)
+{
+	bool all = false, quiet = false, dct = false;
+	const char *platform = NULL;
+	berth_flag flags[] = {
+		{"all-tags", 'a', BERTH_FLAG_BOOL, &all, "Download all tagged images in the repository"},
+		{"disable-content-trust", 0, BERTH_FLAG_BOOL, &dct, "Skip image verification",
+		 .def = "true"},
+		{"platform", 0, BERTH_FLAG_STRING, &platform, "Set platform if server is multi-platform capable"},
+		{"quiet", 'q', BERTH_FLAG_BOOL, &quiet, "Suppress verbose output"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	berth_error *err cleanup_error = NULL;
+	named n;
+	if (all)
+		return berth_error_set(&err, 400, "berth pull --all-tags is not supported"),
+		       berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
+	if (parse_named(inv->cli, inv->args.v[0], false, &n, &err) < 0)
+		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
+	char *image cleanup_free = berth_url_encode(n.ref.name);
+	char *tag cleanup_free = berth_url_encode(n.ref.digest ? n.ref.digest : n.ref.tag);
+	char *plat cleanup_free = platform ? berth_url_encode(platform) : NULL;
+	char *path cleanup_free = berth_xasprintf("/images/create?fromImage=%s&tag=%s%s%s", image,
+						  tag, plat ? "&platform=" : "", plat ? plat : "");
+	progress p = {.cli = inv->cli, .terminal = isatty(fileno(inv->cli->out)), .quiet = quiet};
+	int r = stream(inv->cli, path, n.host, &p, &err);
+	if (r == 0)
+		fprintf(inv->cli->out, "%s\n", n.repo_full);
+	progress_reset(&p);
+	named_reset(&n);
+	return r < 0 ? berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR) : BERTH_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ push */
+
+int berth_cli_push(berth_invocation *inv)
+{
+	bool all = false, quiet = false, dct = false;
+	const char *platform = NULL;
+	berth_flag flags[] = {
+		{"all-tags", 'a', BERTH_FLAG_BOOL, &all, "Push all tags of an image to the repository"},
+		{"disable-content-trust", 0, BERTH_FLAG_BOOL, &dct, "Skip image signing", .def = "true"},
+		{"platform", 0, BERTH_FLAG_STRING, &platform, "Push a platform-specific manifest"},
+		{"quiet", 'q', BERTH_FLAG_BOOL, &quiet, "Suppress verbose output"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	berth_error *err cleanup_error = NULL;
+	named n;
+	if (parse_named(inv->cli, inv->args.v[0], all, &n, &err) < 0)
+		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
+	if (all && n.ref.tag) {
+		named_reset(&n);
+		berth_error_set(&err, 400, "tag can't be used with --all-tags/-a");
+		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
+	}
+	char *name cleanup_free = berth_url_encode(n.familiar);
+	char *tag cleanup_free = berth_url_encode(n.ref.tag ? n.ref.tag : "");
+	char *path cleanup_free = berth_xasprintf("/images/%s/push?tag=%s", name, tag);
+	progress p = {.cli = inv->cli, .terminal = isatty(fileno(inv->cli->out)), .quiet = quiet};
+	int r = stream(inv->cli, path, n.host, &p, &err);
+	if (r == 0 && quiet)
+		fprintf(inv->cli->out, "%s\n", n.repo_full);
+	progress_reset(&p);
+	named_reset(&n);
+	return r < 0 ? berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR) : BERTH_EXIT_OK;
+}
+
+/* ----------------------------------------------------------- login/logout */
+
+static char *read_line(FILE *in, bool echo)
+{
+	struct termios old, quiet;
+	bool tty = isatty(fileno(in)) && tcgetattr(fileno(in), &old) == 0;
+	if (tty && !echo) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fileno(in), TCSANOW, &quiet);
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, in);
+	if (tty && !echo) {
+		tcsetattr(fileno(in), TCSANOW, &old);
+		fputs("\n", stderr);
+	}
+	if (n < 0) {
+		free(line);
+		return berth_xstrdup("");
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	return line;
+}
+
+/* The server as the docker CLI keys it: the Hub's URL, else the host. */
+static char *login_server(const char *arg)
+{
+	if (arg == NULL || *arg == '\0')
+		return berth_xstrdup(HUB_SERVER);
+	char *host cleanup_free = hostname_of(arg);
+	return server_key(host);
+}
+
+int berth_cli_login(berth_invocation *inv)
+{
+	const char *user = NULL, *pass = NULL;
+	bool pass_stdin = false;
+	berth_flag flags[] = {
+		{"password", 'p', BERTH_FLAG_STRING, &pass, "Password"},
+		{"password-stdin", 0, BERTH_FLAG_BOOL, &pass_stdin, "Take the password from stdin"},
+		{"username", 'u', BERTH_FLAG_STRING, &user, "Username"},
+	};
+	int status;
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+		return status;
+	berth_error *err cleanup_error = NULL;
+	berth_cli *cli = inv->cli;
+	if (pass && pass_stdin)
+		berth_error_set(&err, 400, "--password and --password-stdin are mutually exclusive");
+	else if (pass_stdin && (user == NULL || *user == '\0'))
+		berth_error_set(&err, 400, "Must provide --username with --password-stdin");
+	if (err)
+		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+	if (pass)
+		fprintf(cli->err, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+	char *server cleanup_free = login_server(inv->args.n ? inv->args.v[0] : NULL);
+	char *u cleanup_free = user ? berth_xstrdup(user) : NULL;
+	char *pw cleanup_free = pass ? berth_xstrdup(pass) : NULL;
+	if (pass_stdin)
+		pw = read_line(stdin, true);
+	if ((u == NULL || pw == NULL) && !isatty(STDIN_FILENO)) {
+		berth_error_set(&err, 400, "Cannot perform an interactive login from a non TTY device");
+		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+	}
+	if (u == NULL) {
+		fprintf(cli->out, "Username: ");
+		fflush(cli->out);
+		u = read_line(stdin, true);
+	}
+	if (pw == NULL) {
+		fprintf(cli->out, "Password: ");
+		fflush(cli->out);
+		pw = read_line(stdin, false);
+	}
+	json_t *body cleanup_json = json_pack("{s:s, s:s, s:s}", "username", u, "password", pw,
+					      "serveraddress", server);
+	char *text cleanup_free = json_dumps(body, JSON_COMPACT);
+	berth_client *c;
+	berth_client_response resp = {0};
+	if (berth_cli_client(cli, &c, &err) < 0 ||
+	    berth_client_request(c, "POST", "/auth", "application/json", text, strlen(text), &resp,
+				 &err) < 0)
+		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+	if (resp.status >= 400) {
+		char *msg cleanup_free = berth_client_error_message(&resp);
+		berth_client_response_reset(&resp);
+		berth_error_set(&err, 401, "Error response from daemon: %s", msg);
+		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+	}
+	json_t *answer cleanup_json = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len,
+						 0, NULL);
+	berth_client_response_reset(&resp);
+	const char *token = berth_json_string(answer, "IdentityToken");
+	json_t *cfg cleanup_json = config_load(cli);
+	json_t *auths = json_object_get(cfg, "auths");
+	if (!json_is_object(auths)) {
+		auths = json_object();
+		json_object_set_new(cfg, "auths", auths);
+	}
+	char *plain cleanup_free = berth_xasprintf("%s:%s", u, token && *token ? "" : pw);
+	char *encoded cleanup_free = base64_std(plain);
+	json_t *entry = json_pack("{s:s}", "auth", encoded);
+	if (token && *token)
+		json_object_set_new(entry, "identitytoken", json_string(token));
+	json_object_set_new(auths, server, entry);
+	if (config_save(cli, cfg, &err) < 0)
+		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+	fprintf(cli->out, "Login Succeeded\n");
+	return BERTH_EXIT_OK;
+}
+
+int berth_cli_logout(berth_invocation *inv)
+{
+	int status;
+	if (!berth_cli_parse(inv, NULL, 0, &status))
+		return status;
+	berth_cli *cli = inv->cli;
+	char *server cleanup_free = login_server(inv->args.n ? inv->args.v[0] : NULL);
+	json_t *cfg cleanup_json = config_load(cli);
+	json_t *auths = json_object_get(cfg, "auths");
+	if (json_object_get(auths, server) == NULL) {
+		fprintf(cli->out, "Not logged in to %s\n", server);
+		return BERTH_EXIT_OK;
+	}
+	fprintf(cli->out, "Removing login credentials for %s\n", server);
+	json_object_del(auths, server);
+	berth_error *err cleanup_error = NULL;
+	if (config_save(cli, cfg, &err) < 0)
+		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+	return BERTH_EXIT_OK;
+}

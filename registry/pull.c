@@ -1,0 +1,365 @@
+/*
+ * pull.c - docker pull: manifest (through an index for the platform),
+ * config, then the missing layers in parallel, each extracted while it
+ * downloads, and the image committed only when every layer checked out.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define ACCEPT_MANIFESTS MT_DOCKER_MANIFEST ", " MT_DOCKER_LIST ", " MT_OCI_MANIFEST ", " \
+	MT_OCI_INDEX
+#define PROGRESS_EVERY (512 * 1024)
+#define DOCKER_HUB "docker.io"
+#define DOCKER_HUB_URL "https://registry-1.docker.io"
+
+static void sha256_of(const char *data, size_t len, char out[DIGEST_LEN + 1])
+{
+	char hex[65];
+	berth_sha256_hex(data, len, hex);
+	snprintf(out, DIGEST_LEN + 1, "sha256:%s", hex);
+}
+
+/* GET a manifest by tag or digest; *digest gets its digest (checked when
+ * the reference was one). */
+int reg_manifest_get(reg_session *s, const char *reference, const char *familiar,
+		     berth_registry_manifest *m, char digest[DIGEST_LEN + 1], berth_error **err)
+{
+	char *path cleanup_free = berth_xasprintf("/v2/%s/manifests/%s", s->repo, reference);
+	reg_response r = {0};
+	reg_request rq = {.method = "GET", .url = path, .actions = "pull", .accept = ACCEPT_MANIFESTS};
+	int rc = reg_do(s, &rq, &r, err);
+	pthread_mutex_lock(&s->mu);
+	bool bearer = s->scheme && strcmp(s->scheme, "bearer") == 0;
+	pthread_mutex_unlock(&s->mu);
+	if (rc == 0 && bearer && (r.status == 401 || r.status == 403)) {
+		berth_error *e cleanup_error = NULL;
+		reg_http_error(s, &r, "manifest", &e);
+		char *name cleanup_free = berth_xstrndup(familiar, strcspn(familiar, "@"));
+		char *colon = strrchr(name, ':');
+		if (colon && !strchr(colon, '/'))
+			*colon = '\0';
+		rc = berth_error_set(err, 404, "pull access denied for %s, repository does not exist "
+						 "or may require 'docker login': %s", name, e->msg);
+	} else if (rc == 0 && r.status == 404) {
+		berth_error *e cleanup_error = NULL;
+		reg_http_error(s, &r, "manifest", &e);
+		rc = berth_error_set(err, 404, "manifest for %s not found: %s", familiar, e->msg);
+	} else if (rc == 0 && r.status != 200) {
+		rc = reg_http_error(s, &r, "manifest", err);
+	}
+	if (rc == 0) {
+		sha256_of(r.body.data ? r.body.data : "", r.body.len, digest);
+		if (strncmp(reference, "sha256:", 7) == 0 && strcmp(reference, digest) != 0)
+			rc = berth_error_set(err, 500, "manifest verification failed for digest %s",
+					     reference);
+	}
+	if (rc == 0)
+		rc = berth_registry_manifest_parse(r.content_type, r.body.data, r.body.len, m, err);
+	reg_response_reset(&r);
+	return rc;
+}
+
+/* The image manifest for the platform, through an index if there is one. */
+static int resolve_image(reg_session *s, const char *reference, const char *familiar,
+			 const char *platform, berth_registry_manifest *m,
+			 char digest[DIGEST_LEN + 1], berth_error **err)
+{
+	if (reg_manifest_get(s, reference, familiar, m, digest, err) < 0)
+		return -1;
+	if (m->kind == BERTH_REGISTRY_IMAGE)
+		return 0;
+	size_t i;
+	if (berth_registry_platform_select(m, platform, &i, err) < 0) {
+		berth_registry_manifest_reset(m);
+		return -1;
+	}
+	char *child cleanup_free = berth_xstrdup(m->descs[i].digest);
+	berth_registry_manifest_reset(m);
+	char child_digest[DIGEST_LEN + 1];
+	if (reg_manifest_get(s, child, familiar, m, child_digest, err) < 0)
+		return -1;
+	if (m->kind != BERTH_REGISTRY_IMAGE) {
+		berth_registry_manifest_reset(m);
+		return berth_error_set(err, 500, "invalid manifest: an index inside an index");
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------------- layers */
+
+typedef struct pull_ctx pull_ctx;
+
+typedef struct pull_layer {
+	pull_ctx *c;
+	size_t index;
+	char id[13];          /* short digest, dockerd's progress ID */
+	int64_t last;
+} pull_layer;
+
+struct pull_ctx {
+	const berth_registry_op *op;
+	reg_session *s;
+	berth_registry_manifest *m;
+	berth_image_pull *p;
+	pull_layer *layers;
+	pthread_mutex_t mu;
+	size_t next;
+	bool failed;
+	berth_error *err;
+};
+
+static void on_progress(void *ud, int64_t current)
+{
+	pull_layer *l = ud;
+	int64_t total = l->c->m->descs[l->index].size;
+	if (current - l->last < PROGRESS_EVERY && current != total)
+		return;
+	l->last = current;
+	reg_emit(l->c->op, reg_progress(l->id, "Downloading", current, total));
+}
+
+static int pull_one(pull_ctx *c, pull_layer *l, berth_error **err)
+{
+	const berth_registry_desc *d = &c->m->descs[l->index];
+	if (d->urls)
+		return berth_error_set(err, 500, "layer %s is a foreign layer: not supported", d->digest);
+	reg_blob_reader *r = reg_blob_open(c->s, d->digest, d->size, on_progress, l);
+	reg_blob_set_cancel(r, &c->failed);
+	int rc = berth_image_pull_layer(c->p, l->index, reg_blob_read, r, err);
+	berth_error *bad cleanup_error = NULL;
+	if (rc < 0 && !c->failed && reg_blob_drain(r, &bad) < 0 &&
+	    strstr(bad->msg, "verification failed")) {
+		berth_error_free(err);
+		berth_error_propagate(&bad, err);
+	}
+	reg_blob_close(r);
+	if (rc < 0)
+		return -1;
+	reg_emit(c->op, reg_status(l->id, "Verifying Checksum"));
+	reg_emit(c->op, reg_status(l->id, "Download complete"));
+	reg_emit(c->op, reg_progress(l->id, "Extracting", d->size, d->size));
+	reg_emit(c->op, reg_status(l->id, "Pull complete"));
+	return 0;
+}
+
+static void *pull_worker(void *arg)
+{
+	pull_ctx *c = arg;
+	for (;;) {
+		pthread_mutex_lock(&c->mu);
+		while (c->next < c->m->n && berth_image_pull_have(c->p, c->next))
+			c->next++;
+		size_t i = c->failed ? c->m->n : c->next;
+		if (i < c->m->n)
+			c->next++;
+		pthread_mutex_unlock(&c->mu);
+		if (i >= c->m->n)
+			return NULL;
+		berth_error *e = NULL;
+		if (pull_one(c, &c->layers[i], &e) < 0) {
+			pthread_mutex_lock(&c->mu);
+			/* the first error is the cause; the others are cancellations */
+			if (c->err == NULL)
+				c->err = e;
+			else
+				berth_error_free(&e);
+			c->failed = true;
+			pthread_mutex_unlock(&c->mu);
+		}
+	}
+}
+
+static int pull_layers(pull_ctx *c, berth_error **err)
+{
+	size_t missing = 0;
+	for (size_t i = 0; i < c->m->n; i++) {
+		pull_layer *l = &c->layers[i];
+		snprintf(l->id, sizeof(l->id), "%.12s", c->m->descs[i].digest + 7);
+		bool have = berth_image_pull_have(c->p, i);
+		reg_emit(c->op, reg_status(l->id, have ? "Already exists" : "Pulling fs layer"));
+		missing += !have;
+	}
+	size_t nthreads = (size_t)(c->op->cfg->max_downloads > 0 ? c->op->cfg->max_downloads : 1);
+	if (nthreads > missing)
+		nthreads = missing;
+	pthread_t *threads = berth_xcalloc(nthreads + 1, sizeof(*threads));
+	size_t started = 0;
+	for (size_t i = 1; i < nthreads; i++)
+		if (pthread_create(&threads[started], NULL, pull_worker, c) == 0)
+			started++;
+	if (missing)
+		pull_worker(c);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	if (c->err)
+		return berth_error_propagate(&c->err, err);
+	return 0;
+}
+
+/* ----------------------------------------------------------------- pull */
+
+typedef struct pull_target {
+	berth_image_ref ref;
+	char *host, *repo;
+	char *familiar;       /* "busybox:latest" */
+	const char *reference; /* tag or digest */
+} pull_target;
+
+static void target_reset(pull_target *t)
+{
+	berth_image_ref_reset(&t->ref);
+	free(t->host);
+	free(t->repo);
+	free(t->familiar);
+}
+
+static int target_parse(const char *s, pull_target *t, berth_error **err)
+{
+	memset(t, 0, sizeof(*t));
+	if (berth_image_ref_parse(s, &t->ref, err) < 0)
+		return -1;
+	if (t->ref.tag == NULL && t->ref.digest == NULL)
+		t->ref.tag = berth_xstrdup("latest");
+	berth_registry_split_name(t->ref.name, &t->host, &t->repo);
+	t->familiar = berth_image_ref_familiar(&t->ref);
+	t->reference = t->ref.digest ? t->ref.digest : t->ref.tag;
+	return 0;
+}
+
+/* Docker Hub goes through the mirrors first, in order. */
+int reg_open_for(const berth_registry_config *cfg, const berth_registry_auth *auth,
+		 const char *host, const char *repo, reg_session **s, berth_error **err)
+{
+	if (strcmp(host, DOCKER_HUB) == 0) {
+		for (char **m = cfg->mirrors; m && *m; m++) {
+			berth_error *e cleanup_error = NULL;
+			if (reg_session_open(cfg, auth, host, repo, *m, s, &e) == 0)
+				return 0;
+			berth_warn("registry mirror %s: %s", *m, e->msg);
+		}
+		return reg_session_open(cfg, auth, host, repo, DOCKER_HUB_URL, s, err);
+	}
+	return reg_session_open(cfg, auth, host, repo, NULL, s, err);
+}
+
+static bool up_to_date(berth_image_store *store, const pull_target *t, const char *id)
+{
+	char *have cleanup_free = NULL;
+	char *full cleanup_free = berth_image_ref_string(&t->ref);
+	return berth_image_resolve(store, full, &have, NULL) == 0 && strcmp(have, id) == 0;
+}
+
+static int record_sources(const berth_registry_op *op, const pull_target *t,
+			  const berth_image_pull *p, const berth_registry_manifest *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		berth_error *e cleanup_error = NULL;
+		if (berth_image_blob_source_add(op->store, berth_image_pull_diff_id(p, i),
+						m->descs[i].digest, m->descs[i].size, t->ref.name, &e) < 0)
+			berth_warn("registry: %s", e->msg);
+	}
+	return 0;
+}
+
+static int commit(const berth_registry_op *op, const pull_target *t, berth_image_pull *p,
+		  const berth_registry_manifest *m, const char *digest, berth_error **err)
+{
+	char **blobs = berth_xcalloc(m->n + 1, sizeof(*blobs));
+	for (size_t i = 0; i < m->n; i++)
+		blobs[i] = m->descs[i].digest;
+	char *refs[3] = {NULL, NULL, NULL};
+	size_t n = 0;
+	if (t->ref.tag && !t->ref.digest)
+		refs[n++] = berth_xasprintf("%s:%s", t->ref.name, t->ref.tag);
+	refs[n++] = berth_xasprintf("%s@%s", t->ref.name, digest);
+	int rc = berth_image_pull_commit(p, blobs, refs, err);
+	for (size_t i = 0; i < n; i++)
+		free(refs[i]);
+	free(blobs);
+	if (rc == 0)
+		record_sources(op, t, p, m);
+	return rc;
+}
+
+struct berth_registry_pull_plan {
+	berth_registry_op op;
+	pull_target t;
+	reg_session *s;
+	berth_registry_manifest m;
+	char digest[DIGEST_LEN + 1];
+	char *config;
+	size_t config_len;
+};
+
+void berth_registry_pull_free(berth_registry_pull_plan *p)
+{
+	if (p == NULL)
+		return;
+	reg_session_free(p->s);
+	berth_registry_manifest_reset(&p->m);
+	target_reset(&p->t);
+	free(p->config);
+	free(p);
+}
+
+int berth_registry_pull_prepare(const berth_registry_op *op, const char *ref,
+				const char *platform, berth_registry_pull_plan **out, berth_error **err)
+{
+	berth_registry_pull_plan *p = berth_xcalloc(1, sizeof(*p));
+	p->op = *op;
+	int rc = target_parse(ref, &p->t, err);
+	if (rc == 0)
+		rc = reg_open_for(op->cfg, op->auth, p->t.host, p->t.repo, &p->s, err);
+	if (rc == 0)
+		rc = resolve_image(p->s, p->t.reference, p->t.familiar, platform, &p->m, p->digest, err);
+	if (rc == 0)
+		rc = reg_blob_get(p->s, p->m.config.digest, &p->config, &p->config_len, err);
+	if (rc < 0) {
+		berth_registry_pull_free(p);
+		return -1;
+	}
+	*out = p;
+	return 0;
+}
+
+int berth_registry_pull_run(berth_registry_pull_plan *rp, char **id, berth_error **err)
+{
+	const berth_registry_op *op = &rp->op;
+	char *from cleanup_free = berth_xasprintf("Pulling from %s", rp->t.repo);
+	reg_emit(op, json_pack("{s:s, s:s}", "status", from, "id", rp->t.reference));
+	berth_image_pull *p = NULL;
+	int rc = berth_image_pull_start(op->store, rp->config, rp->config_len, rp->m.n, &p, err);
+	bool fresh = rc == 0 && !up_to_date(op->store, &rp->t, berth_image_pull_id(p));
+	if (rc == 0) {
+		pull_ctx c = {.op = op, .s = rp->s, .m = &rp->m, .p = p};
+		c.layers = berth_xcalloc(rp->m.n + 1, sizeof(*c.layers));
+		for (size_t i = 0; i < rp->m.n; i++)
+			c.layers[i] = (pull_layer){.c = &c, .index = i};
+		pthread_mutex_init(&c.mu, NULL);
+		rc = pull_layers(&c, err);
+		pthread_mutex_destroy(&c.mu);
+		free(c.layers);
+	}
+	if (rc == 0)
+		rc = commit(op, &rp->t, p, &rp->m, rp->digest, err);
+	if (rc == 0) {
+		char *status cleanup_free = berth_xasprintf("Digest: %s", rp->digest);
+		reg_emit(op, reg_status(NULL, status));
+		free(status);
+		status = berth_xasprintf("Status: %s for %s", fresh ? "Downloaded newer image"
+								    : "Image is up to date", rp->t.familiar);
+		reg_emit(op, reg_status(NULL, status));
+		if (id)
+			*id = berth_xstrdup(berth_image_pull_id(p));
+	}
+	berth_image_pull_free(p);
+	return rc;
+}
+
+const char *berth_registry_pull_familiar(const berth_registry_pull_plan *p)
+{
+	return p->t.familiar;
+}

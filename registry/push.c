@@ -1,0 +1,433 @@
+/*
+ * push.c - docker push: each layer is skipped when the registry has its
+ * blob (HEAD), mounted from the repository it was pulled from, or else
+ * compressed while it uploads (POST, one streamed PATCH, PUT ?digest=);
+ * layers go in parallel; then the config (monolithic) and the manifest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "internal.h"
+
+#define PROGRESS_EVERY (512 * 1024)
+#define GZIP_CHUNK (256 * 1024)
+/* zlib's fastest level: the registry is usually near, the CPU the limit */
+#define GZIP_LEVEL 1
+
+typedef struct push_ctx push_ctx;
+
+typedef struct push_layer {
+	push_ctx *c;
+	size_t index;
+	char id[13];
+	char digest[DIGEST_LEN + 1];
+	int64_t size;
+} push_layer;
+
+struct push_ctx {
+	const berth_registry_op *op;
+	reg_session *s;
+	berth_image_layers *img;
+	char *name;           /* full repository name, for provenance */
+	push_layer *layers;
+	pthread_mutex_t mu;
+	size_t next;
+	bool failed;
+	berth_error *err;
+};
+
+/* ------------------------------------------------------------ requests */
+
+static char *with_query(const char *location, const char *query)
+{
+	return berth_xasprintf("%s%c%s", location, strchr(location, '?') ? '&' : '?', query);
+}
+
+static int blob_exists(reg_session *s, const char *digest, int64_t *size, berth_error **err)
+{
+	char *path cleanup_free = berth_xasprintf("/v2/%s/blobs/%s", s->repo, digest);
+	reg_response r = {0};
+	reg_request rq = {.method = "HEAD", .url = path, .actions = "pull,push"};
+	int rc = reg_do(s, &rq, &r, err);
+	if (rc == 0 && r.status == 200) {
+		if (size && r.length >= 0)
+			*size = r.length;
+		rc = 1;
+	} else if (rc == 0 && r.status != 404) {
+		rc = reg_http_error(s, &r, "blob", err);
+	}
+	reg_response_reset(&r);
+	return rc;
+}
+
+/* POST .../blobs/uploads/ (with mount= and from= to mount): 1 when
+ * mounted, else 0 with *location where to upload. */
+static int upload_start(reg_session *s, const char *mount, const char *from, char **location,
+			berth_error **err)
+{
+	char *path cleanup_free = NULL;
+	if (mount) {
+		char *f cleanup_free = berth_url_encode(from);
+		path = berth_xasprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s", s->repo, mount, f);
+	} else {
+		path = berth_xasprintf("/v2/%s/blobs/uploads/", s->repo);
+	}
+	reg_response r = {0};
+	reg_request rq = {.method = "POST", .url = path, .actions = "pull,push"};
+	int rc = reg_do(s, &rq, &r, err);
+	if (rc == 0 && r.status == 201 && mount)
+		rc = 1;
+	else if (rc == 0 && r.status == 202 && r.location)
+		*location = berth_steal_ptr(&r.location);
+	else if (rc == 0)
+		rc = reg_http_error(s, &r, "upload", err);
+	reg_response_reset(&r);
+	return rc;
+}
+
+/* PUT <location>&digest=: ends an upload, with the last bytes as body. */
+static int upload_finish(reg_session *s, const char *location, const char *digest,
+			 const void *body, size_t len, berth_error **err)
+{
+	char *q cleanup_free = berth_xasprintf("digest=%s", digest);
+	char *url cleanup_free = with_query(location, q);
+	reg_response r = {0};
+	reg_request rq = {.method = "PUT", .url = url, .actions = "pull,push", .body = body,
+			  .len = len, .content_type = "application/octet-stream", .no_retry = true};
+	int rc = reg_do(s, &rq, &r, err);
+	if (rc == 0 && r.status != 201 && r.status != 204)
+		rc = reg_http_error(s, &r, "upload", err);
+	reg_response_reset(&r);
+	return rc;
+}
+
+/* ----------------------------------------------------- compressed stream */
+
+/* The producer: rebuilds the layer tar, gzips it into a pipe the upload
+ * reads, hashing what it writes. */
+typedef struct gz_producer {
+	push_layer *l;
+	int fd;
+	z_stream z;
+	EVP_MD_CTX *sha;
+	int64_t written, read, last;
+	unsigned char out[GZIP_CHUNK];
+	berth_error *err;
+	pthread_t thread;
+} gz_producer;
+
+static int gz_flush(gz_producer *g, int mode, berth_error **err)
+{
+	do {
+		g->z.next_out = g->out;
+		g->z.avail_out = sizeof(g->out);
+		int zr = deflate(&g->z, mode);
+		if (zr == Z_STREAM_ERROR)
+			return berth_error_set(err, 500, "gzip failed");
+		size_t have = sizeof(g->out) - g->z.avail_out;
+		if (have == 0)
+			continue;
+		EVP_DigestUpdate(g->sha, g->out, have);
+		if (berth_write_all(g->fd, g->out, have) < 0)
+			return berth_error_set_errno(err, errno, "upload stream");
+		g->written += (int64_t)have;
+	} while (g->z.avail_out == 0);
+	return 0;
+}
+
+static int gz_write(void *ud, const void *data, size_t len, berth_error **err)
+{
+	gz_producer *g = ud;
+	g->z.next_in = (Bytef *)data;
+	g->z.avail_in = (uInt)len;
+	if (gz_flush(g, Z_NO_FLUSH, err) < 0)
+		return -1;
+	g->read += (int64_t)len;
+	push_layer *l = g->l;
+	int64_t total = berth_image_layers_tar_size(l->c->img, l->index);
+	if (g->read - g->last >= PROGRESS_EVERY) {
+		g->last = g->read;
+		reg_emit(l->c->op, reg_progress(l->id, "Pushing", g->read, total));
+	}
+	return l->c->failed ? berth_error_set(err, 500, "push cancelled") : 0;
+}
+
+static void *gz_run(void *arg)
+{
+	gz_producer *g = arg;
+	if (berth_image_layers_write(g->l->c->img, g->l->index, gz_write, g, &g->err) == 0)
+		gz_flush(g, Z_FINISH, &g->err);
+	close(g->fd);
+	return NULL;
+}
+
+static size_t pipe_read(char *buf, size_t size, size_t n, void *ud)
+{
+	int fd = *(int *)ud;
+	for (;;) {
+		ssize_t got = read(fd, buf, size * n);
+		if (got >= 0)
+			return (size_t)got;
+		if (errno != EINTR)
+			return CURL_READFUNC_ABORT;
+	}
+}
+
+/* One PATCH carrying the whole compressed layer. */
+static int upload_stream(push_layer *l, const char *location, berth_error **err)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return berth_error_set_errno(err, errno, "pipe");
+	gz_producer *g = berth_xcalloc(1, sizeof(*g));
+	g->l = l;
+	g->fd = fds[1];
+	g->sha = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(g->sha, EVP_sha256(), NULL);
+	deflateInit2(&g->z, GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+	if (pthread_create(&g->thread, NULL, gz_run, g) != 0)
+		abort();
+	reg_response r = {0};
+	reg_request rq = {.method = "PATCH", .url = location, .actions = "pull,push",
+			  .content_type = "application/octet-stream", .stream_body = true,
+			  .read_cb = pipe_read, .read_ud = &fds[0], .no_retry = true};
+	int rc = reg_do(l->c->s, &rq, &r, err);
+	close(fds[0]); /* a producer still writing gets EPIPE and stops */
+	pthread_join(g->thread, NULL);
+	if (g->err) {
+		berth_error_free(err);
+		rc = berth_error_propagate(&g->err, err);
+	} else if (rc == 0 && r.status != 202) {
+		rc = reg_http_error(l->c->s, &r, "upload", err);
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_DigestFinal_ex(g->sha, md, &mdlen);
+	char hex[65] = "";
+	for (unsigned i = 0; i < mdlen && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(l->digest, sizeof(l->digest), "sha256:%s", hex);
+	l->size = g->written;
+	if (rc == 0)
+		rc = upload_finish(l->c->s, r.location ? r.location : location, l->digest, NULL, 0,
+				   err);
+	reg_response_reset(&r);
+	deflateEnd(&g->z);
+	EVP_MD_CTX_free(g->sha);
+	free(g);
+	return rc;
+}
+
+/* --------------------------------------------------------------- layers */
+
+/* A blob known from a pull or an earlier push to this registry: already
+ * there (1), mounted (2), or to upload (0; *location may get the upload a
+ * refused mount opened). */
+static int try_known(push_layer *l, char **location, berth_error **err)
+{
+	push_ctx *c = l->c;
+	const char *diff = berth_image_layers_diff_id(c->img, l->index);
+	json_t *sources cleanup_json = berth_image_blob_sources(c->op->store, diff);
+	size_t i;
+	json_t *src;
+	json_array_foreach(sources, i, src) {
+		const char *digest = berth_json_string(src, "Digest");
+		const char *repo = berth_json_string(src, "SourceRepository");
+		char *host cleanup_free = NULL, *path cleanup_free = NULL;
+		if (digest == NULL || repo == NULL)
+			continue;
+		berth_registry_split_name(repo, &host, &path);
+		if (strcmp(host, c->s->host) != 0)
+			continue;
+		snprintf(l->digest, sizeof(l->digest), "%s", digest);
+		l->size = json_integer_value(json_object_get(src, "Size"));
+		int rc = blob_exists(c->s, digest, &l->size, err);
+		if (rc != 0)
+			return rc;
+		if (strcmp(path, c->s->repo) == 0 || *location)
+			continue;
+		if ((rc = upload_start(c->s, digest, path, location, err)) == 1) {
+			char *msg cleanup_free = berth_xasprintf("Mounted from %s", path);
+			reg_emit(c->op, reg_status(l->id, msg));
+			return 2;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int push_one(push_layer *l, berth_error **err)
+{
+	push_ctx *c = l->c;
+	char *location cleanup_free = NULL;
+	int rc = try_known(l, &location, err);
+	if (rc == 1)
+		reg_emit(c->op, reg_status(l->id, "Layer already exists"));
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (location == NULL && upload_start(c->s, NULL, NULL, &location, err) < 0)
+		return -1;
+	if (upload_stream(l, location, err) < 0)
+		return -1;
+	reg_emit(c->op, reg_status(l->id, "Pushed"));
+	berth_error *e cleanup_error = NULL;
+	if (berth_image_blob_source_add(c->op->store, berth_image_layers_diff_id(c->img, l->index),
+					l->digest, l->size, c->name, &e) < 0)
+		berth_warn("registry: %s", e->msg);
+	return 0;
+}
+
+static void *push_worker(void *arg)
+{
+	push_ctx *c = arg;
+	size_t n = berth_image_layers_count(c->img);
+	for (;;) {
+		pthread_mutex_lock(&c->mu);
+		size_t i = c->failed ? n : c->next;
+		if (i < n)
+			c->next++;
+		pthread_mutex_unlock(&c->mu);
+		if (i >= n)
+			return NULL;
+		berth_error *e = NULL;
+		if (push_one(&c->layers[i], &e) < 0) {
+			pthread_mutex_lock(&c->mu);
+			if (c->err == NULL)
+				c->err = e;
+			else
+				berth_error_free(&e);
+			c->failed = true;
+			pthread_mutex_unlock(&c->mu);
+		}
+	}
+}
+
+static int push_layers(push_ctx *c, berth_error **err)
+{
+	size_t n = berth_image_layers_count(c->img);
+	c->layers = berth_xcalloc(n + 1, sizeof(*c->layers));
+	for (size_t i = 0; i < n; i++) {
+		c->layers[i] = (push_layer){.c = c, .index = i};
+		snprintf(c->layers[i].id, sizeof(c->layers[i].id), "%.12s",
+			 berth_image_layers_diff_id(c->img, i) + 7);
+		reg_emit(c->op, reg_status(c->layers[i].id, "Preparing"));
+	}
+	size_t nthreads = (size_t)(c->op->cfg->max_uploads > 0 ? c->op->cfg->max_uploads : 1);
+	if (nthreads > n)
+		nthreads = n;
+	pthread_t *threads = berth_xcalloc(nthreads + 1, sizeof(*threads));
+	size_t started = 0;
+	for (size_t i = 1; i < nthreads; i++)
+		if (pthread_create(&threads[started], NULL, push_worker, c) == 0)
+			started++;
+	push_worker(c);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	return c->err ? berth_error_propagate(&c->err, err) : 0;
+}
+
+/* ------------------------------------------------------ config, manifest */
+
+static int push_config(push_ctx *c, char digest[DIGEST_LEN + 1], size_t *len, berth_error **err)
+{
+	const char *config = berth_image_layers_config(c->img, len);
+	snprintf(digest, DIGEST_LEN + 1, "%s", berth_image_layers_id(c->img));
+	int rc = blob_exists(c->s, digest, NULL, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	char *location cleanup_free = NULL;
+	if (upload_start(c->s, NULL, NULL, &location, err) < 0)
+		return -1;
+	return upload_finish(c->s, location, digest, config, *len, err);
+}
+
+static char *manifest_json(push_ctx *c, const char *config_digest, size_t config_len)
+{
+	json_t *layers = json_array();
+	for (size_t i = 0; i < berth_image_layers_count(c->img); i++)
+		json_array_append_new(layers, json_pack("{s:s, s:I, s:s}", "mediaType", MT_DOCKER_LAYER,
+							"size", (json_int_t)c->layers[i].size,
+							"digest", c->layers[i].digest));
+	json_t *m = json_pack("{s:i, s:s, s:{s:s, s:I, s:s}, s:o}", "schemaVersion", 2, "mediaType",
+			      MT_DOCKER_MANIFEST, "config", "mediaType", MT_DOCKER_CONFIG, "size",
+			      (json_int_t)config_len, "digest", config_digest, "layers", layers);
+	char *text = json_dumps(m, JSON_INDENT(3) | JSON_PRESERVE_ORDER);
+	json_decref(m);
+	return text;
+}
+
+static int push_manifest(push_ctx *c, const char *tag, berth_error **err)
+{
+	char config_digest[DIGEST_LEN + 1];
+	size_t config_len = 0;
+	if (push_config(c, config_digest, &config_len, err) < 0)
+		return -1;
+	char *body cleanup_free = manifest_json(c, config_digest, config_len);
+	char *path cleanup_free = berth_xasprintf("/v2/%s/manifests/%s", c->s->repo, tag);
+	reg_response r = {0};
+	reg_request rq = {.method = "PUT", .url = path, .actions = "pull,push", .body = body,
+			  .len = strlen(body), .content_type = MT_DOCKER_MANIFEST};
+	int rc = reg_do(c->s, &rq, &r, err);
+	if (rc == 0 && r.status != 201)
+		rc = reg_http_error(c->s, &r, "manifest", err);
+	reg_response_reset(&r);
+	if (rc < 0)
+		return -1;
+	char hex[65];
+	berth_sha256_hex(body, strlen(body), hex);
+	char *line cleanup_free = berth_xasprintf("%s: digest: sha256:%s size: %zu", tag, hex,
+						  strlen(body));
+	reg_emit(c->op, reg_status(NULL, line));
+	char *digest cleanup_free = berth_xasprintf("sha256:%s", hex);
+	reg_emit(c->op, json_pack("{s:{}, s:{s:s, s:s, s:I}}", "progressDetail", "aux", "Tag", tag,
+				  "Digest", digest, "Size", (json_int_t)strlen(body)));
+	return 0;
+}
+
+/* ----------------------------------------------------------------- push */
+
+static int push_tag(const berth_registry_op *op, reg_session *s, const berth_image_ref *ref,
+		    const char *tag, berth_error **err)
+{
+	char *local cleanup_free = berth_xasprintf("%s:%s", ref->name, tag);
+	push_ctx c = {.op = op, .s = s, .name = ref->name};
+	if (berth_image_layers_open(op->store, local, &c.img, NULL) < 0) {
+		char *fam cleanup_free = berth_image_familiar_name(ref->name);
+		return berth_error_set(err, 404, "An image does not exist locally with the tag: %s", fam);
+	}
+	pthread_mutex_init(&c.mu, NULL);
+	int rc = push_layers(&c, err);
+	if (rc == 0)
+		rc = push_manifest(&c, tag, err);
+	pthread_mutex_destroy(&c.mu);
+	free(c.layers);
+	berth_image_layers_close(c.img);
+	return rc;
+}
+
+int berth_registry_push(const berth_registry_op *op, const char *name, const char *tag,
+			berth_error **err)
+{
+	berth_image_ref ref;
+	if (berth_image_ref_parse(name, &ref, err) < 0)
+		return -1;
+	char *msg cleanup_free = berth_xasprintf("The push refers to repository [%s]", ref.name);
+	reg_emit(op, reg_status(NULL, msg));
+	const char *t = tag && *tag ? tag : ref.tag ? ref.tag : "latest";
+	char *host cleanup_free = NULL, *repo cleanup_free = NULL;
+	berth_registry_split_name(ref.name, &host, &repo);
+	reg_session *s = NULL;
+	int rc = reg_open_for(op->cfg, op->auth, host, repo, &s, err);
+	if (rc == 0)
+		rc = push_tag(op, s, &ref, t, err);
+	reg_session_free(s);
+	berth_image_ref_reset(&ref);
+	return rc;
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bats
+# Pull and push through the Engine API against Debian's docker-registry on
+# 127.0.0.1 (anonymous), compared with what skopeo sees.
+
+load ../helpers
+load ../registry_lib
+
+setup_file() {
+	berth_start
+	registry_start
+}
+
+teardown_file() {
+	registry_stop
+	berth_stop
+}
+
+# pull NAME [QUERY]: POST /images/create?fromImage=NAME, output = body + status
+pull() {
+	run api POST "/images/create?fromImage=$(jq -rn --arg v "$1" '$v|@uri')${2:-}"
+	api_split
+}
+
+# has JQ_ARGS... FILTER: some line of $body matches FILTER.
+has() {
+	local filter=${*: -1}
+	echo "$body" | jq -se "${@:1:$#-1}" "any(.[]; $filter)" >/dev/null
+}
+
+image_layers() {
+	ls "$BERTH_ROOT/data/image/layers" | sort
+}
+
+@test "pull: an image skopeo pushed, with dockerd's progress and RepoDigests" {
+	registry_seed pulled:v1
+	pull "$REG/pulled:v1"
+	[ "$status" = 200 ]
+	has '.status == "Pulling from pulled" and .id == "v1"'
+	has '.status == "Pull complete"'
+	want=$(registry_digest pulled:v1)
+	has --arg d "Digest: $want" '.status == $d'
+	has --arg s "Status: Downloaded newer image for $REG/pulled:v1" '.status == $s'
+	run api GET "/images/$REG/pulled:v1/json"
+	api_split
+	[ "$status" = 200 ]
+	[ "$(echo "$body" | jq -r '.RepoDigests[0]')" = "$REG/pulled@$want" ]
+	[ "$(echo "$body" | jq -r '.RepoTags[0]')" = "$REG/pulled:v1" ]
+}
+
+@test "pull: again is up to date; by digest works; the pull event names it" {
+	want=$(registry_digest pulled:v1)
+	pull "$REG/pulled:v1"
+	has --arg s "Status: Image is up to date for $REG/pulled:v1" '.status == $s'
+	has '.status == "Already exists"'
+	pull "$REG/pulled" "&tag=$want"
+	[ "$status" = 200 ]
+	has --arg s "Status: Image is up to date for $REG/pulled@$want" '.status == $s'
+	run api GET "/events?since=0&until=$(($(date +%s) + 1))&filters=$(jq -rn '{"event":["pull"]}|tojson|@uri')"
+	api_split
+	has --arg n "$REG/pulled:v1" '.Actor.ID == $n and .Action == "pull"'
+}
+
+@test "pull: errors are HTTP errors with dockerd's wording, nothing stored" {
+	before=$(image_layers)
+	pull "$REG/pulled:nope"
+	[ "$status" = 404 ]
+	[ "$(echo "$body" | jq -r .message)" = "manifest for $REG/pulled:nope not found: manifest unknown: manifest unknown" ]
+	pull "$REG/Upper"
+	[ "$status" = 400 ]
+	echo "$body" | jq -r .message | grep -q 'must be lowercase'
+	pull "$REG/x@sha256:1234"
+	[ "$status" = 400 ]
+	[ "$(image_layers)" = "$before" ]
+}
+
+@test "push: an imported image; skopeo sees the digest berthd reports; pull it back and run it" {
+	busybox_image pushed:v2
+	api POST "/images/pushed:v2/tag?repo=$REG/pushed&tag=v2" >/dev/null
+	run api POST "/images/$(jq -rn --arg v "$REG/pushed" '$v|@uri')/push?tag=v2" -H "X-Registry-Auth: e30="
+	api_split
+	[ "$status" = 200 ]
+	has --arg s "The push refers to repository [$REG/pushed]" '.status == $s'
+	has '.status == "Pushed"'
+	[ -z "$(echo "$body" | jq -r 'select(.error) | .error')" ]
+	digest=$(echo "$body" | jq -r 'select(.aux) | .aux.Digest')
+	[ "$digest" = "$(registry_digest pushed:v2)" ]
+	has --arg d "$digest" '.status != null and (.status | startswith("v2: digest: " + $d + " size: "))'
+	id=$(api GET "/images/$REG/pushed:v2/json" | head -1 | jq -r .Id)
+	run api DELETE "/images/$REG/pushed:v2"
+	[ "$(image_layers | wc -l)" -ge 1 ]
+	pull "$REG/pushed:v2"
+	[ "$status" = 200 ]
+	[ "$(api GET "/images/$REG/pushed:v2/json" | head -1 | jq -r .Id)" = "$id" ]
+	run "$BERTH" run --rm "$REG/pushed:v2" sh -c 'echo pulled-and-running'
+	[ "$status" -eq 0 ]
+	[ "$output" = "pulled-and-running" ]
+}
+
+@test "push: a second push finds the layer; another repository mounts it" {
+	run api POST "/images/$(jq -rn --arg v "$REG/pushed" '$v|@uri')/push?tag=v2"
+	api_split
+	has '.status == "Layer already exists"'
+	run api POST "/images/$REG/pushed:v2/tag?repo=$REG/other/copy&tag=c1"
+	run api POST "/images/$(jq -rn --arg v "$REG/other/copy" '$v|@uri')/push?tag=c1"
+	api_split
+	has '.status == "Mounted from pushed"'
+	[ "$(echo "$body" | jq -r 'select(.aux) | .aux.Digest')" = "$(registry_digest other/copy:c1)" ]
+}
+
+@test "push: an unknown image is an in-band error" {
+	run api POST "/images/$REG/absent/push?tag=x"
+	api_split
+	[ "$status" = 200 ]
+	[ "$(echo "$body" | jq -r 'select(.error) | .error')" = "An image does not exist locally with the tag: $REG/absent" ]
+}
+
+@test "distribution inspect: the manifest's descriptor and platform" {
+	run api GET "/distribution/$REG/pushed:v2/json"
+	api_split
+	[ "$status" = 200 ]
+	[ "$(echo "$body" | jq -r .Descriptor.digest)" = "$(registry_digest pushed:v2)" ]
+	[ "$(echo "$body" | jq -r .Descriptor.mediaType)" = application/vnd.docker.distribution.manifest.v2+json ]
+	[ "$(echo "$body" | jq -r '.Platforms[0].os')" = linux ]
+	run api GET "/distribution/$REG/pushed:nope/json"
+	api_split
+	[ "$status" = 404 ]
+}
+
+@test "multi-platform index: linux/amd64 is chosen; platform= picks another; a missing one is 404" {
+	rootfs=$(mktemp -d "$BERTH_ROOT/mp.XXXXXX")
+	busybox_rootfs "$rootfs/r"
+	for arch in amd64 arm64; do
+		echo "$arch" >"$rootfs/r/arch"
+		tar -C "$rootfs/r" -cf "$rootfs/$arch.tar" .
+		curl -sf --unix-socket "$BERTH_SOCK" -X POST --data-binary "@$rootfs/$arch.tar" \
+			"http://berth/images/create?fromSrc=-&repo=$REG/mp&tag=$arch&platform=linux/$arch" >/dev/null
+		api POST "/images/$(jq -rn --arg v "$REG/mp" '$v|@uri')/push?tag=$arch" >/dev/null
+	done
+	list='{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":['
+	sep=""
+	for arch in arm64 amd64; do
+		m=$(curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REG/v2/mp/manifests/$arch")
+		d=sha256:$(printf '%s' "$m" | sha256sum | cut -d' ' -f1)
+		list="$list$sep{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"digest\":\"$d\",\"size\":${#m},\"platform\":{\"architecture\":\"$arch\",\"os\":\"linux\"}}"
+		sep=,
+	done
+	list="$list]}"
+	curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.list.v2+json' \
+		--data-binary "$list" "http://$REG/v2/mp/manifests/multi"
+	api DELETE "/images/$REG/mp:amd64" >/dev/null
+	api DELETE "/images/$REG/mp:arm64" >/dev/null
+	pull "$REG/mp:multi"
+	[ "$status" = 200 ]
+	[ "$(api GET "/images/$REG/mp:multi/json" | head -1 | jq -r .Architecture)" = amd64 ]
+	pull "$REG/mp:multi" "&platform=linux/arm64"
+	[ "$status" = 200 ]
+	[ "$(api GET "/images/$REG/mp:multi/json" | head -1 | jq -r .Architecture)" = arm64 ]
+	pull "$REG/mp:multi" "&platform=linux/s390x"
+	[ "$status" = 404 ]
+	[ "$(echo "$body" | jq -r .message)" = "no matching manifest for linux/s390x in the manifest list entries" ]
+	run api GET "/distribution/$REG/mp:multi/json"
+	api_split
+	[ "$(echo "$body" | jq -r '[.Platforms[].architecture] | sort | join(",")')" = amd64,arm64 ]
+}

@@ -1,0 +1,183 @@
+# Helpers for the registry tests: Debian's docker-registry on 127.0.0.1 with
+# its own config and storage, optionally behind htpasswd Basic auth, TLS (a
+# CA the test makes) or a token server, and a fault-injecting proxy.
+#
+#   registry_start [--htpasswd] [--tls] [--token]   sets REG (127.0.0.1:PORT),
+#                                                  REG_DIR, REG_PID
+#   registry_stop                                  stops it by PID, removes REG_DIR
+#
+# Credentials for the auth variants: testuser / testpass.
+
+REG_USER=testuser
+REG_PASS=testpass
+
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# A CA, and a server certificate for 127.0.0.1 and localhost signed by it.
+registry_make_certs() {
+	local dir=$1
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=berth-test-ca \
+		-keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+		-keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$dir/san.ext"
+	openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+		-CAcreateserial -days 2 -extfile "$dir/san.ext" -out "$dir/server.crt" 2>/dev/null
+}
+
+registry_htpasswd() {
+	/usr/bin/python3 -c 'import crypt, sys; print(sys.argv[1] + ":" + crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
+		"$REG_USER" "$REG_PASS" 2>/dev/null
+}
+
+registry_start() {
+	local htpasswd="" tls="" token="" arg
+	for arg in "$@"; do
+		case "$arg" in
+		--htpasswd) htpasswd=1 ;;
+		--tls) tls=1 ;;
+		--token) token=1 ;;
+		esac
+	done
+	REG_DIR=$(mktemp -d /tmp/berth-registry.XXXXXX)
+	REG_PORT=$(free_port)
+	REG="127.0.0.1:$REG_PORT"
+	mkdir -p "$REG_DIR/storage"
+	{
+		printf 'version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n'
+		printf 'storage:\n  filesystem:\n    rootdirectory: %s/storage\n  delete:\n    enabled: true\n' "$REG_DIR"
+		printf 'http:\n  addr: %s\n  secret: berth-test\n' "$REG"
+		if [ -n "$tls" ]; then
+			registry_make_certs "$REG_DIR"
+			printf '  tls:\n    certificate: %s/server.crt\n    key: %s/server.key\n' "$REG_DIR" "$REG_DIR"
+		fi
+		if [ -n "$htpasswd" ]; then
+			registry_htpasswd >"$REG_DIR/htpasswd"
+			printf 'auth:\n  htpasswd:\n    realm: berth-test\n    path: %s/htpasswd\n' "$REG_DIR"
+		fi
+		if [ -n "$token" ]; then
+			token_server_start
+			printf 'auth:\n  token:\n    realm: http://%s/token\n    service: berth-test\n    issuer: berth-test-issuer\n    rootcertbundle: %s/token.crt\n' \
+				"$TOKEN_ADDR" "$REG_DIR"
+		fi
+	} >"$REG_DIR/config.yml"
+	docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/registry.log" 2>&1 &
+	REG_PID=$!
+	export REG REG_DIR REG_PID REG_PORT
+	local scheme=http i
+	[ -n "$tls" ] && scheme=https
+	for i in $(seq 1 200); do
+		curl -sk -o /dev/null "$scheme://$REG/v2/" && return 0
+		sleep 0.05
+	done
+	cat "$REG_DIR/registry.log" >&2
+	return 1
+}
+
+registry_stop() {
+	token_server_stop
+	proxy_stop
+	if [ -n "${REG_PID:-}" ] && kill -0 "$REG_PID" 2>/dev/null; then
+		kill "$REG_PID"
+		wait "$REG_PID" 2>/dev/null || true
+	fi
+	[ -n "${REG_DIR:-}" ] && rm -rf "$REG_DIR"
+	REG_PID=""
+	return 0
+}
+
+# Restarts the registry on the same port and storage (after a kill).
+registry_restart() {
+	docker-registry serve "$REG_DIR/config.yml" >>"$REG_DIR/registry.log" 2>&1 &
+	REG_PID=$!
+	local i
+	for i in $(seq 1 200); do
+		curl -sk -o /dev/null "http://$REG/v2/" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# The token server (tests/tools/token_server.py) signs JWTs with a key whose
+# certificate the registry trusts.
+token_server_start() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=berth-test-token \
+		-keyout "$REG_DIR/token.key" -out "$REG_DIR/token.crt" 2>/dev/null
+	local port
+	port=$(free_port)
+	TOKEN_ADDR="127.0.0.1:$port"
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/../tools/token_server.py" "$TOKEN_ADDR" "$REG_DIR/token.key" \
+		"$REG_USER" "$REG_PASS" >"$REG_DIR/token.log" 2>&1 &
+	TOKEN_PID=$!
+	export TOKEN_ADDR TOKEN_PID
+	local i
+	for i in $(seq 1 100); do
+		curl -s -o /dev/null "http://$TOKEN_ADDR/health" && return 0
+		sleep 0.05
+	done
+	cat "$REG_DIR/token.log" >&2
+	return 1
+}
+
+token_server_stop() {
+	if [ -n "${TOKEN_PID:-}" ] && kill -0 "$TOKEN_PID" 2>/dev/null; then
+		kill "$TOKEN_PID"
+		wait "$TOKEN_PID" 2>/dev/null || true
+	fi
+	TOKEN_PID=""
+}
+
+# proxy_start MODE: tests/tools/fault_proxy.py in front of the registry,
+# injecting a fault (see the script); sets PROXY (127.0.0.1:PORT).
+proxy_start() {
+	local port
+	port=$(free_port)
+	PROXY="127.0.0.1:$port"
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/../tools/fault_proxy.py" "$PROXY" "$REG" "$1" \
+		>"$REG_DIR/proxy.log" 2>&1 &
+	PROXY_PID=$!
+	export PROXY PROXY_PID
+	local i
+	for i in $(seq 1 100); do
+		curl -s -o /dev/null "http://$PROXY/v2/" && return 0
+		sleep 0.05
+	done
+	cat "$REG_DIR/proxy.log" >&2
+	return 1
+}
+
+proxy_stop() {
+	if [ -n "${PROXY_PID:-}" ] && kill -0 "$PROXY_PID" 2>/dev/null; then
+		kill "$PROXY_PID"
+		wait "$PROXY_PID" 2>/dev/null || true
+	fi
+	PROXY_PID=""
+}
+
+# A blob's file in the registry's storage.
+registry_blob_path() {
+	local hex=${1#sha256:}
+	echo "$REG_DIR/storage/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data"
+}
+
+# registry_seed NAME: an image built from busybox-static pushed into the
+# registry with skopeo (not through berthd), for pull tests. Uses the
+# private berthd to build the archive; removes the image from it after.
+registry_seed() {
+	local name=$1 tmp
+	tmp=$(mktemp -d "$BERTH_ROOT/seed.XXXXXX")
+	busybox_image "seed-tmp:latest"
+	curl -sf --unix-socket "$BERTH_SOCK" "http://berth/images/seed-tmp:latest/get" -o "$tmp/img.tar"
+	skopeo copy -q --dest-tls-verify=false "docker-archive:$tmp/img.tar" "docker://$REG/$name" >/dev/null
+	local rc=$?
+	curl -sf --unix-socket "$BERTH_SOCK" -X DELETE "http://berth/images/seed-tmp:latest" >/dev/null
+	rm -rf "$tmp"
+	return $rc
+}
+
+# registry_digest NAME: the manifest digest skopeo sees.
+registry_digest() {
+	skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/$1"
+}
