@@ -1022,10 +1022,122 @@ wl_logs_api_after() {
 	LOGS_CID[$1]=""
 }
 
-# --- not written yet: registered with what they need
+# --- registry workloads (issue 6): Debian's docker-registry in each engine's network
+# namespace (its 127.0.0.1), the same image for both: the load image, put there by skopeo.
 
-workload pull_push "pull+push, local registry" s lower "POST /images/create;POST /images/x/push"
-wl_pull_push() { return 3; }
+REG_PULL_PORT=5000   # the seeded registry, shared storage, pulled from
+REG_PUSH_PORT=5001   # a registry with empty storage per push, so every layer uploads
+REG_IMAGE=127.0.0.1:$REG_PULL_PORT/bench/load
+declare -A REG_PID=() REG_FOR=()
+REG_SEEDED=0
+
+# in_ns ENGINE CMD...: CMD in the engine's network namespace.
+in_ns() {
+	local e=$1
+	shift
+	nsenter --net="/proc/${DPID[$e]}/ns/net" "$@"
+}
+
+# reg_start ENGINE NAME PORT STORAGE: a registry (config in $TMP/registry/NAME.yml).
+reg_start() {
+	local e=$1 name=$2 port=$3 store=$4 cfg=$TMP/registry/$2.yml i
+	mkdir -p "$store"
+	printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n' >"$cfg"
+	printf 'storage:\n  filesystem:\n    rootdirectory: %s\n' "$store" >>"$cfg"
+	printf 'http:\n  addr: 127.0.0.1:%s\n  secret: bench\n' "$port" >>"$cfg"
+	in_ns "$e" docker-registry serve "$cfg" >>"$TMP/registry/$name.log" 2>&1 &
+	REG_PID[$e.$name]=$!
+	for ((i = 0; i < 400; i++)); do
+		in_ns "$e" curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && return 0
+		sleep 0.05
+	done
+	log "${LABEL[$e]}: registry $name did not start"
+	return 1
+}
+
+reg_stop() {
+	local key=$1.$2 pid
+	pid=${REG_PID[$key]:-}
+	if [ -n "$pid" ] && ours "$pid"; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	REG_PID[$key]=""
+}
+
+# reg_ensure ENGINE: the pull registry in the engine's current namespace, seeded once.
+reg_ensure() {
+	local e=$1
+	command -v docker-registry >/dev/null || { log "no docker-registry: skipped"; return 2; }
+	command -v skopeo >/dev/null || { log "no skopeo: skipped"; return 2; }
+	gen_load_image || return 1
+	if [ "${REG_FOR[$e]:-}" != "${DPID[$e]}" ]; then
+		reg_stop "$e" pull
+		reg_start "$e" pull "$REG_PULL_PORT" "$TMP/registry/pull-storage" || return 1
+		REG_FOR[$e]=${DPID[$e]}
+	fi
+	[ "$REG_SEEDED" = 1 ] && return 0
+	log "seeding the registry with the load image (skopeo)"
+	in_ns "$e" skopeo copy -q --dest-tls-verify=false "docker-archive:$ASSETS/load/image.tar" \
+		"docker://$REG_IMAGE:latest" >/dev/null || { log "skopeo copy failed"; return 1; }
+	REG_SEEDED=1
+}
+
+# (the probe's reference is invalid, so that berthd answers without asking any registry)
+workload pull "pull of the $LOAD_LAYERS-layer ~$LOAD_MIB MiB image from a local registry" s lower \
+	"POST /images/create?fromImage=INVALID" ratio_lt 0.7
+wl_pull() {
+	local e=$1 rc
+	engine_ensure "$e" || return 1
+	reg_ensure "$e" || return $?
+	"$LOADGEN" get -s "${SOCK[$e]}" -m DELETE "/images/$REG_IMAGE:latest?force=1" >/dev/null 2>&1
+	sync
+	time_cmd api "$e" -m POST -w 600 "/images/create?fromImage=$(uri "$REG_IMAGE")&tag=latest"
+	rc=$?
+	VALUE=$(awk -v ms="$ELAPSED_MS" 'BEGIN {printf "%.3f", ms / 1000}')
+	if [ "$rc" != 0 ] || ! api "$e" "/images/$REG_IMAGE:latest/json" >/dev/null; then
+		log "${LABEL[$e]} pull failed: $(head -c 400 "$TMP/cmd.out")"
+		NOTES+=("${LABEL[$e]} pull: $(head -c 300 "$TMP/cmd.out" | tr '\n' ' ')")
+		return 1
+	fi
+	api "$e" -m DELETE "/images/$REG_IMAGE:latest" >/dev/null
+}
+wl_pull_after() { reg_stop "$1" pull; REG_FOR[$1]=""; }
+
+workload push "push of the $LOAD_LAYERS-layer ~$LOAD_MIB MiB image to an empty local registry" s \
+	lower "POST /images/x/push" ratio_lt 0.8
+wl_push() {
+	local e=$1 rc target=127.0.0.1:$REG_PUSH_PORT/bench/push store
+	command -v docker-registry >/dev/null || { log "no docker-registry: skipped"; return 2; }
+	engine_ensure "$e" || return 1
+	gen_load_image || return 1
+	if ! "$LOADGEN" get -s "${SOCK[$e]}" "/images/$LOAD_IMAGE/json" >/dev/null 2>&1; then
+		api "$e" -m POST -f "$ASSETS/load/image.tar" -w 600 "/images/load?quiet=1" >/dev/null ||
+			return 1
+	fi
+	api "$e" -m POST "/images/$LOAD_IMAGE/tag?repo=$(uri "$target")&tag=latest" >/dev/null || return 1
+	# an empty registry each time: every blob is uploaded
+	reg_stop "$e" push
+	store=$TMP/registry/push-storage
+	rm -rf "$store"
+	reg_start "$e" push "$REG_PUSH_PORT" "$store" || return 1
+	printf '{}' >"$TMP/registry/auth.json"
+	sync
+	time_cmd api "$e" -m POST -f "$TMP/registry/auth.json" -w 600 \
+		"/images/$(uri "$target")/push?tag=latest"
+	rc=$?
+	VALUE=$(awk -v ms="$ELAPSED_MS" 'BEGIN {printf "%.3f", ms / 1000}')
+	reg_stop "$e" push
+	if [ "$rc" != 0 ] || ! grep -q '"Digest"' "$TMP/cmd.out"; then
+		log "${LABEL[$e]} push failed: $(head -c 400 "$TMP/cmd.out")"
+		NOTES+=("${LABEL[$e]} push: $(head -c 300 "$TMP/cmd.out" | tr '\n' ' ')")
+		return 1
+	fi
+}
+wl_push_after() {
+	"$LOADGEN" get -s "${SOCK[$1]}" -m DELETE "/images/127.0.0.1:$REG_PUSH_PORT/bench/push:latest" \
+		>/dev/null 2>&1
+}
 
 # --- builder workloads (issue 7): the docker CLI's classic builder on both engines
 
@@ -1509,7 +1621,7 @@ main() {
 	done
 
 	# The CLIs read no user configuration.
-	mkdir -p "$TMP/cli"
+	mkdir -p "$TMP/cli" "$TMP/registry"
 	export DOCKER_CONFIG=$TMP/cli
 	log "temp dir $TMP; ${REPS} reps, ${SECONDS_LOAD}s windows, peer: $PEER"
 	for e in "${ENGINES[@]}"; do

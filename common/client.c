@@ -622,6 +622,8 @@ static int raw_send(berth_client *c, int fd, const char *method, const char *pat
 			 USER_AGENT);
 	if (content_type)
 		berth_buf_printf(&req, "Content-Type: %s\r\n", content_type);
+	for (char **h = c->headers; h && *h; h++)
+		berth_buf_printf(&req, "%s\r\n", *h);
 	berth_buf_printf(&req, "Content-Length: %zu\r\n", body ? len : 0);
 	berth_buf_puts(&req, upgrade ? "Connection: Upgrade\r\nUpgrade: tcp\r\n"
 				     : "Connection: close\r\n");

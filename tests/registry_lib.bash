@@ -1,6 +1,8 @@
 # Helpers for the registry tests: Debian's docker-registry on 127.0.0.1 with
 # its own config and storage, optionally behind htpasswd Basic auth, TLS (a
-# CA the test makes) or a token server, and a fault-injecting proxy.
+# CA the test makes) or a token server, and a fault-injecting proxy. They
+# all run in the test daemon's network namespace (berth_start), where its
+# 127.0.0.1 is: reach them with rcurl and rskopeo.
 #
 #   registry_start [--htpasswd] [--tls] [--token]   sets REG (127.0.0.1:PORT),
 #                                                  REG_DIR, REG_PID
@@ -10,6 +12,11 @@
 
 REG_USER=testuser
 REG_PASS=testpass
+
+rcurl() { berth_netns curl "$@"; }
+rskopeo() { berth_netns skopeo "$@"; }
+# Background servers start through nsenter itself (not a shell function), so
+# that $! is the server's PID (nsenter execs it) and teardown can stop it.
 
 free_port() {
 	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -63,13 +70,13 @@ registry_start() {
 				"$TOKEN_ADDR" "$REG_DIR"
 		fi
 	} >"$REG_DIR/config.yml"
-	docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/registry.log" 2>&1 &
+	nsenter --net="$BERTH_NETNS" docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/registry.log" 2>&1 &
 	REG_PID=$!
 	export REG REG_DIR REG_PID REG_PORT
 	local scheme=http i
 	[ -n "$tls" ] && scheme=https
 	for i in $(seq 1 200); do
-		curl -sk -o /dev/null "$scheme://$REG/v2/" && return 0
+		rcurl -sk -o /dev/null "$scheme://$REG/v2/" && return 0
 		sleep 0.05
 	done
 	cat "$REG_DIR/registry.log" >&2
@@ -90,11 +97,11 @@ registry_stop() {
 
 # Restarts the registry on the same port and storage (after a kill).
 registry_restart() {
-	docker-registry serve "$REG_DIR/config.yml" >>"$REG_DIR/registry.log" 2>&1 &
+	nsenter --net="$BERTH_NETNS" docker-registry serve "$REG_DIR/config.yml" >>"$REG_DIR/registry.log" 2>&1 &
 	REG_PID=$!
 	local i
 	for i in $(seq 1 200); do
-		curl -sk -o /dev/null "http://$REG/v2/" && return 0
+		rcurl -sk -o /dev/null "http://$REG/v2/" && return 0
 		sleep 0.05
 	done
 	return 1
@@ -108,13 +115,13 @@ token_server_start() {
 	local port
 	port=$(free_port)
 	TOKEN_ADDR="127.0.0.1:$port"
-	/usr/bin/python3 "$BATS_TEST_DIRNAME/../tools/token_server.py" "$TOKEN_ADDR" "$REG_DIR/token.key" \
+	nsenter --net="$BERTH_NETNS" /usr/bin/python3 "$BATS_TEST_DIRNAME/../tools/token_server.py" "$TOKEN_ADDR" "$REG_DIR/token.key" \
 		"$REG_USER" "$REG_PASS" >"$REG_DIR/token.log" 2>&1 &
 	TOKEN_PID=$!
 	export TOKEN_ADDR TOKEN_PID
 	local i
 	for i in $(seq 1 100); do
-		curl -s -o /dev/null "http://$TOKEN_ADDR/health" && return 0
+		rcurl -s -o /dev/null "http://$TOKEN_ADDR/health" && return 0
 		sleep 0.05
 	done
 	cat "$REG_DIR/token.log" >&2
@@ -135,13 +142,13 @@ proxy_start() {
 	local port
 	port=$(free_port)
 	PROXY="127.0.0.1:$port"
-	/usr/bin/python3 "$BATS_TEST_DIRNAME/../tools/fault_proxy.py" "$PROXY" "$REG" "$1" \
+	nsenter --net="$BERTH_NETNS" /usr/bin/python3 "$BATS_TEST_DIRNAME/../tools/fault_proxy.py" "$PROXY" "$REG" "$1" \
 		>"$REG_DIR/proxy.log" 2>&1 &
 	PROXY_PID=$!
 	export PROXY PROXY_PID
 	local i
 	for i in $(seq 1 100); do
-		curl -s -o /dev/null "http://$PROXY/v2/" && return 0
+		rcurl -s -o /dev/null "http://$PROXY/v2/" && return 0
 		sleep 0.05
 	done
 	cat "$REG_DIR/proxy.log" >&2
@@ -170,7 +177,7 @@ registry_seed() {
 	tmp=$(mktemp -d "$BERTH_ROOT/seed.XXXXXX")
 	busybox_image "seed-tmp:latest"
 	curl -sf --unix-socket "$BERTH_SOCK" "http://berth/images/seed-tmp:latest/get" -o "$tmp/img.tar"
-	skopeo copy -q --dest-tls-verify=false "docker-archive:$tmp/img.tar" "docker://$REG/$name" >/dev/null
+	rskopeo copy -q --dest-tls-verify=false "docker-archive:$tmp/img.tar" "docker://$REG/$name" >/dev/null
 	local rc=$?
 	curl -sf --unix-socket "$BERTH_SOCK" -X DELETE "http://berth/images/seed-tmp:latest" >/dev/null
 	rm -rf "$tmp"
@@ -179,5 +186,5 @@ registry_seed() {
 
 # registry_digest NAME: the manifest digest skopeo sees.
 registry_digest() {
-	skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/$1"
+	rskopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/$1"
 }

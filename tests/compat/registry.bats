@@ -43,7 +43,7 @@ teardown() {
 	[ "$status" -eq 0 ]
 	echo "$output" | grep -q "^The push refers to repository \[$REG/compat\]"
 	echo "$output" | grep -qE '^[0-9a-f]{12}: Pushed$'
-	want=$(skopeo inspect --tls-verify=false --creds "$REG_USER:$REG_PASS" --format '{{.Digest}}' "docker://$REG/compat:v1")
+	want=$(rskopeo inspect --tls-verify=false --creds "$REG_USER:$REG_PASS" --format '{{.Digest}}' "docker://$REG/compat:v1")
 	echo "$output" | grep -q "^v1: digest: $want size: "
 	docker rmi "$REG/compat:v1" compat:v1 >/dev/null
 	run docker pull "$REG/compat:v1"
@@ -82,7 +82,7 @@ teardown() {
 dockerd_start() {
 	DROOT=$(mktemp -d /tmp/berth-dockerd.XXXXXX)
 	DSOCK="$DROOT/docker.sock"
-	dockerd --data-root "$DROOT/data" --exec-root "$DROOT/run" --pidfile "$DROOT/pid" \
+	nsenter --net="$BERTH_NETNS" dockerd --data-root "$DROOT/data" --exec-root "$DROOT/run" --pidfile "$DROOT/pid" \
 		-H "unix://$DSOCK" --bridge=none --iptables=false --ip6tables=false \
 		>"$DROOT/log" 2>&1 &
 	DPID=$!
@@ -113,7 +113,7 @@ dockerd_stop() {
 	[ "$(DOCKER_HOST="unix://$DSOCK" docker image inspect --format '{{.Id}}' "$REG/inter:b")" = "$id" ]
 	DOCKER_HOST="unix://$DSOCK" docker tag "$REG/inter:b" "$REG/inter:d"
 	DOCKER_HOST="unix://$DSOCK" docker push "$REG/inter:d" >/dev/null
-	want=$(skopeo inspect --tls-verify=false --creds "$REG_USER:$REG_PASS" --format '{{.Digest}}' "docker://$REG/inter:d")
+	want=$(rskopeo inspect --tls-verify=false --creds "$REG_USER:$REG_PASS" --format '{{.Digest}}' "docker://$REG/inter:d")
 	run docker pull "$REG/inter:d"
 	[ "$status" -eq 0 ]
 	echo "$output" | grep -q "^Digest: $want$"

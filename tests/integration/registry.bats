@@ -132,20 +132,20 @@ image_layers() {
 	for arch in amd64 arm64; do
 		echo "$arch" >"$rootfs/r/arch"
 		tar -C "$rootfs/r" -cf "$rootfs/$arch.tar" .
-		curl -sf --unix-socket "$BERTH_SOCK" -X POST --data-binary "@$rootfs/$arch.tar" \
+		rcurl -sf --unix-socket "$BERTH_SOCK" -X POST --data-binary "@$rootfs/$arch.tar" \
 			"http://berth/images/create?fromSrc=-&repo=$REG/mp&tag=$arch&platform=linux/$arch" >/dev/null
 		api POST "/images/$(jq -rn --arg v "$REG/mp" '$v|@uri')/push?tag=$arch" >/dev/null
 	done
 	list='{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":['
 	sep=""
 	for arch in arm64 amd64; do
-		m=$(curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REG/v2/mp/manifests/$arch")
+		m=$(rcurl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REG/v2/mp/manifests/$arch")
 		d=sha256:$(printf '%s' "$m" | sha256sum | cut -d' ' -f1)
 		list="$list$sep{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"digest\":\"$d\",\"size\":${#m},\"platform\":{\"architecture\":\"$arch\",\"os\":\"linux\"}}"
 		sep=,
 	done
 	list="$list]}"
-	curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.list.v2+json' \
+	rcurl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.list.v2+json' \
 		--data-binary "$list" "http://$REG/v2/mp/manifests/multi"
 	api DELETE "/images/$REG/mp:amd64" >/dev/null
 	api DELETE "/images/$REG/mp:arm64" >/dev/null

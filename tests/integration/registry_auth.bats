@@ -40,7 +40,7 @@ push_pull_checks() {
 	"$BERTH" tag local:v1 "$REG/secret:v1"
 	run "$BERTH" push "$REG/secret:v1"
 	[ "$status" -eq 0 ]
-	echo "$output" | grep -q "^v1: digest: $(skopeo inspect --tls-verify=false --creds "$REG_USER:$REG_PASS" --format '{{.Digest}}' "docker://$REG/secret:v1") size: "
+	echo "$output" | grep -q "^v1: digest: $(rskopeo inspect --tls-verify=false --creds "$REG_USER:$REG_PASS" --format '{{.Digest}}' "docker://$REG/secret:v1") size: "
 	"$BERTH" rmi "$REG/secret:v1"
 	run "$BERTH" pull "$REG/secret:v1"
 	[ "$status" -eq 0 ]

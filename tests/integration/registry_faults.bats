@@ -38,7 +38,7 @@ nothing_stored() {
 }
 
 layer_digest() {
-	curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+	rcurl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
 		"http://$REG/v2/$1/manifests/latest" | jq -r '.layers[0].digest'
 }
 
