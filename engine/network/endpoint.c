@@ -160,6 +160,14 @@ static int endpoint_new(net_network *n, const json_t *record, const json_t *sett
 	return 0;
 }
 
+static void sandbox_del_veth(berth_network_sandbox *sb, const char *veth)
+{
+	if (*veth == '\0')
+		return; /* restored after a restart: the namespace's end takes it */
+	sb->veth_del = berth_xrealloc(sb->veth_del, (sb->nveth_del + 1) * sizeof(*sb->veth_del));
+	snprintf(sb->veth_del[sb->nveth_del++], IFNAMSIZ, "%s", veth);
+}
+
 static void sandbox_add(berth_network_sandbox *sb, net_endpoint *e)
 {
 	sb->eps = berth_xrealloc(sb->eps, (sb->neps + 1) * sizeof(*sb->eps));
@@ -182,6 +190,7 @@ void berth_network_sandbox_free(berth_network_sandbox *sb)
 		return;
 	free(sb->path);
 	free(sb->eps);
+	free(sb->veth_del);
 	net_ports_free(sb->ports);
 	free(sb->hosts_path);
 	free(sb->resolv_path);
@@ -306,6 +315,17 @@ const char *berth_network_sandbox_path(const berth_network_sandbox *sb)
 
 /* ------------------------------------------------------- files (pool) */
 
+/* /etc/hosts and resolv.conf are made again at every start, before runc
+ * mounts them: no fsync (two of them cost more than the rest of the
+ * network's setup), a crash only loses what the next start rewrites. */
+static int write_etc(const char *path, const berth_buf *b, berth_error **err)
+{
+	int fd cleanup_close = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || berth_write_all(fd, b->data ? b->data : "", b->len) < 0)
+		return berth_error_set_errno(err, errno, "write %s", path);
+	return 0;
+}
+
 static int write_hosts(const berth_network_sandbox *sb, berth_error **err)
 {
 	berth_buf b cleanup_buf = {0};
@@ -331,7 +351,7 @@ static int write_hosts(const berth_network_sandbox *sb, berth_error **err)
 		char *ip cleanup_free = net_ip_str(sb->eps[k]->ip);
 		berth_buf_printf(&b, "%s\t%s\n", ip, sb->hostname);
 	}
-	return berth_file_write_atomic(sb->hosts_path, b.data, b.len, 0644, err);
+	return write_etc(sb->hosts_path, &b, err);
 }
 
 static void append_list(berth_buf *b, const char *word, const json_t *list)
@@ -374,7 +394,7 @@ static int write_resolv(const berth_network_sandbox *sb, berth_error **err)
 	if (sb->user_dns && !custom_opts)
 		berth_buf_puts(&b, "options ndots:0\n");
 	append_list(&b, "options", sb->dns_options);
-	return berth_file_write_atomic(sb->resolv_path, b.data ? b.data : "", b.len, 0644, err);
+	return write_etc(sb->resolv_path, &b, err);
 }
 
 /* ---------------------------------------------------------- setup (pool) */
@@ -512,20 +532,21 @@ berth_network_sandbox *berth_network_release(berth_network_store *s, json_t *rec
 	const char *id = berth_json_string(record, "Id") ?: "";
 	json_t *ns = json_object_get(record, "NetworkSettings");
 	const char *key = berth_json_string(ns, "SandboxKey");
+	berth_network_sandbox *sb = key && *key ? sandbox_new(s, id) : NULL;
 	for (net_network *n = s->list; n; n = n->next) {
 		for (net_endpoint *e = n->eps, *next; e; e = next) {
 			next = e->next;
 			if (strcmp(e->container, id) != 0)
 				continue;
+			if (sb)
+				sandbox_del_veth(sb, e->veth);
 			endpoint_unlink(e);
 			endpoint_free(e);
 			net_event(s, n, "disconnect", id);
 		}
 	}
 	net_dns_stop(s, id);
-	berth_network_sandbox *sb = NULL;
-	if (key && *key) {
-		sb = sandbox_new(s, id);
+	if (sb) {
 		sb->remove_ns = true;
 		for (net_ctr **p = &s->ctrs; *p; p = &(*p)->next) {
 			net_ctr *c = *p;
@@ -557,8 +578,11 @@ void berth_network_teardown(berth_network_sandbox *sb)
 	berth_error *e cleanup_error = NULL;
 	if (net_fw_ports(sb->store, sb->ports, sb->port_ip, false, &e) < 0)
 		berth_warn("container %.12s: %s", sb->container, e->msg);
-	if (sb->veth_del[0])
-		nl_link_del(sb->veth_del, NULL);
+	/* deleted here, on the stop path: left to the namespace's end they
+	 * would be unregistered by the kernel's cleanup work, which holds the
+	 * rtnl lock the next container's veth creation waits for */
+	for (size_t i = 0; i < sb->nveth_del; i++)
+		nl_link_del(sb->veth_del[i], NULL);
 	if (sb->remove_ns)
 		netns_remove(sb->path);
 }
@@ -698,7 +722,7 @@ int berth_network_disconnect(berth_network_store *s, json_t *record, const char 
 			continue;
 		if (running) {
 			*out = sandbox_new(s, id);
-			snprintf((*out)->veth_del, sizeof((*out)->veth_del), "%s", e->veth);
+			sandbox_del_veth(*out, e->veth);
 		}
 		endpoint_unlink(e);
 		endpoint_free(e);

@@ -96,7 +96,8 @@ struct berth_network_sandbox {
 	json_t *links;              /* "ip\tnames" lines for /etc/hosts */
 	bool user_dns;              /* on a user-defined network: 127.0.0.11 */
 	int dns_fd;                 /* the embedded DNS socket inside the namespace */
-	char veth_del[IFNAMSIZ];    /* disconnect: the host end to delete */
+	char (*veth_del)[IFNAMSIZ]; /* teardown: host ends to delete first */
+	size_t nveth_del;
 };
 
 /* ------------------------------------------------------------- ipam.c */
