@@ -2,6 +2,7 @@
  * http.c - sessions with one registry: TLS from certs.d, the insecure
  * fallback to plain HTTP, requests with authentication and retries.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -388,10 +389,18 @@ static CURLcode perform(reg_session *s, const reg_request *rq, const char *url, 
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 	resp->length = -1;
+	char detail[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
 	CURLcode cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (cc != CURLE_OK)
-		berth_error_set(err, 500, "Get \"%s\": %s", url, curl_easy_strerror(cc));
+	if (cc != CURLE_OK) {
+		char m[16]; /* as Go's errors print it: "Get", "Head" */
+		snprintf(m, sizeof(m), "%s", rq->method);
+		for (char *p = m + 1; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		berth_error_set(err, 500, "%s \"%s\": %s", m, url,
+				*detail ? detail : curl_easy_strerror(cc));
+	}
 	curl_easy_cleanup(c);
 	curl_slist_free_all(headers);
 	return cc;

@@ -5,7 +5,8 @@
 # 127.0.0.1 is: reach them with rcurl and rskopeo.
 #
 #   registry_start [--htpasswd] [--tls] [--token]   sets REG (127.0.0.1:PORT),
-#                                                  REG_DIR, REG_PID
+#                                                  REG_DIR, REG_PID; REG_HOST and
+#                                                  REG_PORT, when set, choose the address
 #   registry_stop                                  stops it by PID, removes REG_DIR
 #
 # Credentials for the auth variants: testuser / testpass.
@@ -29,7 +30,7 @@ registry_make_certs() {
 		-keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
 	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
 		-keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$dir/san.ext"
+	printf 'subjectAltName=IP:127.0.0.1,IP:10.99.0.1,DNS:localhost\n' >"$dir/san.ext"
 	openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
 		-CAcreateserial -days 2 -extfile "$dir/san.ext" -out "$dir/server.crt" 2>/dev/null
 }
@@ -49,8 +50,8 @@ registry_start() {
 		esac
 	done
 	REG_DIR=$(mktemp -d /tmp/berth-registry.XXXXXX)
-	REG_PORT=$(free_port)
-	REG="127.0.0.1:$REG_PORT"
+	REG_PORT=${REG_PORT:-$(free_port)}
+	REG="${REG_HOST:-127.0.0.1}:$REG_PORT"
 	mkdir -p "$REG_DIR/storage"
 	{
 		printf 'version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n'
@@ -102,6 +103,7 @@ registry_restart() {
 	local i
 	for i in $(seq 1 200); do
 		rcurl -sk -o /dev/null "http://$REG/v2/" && return 0
+		rcurl -sk -o /dev/null "https://$REG/v2/" && return 0
 		sleep 0.05
 	done
 	return 1

@@ -54,7 +54,7 @@ pull() {
 	pull busybox
 	[ "$status" = 200 ]
 	[ "$(echo "$body" | jq -r 'select(.error) | .error')" = "" ]
-	echo "$body" | jq -e 'select(.status == "Pulling from library/busybox")' >/dev/null
+	echo "$body" | jq -se 'any(.[]; .status == "Pulling from library/busybox")' >/dev/null
 	[ "$(api GET /images/busybox:latest/json | head -1 | jq -r '.RepoTags[0]')" = busybox:latest ]
 	[ "$(api GET /images/busybox:latest/json | head -1 | jq -r '.RepoDigests[0]')" = "busybox@$(registry_digest library/busybox:latest)" ]
 }
