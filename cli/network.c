@@ -342,7 +342,8 @@ int berth_cli_port(berth_invocation *inv)
 				inv->args.v[0]);
 		return fail(inv->cli, &err);
 	}
-	qsort(lines.v, lines.n, sizeof(*lines.v), by_str);
+	if (lines.n > 0) /* lines.v is NULL for none, which qsort may not get */
+		qsort(lines.v, lines.n, sizeof(*lines.v), by_str);
 	for (size_t i = 0; i < lines.n; i++)
 		fprintf(inv->cli->out, "%s\n", lines.v[i]);
 	return BERTH_EXIT_OK;
