@@ -1,12 +1,14 @@
 /*
  * build.c - POST /build and POST /build/prune: the classic builder.
  *
- * A build runs in two pool jobs. The first unpacks the context and parses
- * the Dockerfile, so that a bad context or Dockerfile is an HTTP 400 as
- * dockerd answers it. The second starts the JSON stream and runs the steps
- * (RUN containers go through berthd's own API socket); it ends with the
- * image's ID, or an errorDetail carrying the failing command's exit code.
+ * A build runs in two parts. A pool job unpacks the context and parses the
+ * Dockerfile, so that a bad context or Dockerfile is an HTTP 400 as dockerd
+ * answers it. Then the JSON stream starts and a thread of the build's own
+ * runs the steps (RUN containers go through berthd's own API socket); it
+ * ends with the image's ID, or an errorDetail carrying the failing
+ * command's exit code.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,10 +147,8 @@ static int run_work(void *ud, berth_error **err)
 	return rc;
 }
 
-static int run_done(berth_daemon *d, berth_api_req *req, void *ud, berth_error *work_err,
-		    berth_error **err)
+static void run_done(berth_daemon *d, build_job *j, berth_error *work_err)
 {
-	build_job *j = ud;
 	char *tail cleanup_free = NULL;
 	if (work_err) {
 		/* jsonmessage's field order: code, then message */
@@ -165,7 +165,57 @@ static int run_done(berth_daemon *d, berth_api_req *req, void *ud, berth_error *
 	}
 	pump_finish(j->pump, tail, tail ? strlen(tail) : 0);
 	job_free(j);
-	return 0;
+}
+
+/*
+ * The steps run on a thread of their own, not in libuv's pool: a RUN step
+ * waits for its container, whose start and removal are pool work, so
+ * builds holding every pool thread would wait for ever.
+ */
+typedef struct build_thread {
+	uv_async_t async;
+	berth_daemon *d;
+	build_job *j;
+	berth_error *err;
+} build_thread;
+
+static void *build_thread_main(void *arg)
+{
+	build_thread *t = arg;
+	run_work(t->j, &t->err);
+	uv_async_send(&t->async);
+	return NULL;
+}
+
+static void build_thread_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void build_thread_done(uv_async_t *a)
+{
+	build_thread *t = a->data;
+	run_done(t->d, t->j, t->err);
+	berth_error_free(&t->err);
+	uv_close((uv_handle_t *)&t->async, build_thread_closed);
+}
+
+static int start_build_thread(berth_daemon *d, build_job *j)
+{
+	build_thread *t = berth_xcalloc(1, sizeof(*t));
+	t->d = d;
+	t->j = j;
+	uv_async_init(d->loop, &t->async, build_thread_done);
+	t->async.data = t;
+	pthread_t tid;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int rc = pthread_create(&tid, &attr, build_thread_main, t);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		uv_close((uv_handle_t *)&t->async, build_thread_closed);
+	return rc == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------- context and Dockerfile */
@@ -194,7 +244,7 @@ static int prepare_done(berth_daemon *d, berth_api_req *req, void *ud, berth_err
 	build_job *j = ud;
 	if (work_err == NULL && req != NULL) {
 		j->pump = pump_start(d, req, "application/json");
-		if (j->pump && berth_api_defer(d, req, run_work, run_done, j) == 0)
+		if (j->pump && start_build_thread(d, j) == 0)
 			return 0;
 		if (j->pump)
 			pump_finish(j->pump, NULL, 0);

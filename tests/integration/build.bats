@@ -190,3 +190,20 @@ EOF
 	wait "$HTTP_PID" 2>/dev/null || true
 	no_leftovers
 }
+
+@test "six builds at once, more than libuv's pool has threads, all finish" {
+	local i pids=()
+	for i in 1 2 3 4 5 6; do
+		mkdir "$CTX/c$i"
+		printf 'FROM busybox\nRUN sleep 0.3; echo %s > /n\nRUN cat /n\n' "$i" >"$CTX/c$i/Dockerfile"
+		"$BERTH" build -t "par$i" "$CTX/c$i" >"$CTX/out$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}"
+	done
+	for i in 1 2 3 4 5 6; do
+		[ "$("$BERTH" run --rm "par$i" cat /n)" = "$i" ]
+	done
+	no_leftovers
+}
