@@ -17,10 +17,13 @@
 
 /* libgit2, opened the first time a build has a git context (common.h's lazy
  * libraries): most berthd never clone anything. */
-#define LIBGIT2_FUNCS(X)                                                              \
-	X(git_libgit2_init) X(git_clone) X(git_error_last) X(git_checkout_tree)         \
-	X(git_object_free) X(git_object_id) X(git_object_peel) X(git_repository_free)   \
-	X(git_repository_set_head_detached) X(git_revparse_single)
+#define LIBGIT2_FUNCS(X) \
+	X(git_libgit2_init) X(git_libgit2_shutdown) X(git_error_last) X(git_checkout_tree) \
+	X(git_object_free) X(git_object_id) X(git_object_lookup_prefix) \
+	X(git_oid_fromstrn) X(git_reference_free) X(git_reference_lookup) \
+	X(git_reference_peel) X(git_remote_create_with_opts) X(git_remote_fetch) \
+	X(git_remote_free) X(git_repository_free) X(git_repository_init) \
+	X(git_repository_set_head_detached)
 
 static struct {
 #define X(f) __typeof__(f) *f;
@@ -29,15 +32,22 @@ static struct {
 } lg;
 
 #define git_libgit2_init lg.git_libgit2_init
-#define git_clone lg.git_clone
+#define git_libgit2_shutdown lg.git_libgit2_shutdown
 #define git_error_last lg.git_error_last
 #define git_checkout_tree lg.git_checkout_tree
 #define git_object_free lg.git_object_free
 #define git_object_id lg.git_object_id
-#define git_object_peel lg.git_object_peel
+#define git_object_lookup_prefix lg.git_object_lookup_prefix
+#define git_oid_fromstrn lg.git_oid_fromstrn
+#define git_reference_free lg.git_reference_free
+#define git_reference_lookup lg.git_reference_lookup
+#define git_reference_peel lg.git_reference_peel
+#define git_remote_create_with_opts lg.git_remote_create_with_opts
+#define git_remote_fetch lg.git_remote_fetch
+#define git_remote_free lg.git_remote_free
 #define git_repository_free lg.git_repository_free
+#define git_repository_init lg.git_repository_init
 #define git_repository_set_head_detached lg.git_repository_set_head_detached
-#define git_revparse_single lg.git_revparse_single
 
 static bool is_git_url(const char *s)
 {
@@ -67,32 +77,79 @@ static void git_init(void)
 		LIBGIT2_FUNCS(X)
 #undef X
 	};
-	if (berth_lazylib_load("libgit2.so.1.5", names, (void **)&lg, BERTH_ARRAY_SIZE(names),
-			       &git_load_error) == 0)
-		git_libgit2_init();
+	berth_lazylib_load("libgit2.so.1.5", names, (void **)&lg, BERTH_ARRAY_SIZE(names),
+			   &git_load_error);
 }
 
-/* Checks out ref ("" : the default branch) as a detached HEAD. */
+/* A branch, tag or commit (full or abbreviated) by name. Not through
+ * git_revparse_single: libgit2 1.5 leaks a regex match per name that is not
+ * found there. */
+static int lookup_ref(git_repository *repo, const char *ref, git_object **out)
+{
+	const char *const forms[] = {"refs/remotes/origin/%s", "refs/tags/%s", "refs/heads/%s", "%s"};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(forms); i++) {
+		char *name cleanup_free = berth_xasprintf(forms[i], ref);
+		git_reference *r = NULL;
+		if (git_reference_lookup(&r, repo, name) < 0)
+			continue;
+		int rc = git_reference_peel(out, r, GIT_OBJECT_COMMIT);
+		git_reference_free(r);
+		return rc;
+	}
+	size_t len = strlen(ref);
+	git_oid oid;
+	if (len < 4 || len > GIT_OID_HEXSZ || strspn(ref, "0123456789abcdef") != len ||
+	    git_oid_fromstrn(&oid, ref, len) < 0)
+		return -1;
+	return git_object_lookup_prefix(out, repo, &oid, len, GIT_OBJECT_COMMIT);
+}
+
+/* Checks out ref ("HEAD": the remote's default branch) as a detached HEAD. */
 static int checkout_ref(git_repository *repo, const char *ref, berth_error **err)
 {
-	if (*ref == '\0')
-		return 0;
-	char *remote_branch cleanup_free = berth_xasprintf("origin/%s", ref);
-	git_object *obj = NULL;
-	if (git_revparse_single(&obj, repo, remote_branch) < 0 && git_revparse_single(&obj, repo, ref) < 0)
-		return git_fail(ref, err);
 	git_object *commit = NULL;
-	int rc = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
-	git_object_free(obj);
-	if (rc < 0)
-		return git_fail(ref, err);
+	if (lookup_ref(repo, ref, &commit) < 0)
+		return berth_error_set(err, 400, "error fetching git context: %s: no such branch, tag "
+						 "or commit", ref);
 	git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
 	co.checkout_strategy = GIT_CHECKOUT_FORCE;
-	rc = git_checkout_tree(repo, commit, &co);
+	int rc = git_checkout_tree(repo, commit, &co);
 	if (rc == 0)
 		rc = git_repository_set_head_detached(repo, git_object_id(commit));
 	git_object_free(commit);
 	return rc < 0 ? git_fail(ref, err) : 0;
+}
+
+/* Fetches url's branches and tags into a new repository at dir and checks
+ * out ref. The remote is anonymous and skips url.*.insteadOf: libgit2 1.5
+ * leaks a regex match for each config entry it tries those on. libgit2's
+ * state lives only as long as the fetch (its per-thread caches would stay
+ * with the pool thread for good). */
+static int fetch_checkout(const char *url, const char *dir, const char *ref, berth_error **err)
+{
+	git_libgit2_init();
+	git_repository *repo = NULL;
+	git_remote *origin = NULL;
+	char *specs[] = {"+HEAD:refs/remotes/origin/HEAD", "+refs/heads/*:refs/remotes/origin/*",
+			 "+refs/tags/*:refs/tags/*"};
+	git_strarray refspecs = {specs, BERTH_ARRAY_SIZE(specs)};
+	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
+	git_remote_create_options ro = GIT_REMOTE_CREATE_OPTIONS_INIT;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	int rc = git_repository_init(&repo, dir, 0);
+	ro.repository = repo;
+	if (rc == 0)
+		rc = git_remote_create_with_opts(&origin, url, &ro);
+	if (rc == 0)
+		rc = git_remote_fetch(origin, &refspecs, &fo, NULL);
+	if (rc < 0)
+		rc = git_fail(url, err);
+	else
+		rc = checkout_ref(repo, *ref ? ref : "HEAD", err);
+	git_remote_free(origin);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return rc;
 }
 
 static int clone_git(const char *remote, const char *dir, char **subdir, berth_error **err)
@@ -112,13 +169,7 @@ static int clone_git(const char *remote, const char *dir, char **subdir, berth_e
 	}
 	char *clone_url cleanup_free = berth_str_has_prefix(url, "github.com/")
 					       ? berth_xasprintf("https://%s", url) : berth_xstrdup(url);
-	git_repository *repo = NULL;
-	git_clone_options opts = GIT_CLONE_OPTIONS_INIT;
-	int rc = git_clone(&repo, clone_url, dir, &opts) < 0 ? git_fail(clone_url, err) : 0;
-	if (rc == 0)
-		rc = checkout_ref(repo, ref, err);
-	git_repository_free(repo);
-	if (rc < 0) {
+	if (fetch_checkout(clone_url, dir, ref, err) < 0) {
 		free(sub);
 		return -1;
 	}
