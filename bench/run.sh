@@ -1100,6 +1100,11 @@ wl_pull() {
 		NOTES+=("${LABEL[$e]} pull: $(head -c 300 "$TMP/cmd.out" | tr '\n' ' ')")
 		return 1
 	fi
+	# every layer must have been downloaded, not found in the engine's store
+	if grep -q 'Already exists' "$TMP/cmd.out"; then
+		log "${LABEL[$e]} pull: layers were already there, not a measure of a pull"
+		return 1
+	fi
 	api "$e" -m DELETE "/images/$REG_IMAGE:latest" >/dev/null
 }
 wl_pull_after() { reg_stop "$1" pull; REG_FOR[$1]=""; }
