@@ -191,8 +191,12 @@ static void show(build_output *o, const json_t *msg)
 		o->image_id = berth_xstrdup(id);
 	}
 	const char *text = berth_json_string(msg, "stream");
+	const char *status = berth_json_string(msg, "status");
+	const char *pid = berth_json_string(msg, "id");
 	if (text)
 		fputs(text, o->cli->out);
+	else if (status && !berth_json_string(msg, "progress")) /* pulls: no progress bars */
+		fprintf(o->cli->out, "%s%s%s\n", pid ? pid : "", pid ? ": " : "", status);
 }
 
 static int on_chunk(void *ud, const char *data, size_t len)

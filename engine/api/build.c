@@ -8,6 +8,7 @@
  * ends with the image's ID, or an errorDetail carrying the failing
  * command's exit code.
  */
+#include <libgen.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "engine/engine.h"
 #include "engine/image/image.h"
 #include "pump.h"
+#include "registry/registry.h"
 
 typedef struct build_job {
 	berth_daemon *d;
@@ -26,6 +28,8 @@ typedef struct build_job {
 	size_t body_len;
 	char *dockerfile, *target, *network_mode, *cpuset_cpus, *remote;
 	char **tags, **extra_hosts;
+	berth_registry_config reg_cfg;
+	berth_registry_auth reg_auth;  /* anonymous: X-Registry-Config is not read yet */
 	berth_build *build;
 	pump *pump;
 	char *id;
@@ -47,6 +51,8 @@ static void job_free(build_job *j)
 	free(j->remote);
 	berth_strv_free(j->tags);
 	berth_strv_free(j->extra_hosts);
+	berth_registry_config_reset(&j->reg_cfg);
+	berth_registry_auth_reset(&j->reg_auth);
 	json_decref(j->opts.buildargs);
 	json_decref(j->opts.labels);
 	free(j->id);
@@ -127,6 +133,30 @@ static int read_options(berth_api_req *req, build_job *j, berth_error **err)
 }
 
 /* ----------------------------------------------------------- the build */
+
+/* FROM of an image the store does not have (or any, with pull=1): the
+ * registry client pulls it, its progress in the build's stream. */
+static void pull_progress(void *ud, json_t *msg)
+{
+	build_job *j = ud;
+	char *line = berth_image_json_line(msg);
+	json_decref(msg);
+	pump_write(j->pump, line, strlen(line), NULL);
+	free(line);
+}
+
+static int pull_image(void *ud, const char *ref, char **id, berth_error **err)
+{
+	build_job *j = ud;
+	berth_registry_op op = {.cfg = &j->reg_cfg, .store = j->d->images, .auth = &j->reg_auth,
+				.progress = pull_progress, .userdata = j};
+	berth_registry_pull_plan *plan = NULL;
+	int rc = berth_registry_pull_prepare(&op, ref, NULL, &plan, err);
+	if (rc == 0)
+		rc = berth_registry_pull_run(plan, id, err);
+	berth_registry_pull_free(plan);
+	return rc;
+}
 
 static int emit(void *ud, json_t *msg)
 {
@@ -269,7 +299,13 @@ static int build_post(berth_daemon *d, berth_api_req *req, berth_error **err)
 	berth_random_id(rnd);
 	j->context = berth_xasprintf("%s/tmp/context-%.16s", j->state_dir, rnd);
 	j->env = (berth_builder_env){.images = d->images, .state_dir = j->state_dir,
-				     .api_host = j->api_host};
+				     .api_host = j->api_host, .pull = pull_image, .pull_userdata = j};
+	/* registry settings are read per build, so that a SIGHUP reload applies */
+	const berth_config *c = d->config;
+	char *cfg_dir cleanup_free = berth_xstrdup(c->config_file ? c->config_file : "/etc/berth/x");
+	char *certs cleanup_free = berth_xasprintf("%s/certs.d", dirname(cfg_dir));
+	berth_registry_config_init(&j->reg_cfg, c->file, certs, c->max_concurrent_downloads,
+				   c->max_concurrent_uploads);
 	size_t len;
 	const char *body = berth_api_body(req, &len);
 	j->body = berth_xmalloc(len + 1);
