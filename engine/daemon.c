@@ -381,6 +381,7 @@ void berth_daemon_free(berth_daemon *d)
 		for (int i = 0; i < 8; i++)
 			uv_run(d->loop, UV_RUN_NOWAIT);
 		berth_server_dispose(d->server);
+		berth_container_store_detach(d->containers);
 		uv_run(d->loop, UV_RUN_NOWAIT);
 		uv_walk(d->loop, close_handle, NULL);
 		uv_run(d->loop, UV_RUN_DEFAULT);

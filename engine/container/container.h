@@ -41,6 +41,11 @@ void berth_container_store_close(berth_container_store *s);
 bool berth_container_store_shutdown(berth_container_store *s, void (*done)(void *userdata),
 				    void *userdata);
 
+/* berthd's exit, before the loop closes its handles: the store lets go of
+ * its shims (wait calls), health probes and restart timers; the containers
+ * themselves keep running (live restore). */
+void berth_container_store_detach(berth_container_store *s);
+
 /* Resolves a full ID, a name ("/x" or "x") or a unique ID prefix, as dockerd
  * does. 404 "No such container: x". */
 int berth_container_find(berth_container_store *s, const char *name, berth_container **out,

@@ -32,13 +32,32 @@ typedef struct shim_wait {
 	shim_wait_cb cb;
 	void *userdata;
 	bool answered;
+	struct shim_wait *prev, *next;
 } shim_wait;
+
+/* The open waits (loop thread only), for berthd's exit: they are closed
+ * then without an answer, while the shims and their containers go on. */
+static shim_wait *open_waits;
 
 static void shim_wait_closed(uv_handle_t *h)
 {
 	shim_wait *w = h->data;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		open_waits = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
 	berth_buf_reset(&w->buf);
 	free(w);
+}
+
+void container_shim_waits_close(void)
+{
+	for (shim_wait *w = open_waits; w; w = w->next) {
+		if (!uv_is_closing((uv_handle_t *)&w->pipe))
+			uv_close((uv_handle_t *)&w->pipe, shim_wait_closed);
+	}
 }
 
 static void shim_wait_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -85,6 +104,10 @@ int container_shim_wait(uv_loop_t *loop, const char *shim_dir, const char *exec_
 	w->pipe.data = w;
 	w->cb = cb;
 	w->userdata = userdata;
+	w->next = open_waits;
+	if (open_waits)
+		open_waits->prev = w;
+	open_waits = w;
 	uv_read_start((uv_stream_t *)&w->pipe, shim_wait_alloc, shim_wait_read);
 	return 0;
 }

@@ -181,6 +181,8 @@ int container_shim_wait(uv_loop_t *loop, const char *shim_dir, const char *exec_
 /* Sends a control command to the shim; blocking (pool threads). */
 int container_shim_call(const char *shim_dir, json_t *req, json_t **reply, berth_error **err);
 void container_exited(berth_container *c, json_t *status);
+/* berthd's exit: closes every open wait without answering it. */
+void container_shim_waits_close(void);
 void container_wake_waiters(berth_container *c, waiter_kind kind, int exit_code);
 container_waiter *container_add_waiter(berth_container *c, waiter_kind kind, berth_api_req *req,
 				       int reply_status);

@@ -307,6 +307,22 @@ int berth_container_store_open(berth_daemon *d, berth_container_store **out, ber
 	return 0;
 }
 
+void berth_container_store_detach(berth_container_store *s)
+{
+	if (s == NULL)
+		return;
+	container_shim_waits_close();
+	for (berth_container *c = s->list; c; c = c->next) {
+		container_health_stop(c);
+		if (c->restart_timer) {
+			uv_timer_stop(c->restart_timer);
+			uv_close((uv_handle_t *)c->restart_timer, (uv_close_cb)free);
+			c->restart_timer = NULL;
+			container_unref(c);
+		}
+	}
+}
+
 void berth_container_store_close(berth_container_store *s)
 {
 	if (s == NULL)
