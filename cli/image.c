@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "container.h"
+#include "engine/image/image.h"
 
 #define IMAGES_TABLE "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 #define IMAGES_DIGESTS_TABLE \
@@ -440,7 +441,17 @@ int berth_cli_image_tag(berth_invocation *inv)
 	const char *tag;
 	char *repo cleanup_free = split_ref(target, ':', &tag);
 	berth_error *err cleanup_error = NULL;
-	if (strchr(target, '@')) {
+	/* the client checks the target as docker's ImageTag does */
+	berth_image_ref ref = {0};
+	int parsed = berth_image_ref_parse(target, &ref, &err);
+	bool digest = parsed == 0 && ref.digest != NULL;
+	berth_image_ref_reset(&ref);
+	if (parsed < 0) {
+		berth_error_wrap(&err, "Error parsing reference: \"%s\" is not a valid repository/tag",
+				 target);
+		return fail(inv->cli, &err);
+	}
+	if (digest) {
 		berth_error_set(&err, 400, "refusing to create a tag with a digest reference");
 		return fail(inv->cli, &err);
 	}
