@@ -198,6 +198,10 @@ int berth_builder_context_remote(const char *remote, const char *dir, const char
  * first, so that it is gone from where it was at once). */
 void berth_builder_discard(const char *state_dir, const char *dir);
 
+/* Clears what builds of an earlier berthd left (mounts, temporary trees);
+ * call before the first build of a process. */
+void berth_builder_sweep(const char *state_dir);
+
 /* POST /build/prune: forgets the cache index. *reclaimed gets 0: the cached
  * images are ordinary images that `image prune` removes. */
 int berth_builder_prune(const berth_builder_env *env, int64_t *reclaimed, berth_error **err);

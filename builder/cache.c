@@ -6,7 +6,9 @@
  * <data-root>/builder/cache naming the image, so it survives a restart; a
  * hit counts only while that image still exists.
  */
+#include <dirent.h>
 #include <pthread.h>
+#include <sys/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +96,29 @@ void berth_builder_discard(const char *state_dir, const char *dir)
 	if (berth_remove_all(doomed, &err) < 0)
 		berth_warn("build: remove %s: %s", doomed, err->msg);
 	free(to);
+}
+
+/* What a berthd that stopped in the middle of builds left: step roots still
+ * mounted under tmp/ (their merged dirs), contexts, trees not yet deleted. */
+void berth_builder_sweep(const char *state_dir)
+{
+	char *tmp cleanup_free = berth_xasprintf("%s/tmp", state_dir);
+	DIR *d = opendir(tmp);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char *merged cleanup_free = berth_xasprintf("%s/%s/merged", tmp, e->d_name);
+		umount2(merged, MNT_DETACH);
+	}
+	if (d)
+		closedir(d);
+	char rnd[65];
+	berth_random_id(rnd);
+	char *trash cleanup_free = berth_xasprintf("%s/trash", state_dir);
+	char *old cleanup_free = berth_xasprintf("%s/trash-%.16s", state_dir, rnd);
+	if (rename(trash, old) == 0)
+		berth_builder_discard(state_dir, old);
+	if (access(tmp, F_OK) == 0)
+		berth_builder_discard(state_dir, tmp);
 }
 
 int berth_builder_prune(const berth_builder_env *env, int64_t *reclaimed, berth_error **err)

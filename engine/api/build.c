@@ -250,9 +250,22 @@ static int start_build_thread(berth_daemon *d, build_job *j)
 
 /* ------------------------------------------------- context and Dockerfile */
 
+/* The first build of this berthd clears what an earlier one left. */
+static void sweep_once(const char *state_dir)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static bool swept;
+	pthread_mutex_lock(&mu);
+	if (!swept)
+		berth_builder_sweep(state_dir);
+	swept = true;
+	pthread_mutex_unlock(&mu);
+}
+
 static int prepare_work(void *ud, berth_error **err)
 {
 	build_job *j = ud;
+	sweep_once(j->state_dir);
 	char *subdir cleanup_free = NULL;
 	if (j->remote) {
 		if (berth_builder_context_remote(j->remote, j->context, j->dockerfile, &subdir, err) < 0)

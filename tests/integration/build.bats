@@ -207,3 +207,27 @@ EOF
 	done
 	no_leftovers
 }
+
+@test "a restarted berthd clears what builds left: mounted step roots, temporary trees" {
+	local old left="$BERTH_ROOT/data/builder/tmp/left"
+	old=$(cat "$BERTH_ROOT/berthd.pid")
+	kill "$old"
+	for _ in $(seq 1 250); do kill -0 "$old" 2>/dev/null || break; sleep 0.02; done
+	# what a berthd killed in the middle of a COPY leaves
+	mkdir -p "$left/merged" "$left/upper" "$BERTH_ROOT/data/builder/trash/old/sub"
+	mount -t tmpfs none "$left/merged"
+	touch "$left/merged/x" "$left/upper/y" "$BERTH_ROOT/data/builder/trash/old/sub/z"
+	"$BERTHD" --data-root "$BERTH_ROOT/data" --exec-root "$BERTH_ROOT/run" \
+		--pidfile "$BERTH_ROOT/berthd.pid" -H "unix://$BERTH_SOCK" >>"$BERTH_ROOT/berthd.log" 2>&1 3>&- &
+	berth_wait_socket "$BERTH_SOCK"
+	printf 'FROM busybox\nCOPY Dockerfile /\n' >"$CTX/Dockerfile"
+	"$BERTH" build "$CTX" >/dev/null
+	! grep -q "$left" /proc/mounts
+	# deleted in the background: wait for it, boundedly
+	for _ in $(seq 1 250); do
+		[ -e "$left" ] || [ -n "$(ls -A "$BERTH_ROOT/data/builder/trash" 2>/dev/null)" ] || break
+		sleep 0.02
+	done
+	[ ! -e "$left" ]
+	[ -z "$(find "$BERTH_ROOT/data/builder" -name z -o -name y)" ]
+}
