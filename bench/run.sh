@@ -1596,6 +1596,42 @@ report() {
 		done
 	} >"$OUT"
 	log "report written to ${OUT#"$ROOT"/}"
+	chart
+}
+
+# bench/results/ratios.png: for each workload measured on both engines, how
+# many times better berthd does (dockerd's time / berthd's, or berthd's rate /
+# dockerd's), on a log scale; bars past 1 are berthd ahead.
+chart() {
+	local png=${OUT%/*}/ratios.png data=$TMP/ratios.dat w b d
+	command -v gnuplot >/dev/null || { log "no gnuplot: no chart (contrib/install-deps.sh installs it)"; return 0; }
+	: >"$data"
+	for w in "${WL_NAMES[@]}"; do
+		b=${RESULT[$w:berth]:-} d=${RESULT[$w:docker]:-}
+		is_figure "$b" && is_figure "$d" || continue
+		awk -v b="${b%% *}" -v d="${d%% *}" -v hi="${WL_BETTER[$w]}" -v w="$w" \
+			'BEGIN { if (b > 0 && d > 0) printf "\"%s\" %.4f\n", w, (hi == "higher") ? b / d : d / b }' >>"$data"
+	done
+	if [ ! -s "$data" ]; then
+		log "no workload measured on both engines: no chart"
+		return 0
+	fi
+	gnuplot <<-EOF 2>>"$TMP/gnuplot.err" || { log "gnuplot failed: $(head -c 300 "$TMP/gnuplot.err")"; return 0; }
+	set terminal pngcairo size 1000,$((160 + 22 * $(wc -l <"$data"))) font "sans,10"
+	set termoption noenhanced
+	set output "$png"
+	set title "berthd vs dockerd: times better (log scale; > 1: berthd ahead)"
+	set logscale x 10
+	set xrange [0.1:*]
+	set grid xtics
+	set style fill solid 0.7
+	set yrange [-1:$(wc -l <"$data")]
+	set ytics nomirror
+	unset key
+	set arrow from 1, graph 0 to 1, graph 1 nohead lc rgb "black"
+	plot "$data" using (sqrt(\$2)):0:(\$2 < 1 ? \$2 : 1):(\$2 < 1 ? 1 : \$2):(\$0 - 0.35):(\$0 + 0.35):ytic(1) with boxxyerror lc rgb "#3070b0"
+	EOF
+	log "chart written to ${png#"$ROOT"/}"
 }
 
 # ---------------------------------------------------------------- main
