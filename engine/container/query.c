@@ -235,6 +235,41 @@ int berth_container_list(berth_container_store *s, bool all, int64_t limit, bool
 	return 0;
 }
 
+/*
+ * The members dockerd always sends, with Go's zero values: templates such as
+ * `{{.HostConfig.Memory}}` fail on a missing key, and a record keeps only
+ * what the create request set.
+ */
+static const char inspect_zero_host_config[] =
+	"{\"Binds\":null,\"ContainerIDFile\":\"\",\"PortBindings\":{},\"AutoRemove\":false,"
+	"\"VolumeDriver\":\"\",\"VolumesFrom\":null,\"ConsoleSize\":[0,0],\"CapAdd\":null,"
+	"\"CapDrop\":null,\"CgroupnsMode\":\"\",\"Dns\":[],\"DnsOptions\":[],\"DnsSearch\":[],"
+	"\"ExtraHosts\":null,\"GroupAdd\":null,\"IpcMode\":\"private\",\"Cgroup\":\"\",\"Links\":null,"
+	"\"OomScoreAdj\":0,\"PidMode\":\"\",\"Privileged\":false,\"PublishAllPorts\":false,"
+	"\"ReadonlyRootfs\":false,\"SecurityOpt\":null,\"UTSMode\":\"\",\"UsernsMode\":\"\","
+	"\"Runtime\":\"runc\",\"Isolation\":\"\",\"CpuShares\":0,\"Memory\":0,\"NanoCpus\":0,"
+	"\"CgroupParent\":\"\",\"BlkioWeight\":0,\"BlkioWeightDevice\":[],\"BlkioDeviceReadBps\":[],"
+	"\"BlkioDeviceWriteBps\":[],\"BlkioDeviceReadIOps\":[],\"BlkioDeviceWriteIOps\":[],"
+	"\"CpuPeriod\":0,\"CpuQuota\":0,\"CpuRealtimePeriod\":0,\"CpuRealtimeRuntime\":0,"
+	"\"CpusetCpus\":\"\",\"CpusetMems\":\"\",\"Devices\":[],\"DeviceCgroupRules\":null,"
+	"\"DeviceRequests\":null,\"MemoryReservation\":0,\"MemorySwap\":0,"
+	"\"MemorySwappiness\":null,\"OomKillDisable\":null,\"PidsLimit\":null,\"Ulimits\":[],"
+	"\"CpuCount\":0,\"CpuPercent\":0,\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0}";
+static const char inspect_zero_config[] =
+	"{\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":false,"
+	"\"AttachStdout\":false,\"AttachStderr\":false,\"Tty\":false,\"OpenStdin\":false,"
+	"\"StdinOnce\":false,\"Env\":null,\"Cmd\":null,\"Image\":\"\",\"Volumes\":null,"
+	"\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{}}";
+
+static void fill_zero_values(json_t *doc, const char *key, const char *zero)
+{
+	json_t *obj = json_object_get(doc, key);
+	json_t *z = json_loads(zero, 0, NULL);
+	if (json_is_object(obj) && z)
+		json_object_update_missing(obj, z);
+	json_decref(z);
+}
+
 int berth_container_inspect(berth_container_store *s, const char *name, bool size, json_t **out,
 			    berth_error **err)
 {
@@ -244,6 +279,8 @@ int berth_container_inspect(berth_container_store *s, const char *name, bool siz
 	json_t *doc = json_deep_copy(c->record);
 	json_object_del(doc, "OCIMounts"); /* berth's own, not Docker's */
 	json_object_del(doc, "HasBeenManuallyStopped"); /* dockerd's config.v2.json only */
+	fill_zero_values(doc, "HostConfig", inspect_zero_host_config);
+	fill_zero_values(doc, "Config", inspect_zero_config);
 	json_t *ids = json_array();
 	for (container_exec *e = c->execs; e; e = e->next)
 		json_array_append_new(ids, json_string(e->id));
