@@ -4,51 +4,14 @@
  * dockerd's ("failed to GET <url> with status 404 Not Found: ..."), the
  * Last-Modified time kept for ADD.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
-
-/* libcurl, opened the first time a build downloads something (common.h's
- * lazy libraries). */
-#define LIBCURL_FUNCS(X)                                                              \
-	X(curl_global_init) X(curl_easy_init) X(curl_easy_setopt) X(curl_easy_perform)   \
-	X(curl_easy_getinfo) X(curl_easy_cleanup) X(curl_easy_strerror)
-
-static struct {
-#define X(f) __typeof__(f) *f;
-	LIBCURL_FUNCS(X)
-#undef X
-} lc;
-
-#undef curl_easy_setopt
-#undef curl_easy_getinfo
-#define curl_easy_init lc.curl_easy_init
-#define curl_easy_setopt lc.curl_easy_setopt
-#define curl_easy_perform lc.curl_easy_perform
-#define curl_easy_getinfo lc.curl_easy_getinfo
-#define curl_easy_cleanup lc.curl_easy_cleanup
-#define curl_easy_strerror lc.curl_easy_strerror
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static berth_error *curl_load_error;
-
-static void curl_load(void)
-{
-	static const char *const names[] = {
-#define X(f) #f,
-		LIBCURL_FUNCS(X)
-#undef X
-	};
-	if (berth_lazylib_load("libcurl.so.4", names, (void **)&lc, BERTH_ARRAY_SIZE(names),
-			       &curl_load_error) == 0)
-		lc.curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+#include "lazy_curl.h"
 
 int url_basename(const char *url, char **out, berth_error **err)
 {
@@ -75,9 +38,8 @@ int build_fetch(const char *url, const char *path, int64_t *mtime, berth_error *
 	int fd cleanup_close = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return berth_error_set_errno(err, errno, "create %s", path);
-	pthread_once(&curl_once, curl_load);
-	if (curl_load_error)
-		return berth_error_set(err, 500, "downloads: %s", curl_load_error->msg);
+	if (berth_curl_load(err) < 0)
+		return berth_error_wrap(err, "downloads");
 	CURL *c = curl_easy_init();
 	if (c == NULL)
 		return berth_error_set(err, 500, "curl_easy_init failed");

@@ -12,11 +12,8 @@
 #include <ctype.h>
 /* the functions are called through pointers: no type-checking macros */
 #define CURL_DISABLE_TYPECHECK 1
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,6 +22,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "lazy_curl.h"
 
 #define USER_AGENT "berth-cli/" BERTH_VERSION
 
@@ -52,56 +50,6 @@ typedef struct transfer {
 	char *api_version;          /* the API-Version header */
 	char *content_type;         /* plain HTTP: the Content-Type header */
 } transfer;
-
-/* libcurl's functions, from dlopen: the names below are macros on them. */
-static struct {
-	CURLcode (*global_init)(long flags);
-	CURL *(*easy_init)(void);
-	void (*easy_cleanup)(CURL *curl);
-	void (*easy_reset)(CURL *curl);
-	CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
-	CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
-	CURLcode (*easy_perform)(CURL *curl);
-	const char *(*easy_strerror)(CURLcode code);
-	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
-	void (*slist_free_all)(struct curl_slist *list);
-	bool loaded;
-} lc;
-
-#undef curl_easy_setopt
-#undef curl_easy_getinfo
-#define curl_easy_init lc.easy_init
-#define curl_easy_cleanup lc.easy_cleanup
-#define curl_easy_reset lc.easy_reset
-#define curl_easy_setopt lc.easy_setopt
-#define curl_easy_getinfo lc.easy_getinfo
-#define curl_easy_perform lc.easy_perform
-#define curl_easy_strerror lc.easy_strerror
-#define curl_slist_append lc.slist_append
-#define curl_slist_free_all lc.slist_free_all
-
-/* curl_global_init is not thread-safe: compose may create clients on threads. */
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init(void)
-{
-	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL)
-		return;
-	static const char *const names[] = {
-		"curl_global_init", "curl_easy_init",	 "curl_easy_cleanup", "curl_easy_reset",
-		"curl_easy_setopt", "curl_easy_getinfo", "curl_easy_perform", "curl_easy_strerror",
-		"curl_slist_append", "curl_slist_free_all"};
-	void **slots[] = {(void **)&lc.global_init,  (void **)&lc.easy_init,
-			  (void **)&lc.easy_cleanup, (void **)&lc.easy_reset,
-			  (void **)&lc.easy_setopt,  (void **)&lc.easy_getinfo,
-			  (void **)&lc.easy_perform, (void **)&lc.easy_strerror,
-			  (void **)&lc.slist_append, (void **)&lc.slist_free_all};
-	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
-		if ((*slots[i] = dlsym(h, names[i])) == NULL)
-			return;
-	lc.loaded = lc.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
 
 static char *xstrdup_or_null(const char *s)
 {
@@ -161,11 +109,10 @@ int berth_client_new(const char *host, const berth_client_tls *tls, berth_client
 		r = berth_error_set(err, 400, "unable to parse docker host `%s`", host);
 	}
 	if (r == 0 && c->tls) {
-		pthread_once(&curl_once, curl_init);
-		c->curl = lc.loaded ? curl_easy_init() : NULL;
-		if (c->curl == NULL)
-			r = berth_error_set(err, 500, "TLS needs libcurl (libcurl.so.4): %s",
-					    lc.loaded ? "cannot initialise it" : "cannot load it");
+		if (berth_curl_load(err) < 0)
+			r = berth_error_wrap(err, "TLS needs libcurl");
+		else if ((c->curl = curl_easy_init()) == NULL)
+			r = berth_error_set(err, 500, "TLS needs libcurl: cannot initialise it");
 	}
 	if (r < 0) {
 		berth_client_free(c);
