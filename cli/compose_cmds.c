@@ -470,6 +470,8 @@ int berth_cli_compose_logs(berth_invocation *inv)
 		return BERTH_EXIT_ERROR;
 	s.c.io.no_color = s.c.io.no_color || no_color;
 	o.services = services_of(inv, 0);
+	o.no_prefix = no_prefix;
+	o.index = index ? atoi(index) : 0;
 	berth_error *err cleanup_error = NULL;
 	if (berth_compose_logs(&s.c, &o, &err) < 0)
 		return fail(inv, &err);
@@ -573,6 +575,16 @@ static json_t *run_service(const json_t *svc, const run_flags *f, char *const *c
 	if (!f->service_ports)
 		json_object_del(s, "ports");
 	json_object_del(s, "container_name");
+	json_t *labels = json_object_get(s, "labels");
+	if (labels == NULL)
+		json_object_set_new(s, "labels", labels = json_object());
+	for (size_t i = 0; i < f->labels.n; i++) {
+		char *kv cleanup_free = berth_xstrdup(f->labels.v[i]);
+		char *eq = strchr(kv, '=');
+		if (eq)
+			*eq = '\0';
+		json_object_set_new(labels, kv, json_string(eq ? eq + 1 : ""));
+	}
 	json_object_set_new(s, "tty", json_boolean(!f->no_tty && isatty(0)));
 	json_object_set_new(s, "stdin_open", json_boolean(f->interactive));
 	/* one-off containers do not restart */
@@ -658,11 +670,16 @@ int berth_cli_compose_run(berth_invocation *inv)
 	inv->args_end_flags = true;
 	int status = BERTH_EXIT_ERROR;
 	bool ok = berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status);
+	if (ok && (f.volumes.n || f.publish.n)) {
+		fputs("berth compose run: --volume and --publish are not supported yet\n", inv->cli->err);
+		ok = false;
+		status = BERTH_EXIT_ERROR;
+	}
+	if (ok)
+		status = compose_run_with(inv, &f);
 	berth_strlist_reset(&f.labels);
 	berth_strlist_reset(&f.volumes);
 	berth_strlist_reset(&f.publish);
-	if (ok)
-		status = compose_run_with(inv, &f);
 	berth_strlist_reset(&f.env);
 	return status;
 }

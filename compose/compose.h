@@ -172,8 +172,10 @@ json_t *berth_compose_create_body(const berth_compose_project *p, const char *se
 typedef struct berth_compose_logs_opts {
 	char *const *services;
 	bool follow, timestamps;
+	bool no_prefix;
+	int index;          /* only replica N; 0: all */
 	const char *tail;
-	const char *since, *until;
+	const char *since, *until; /* Docker's time arguments ("10m", RFC 3339, Unix) */
 } berth_compose_logs_opts;
 
 int berth_compose_logs(berth_compose_ctx *c, const berth_compose_logs_opts *o, berth_error **err);

@@ -178,6 +178,16 @@ int berth_compose_logs(berth_compose_ctx *c, const berth_compose_logs_opts *o, b
 		berth_buf_puts(&q, "&timestamps=1");
 	if (o->tail && strcmp(o->tail, "all") != 0)
 		berth_buf_printf(&q, "&tail=%s", o->tail);
+	const char *times[][2] = {{"since", o->since}, {"until", o->until}};
+	for (size_t t = 0; t < 2; t++) {
+		int64_t ns;
+		if (times[t][1] == NULL || *times[t][1] == '\0')
+			continue;
+		if (berth_time_parse(times[t][1], berth_time_now_ns(), &ns, err) < 0)
+			return -1;
+		berth_buf_printf(&q, "&%s=%lld.%09lld", times[t][0], (long long)(ns / 1000000000),
+				 (long long)(ns % 1000000000));
+	}
 	int width = 0;
 	size_t i;
 	json_t *ct;
@@ -188,7 +198,10 @@ int berth_compose_logs(berth_compose_ctx *c, const berth_compose_logs_opts *o, b
 	compose_log_printer_init(&pr, c);
 	int r = 0;
 	json_array_foreach(list, i, ct) {
-		char *prefix cleanup_free = compose_log_prefix(&pr, compose_container_name(ct), (int)i, width);
+		if (o->index > 0 && atoi(compose_label(ct, COMPOSE_LABEL_NUMBER)) != o->index)
+			continue;
+		char *prefix cleanup_free = o->no_prefix ? berth_xstrdup("")
+			: compose_log_prefix(&pr, compose_container_name(ct), (int)i, width);
 		if ((r = compose_log_printer_add(&pr, ct, q.data, prefix, NULL, err)) < 0)
 			break;
 	}

@@ -248,6 +248,16 @@ teardown() {
 	[[ "$output" == *"$PROJECT-b-1  | hello from b"* ]]
 	run_berth compose logs --no-color b
 	[ "$output" = "$PROJECT-b-1  | hello from b" ]
+	run_berth compose logs --no-log-prefix --index 1 b
+	[ "$output" = "hello from b" ]
+	run_berth compose logs --no-log-prefix --since 1h --tail 1 a
+	[ "$output" = "hello from a" ]
+	run_berth compose run -d -l mark=yes --name "$PROJECT-oneoff" a sleep 1000
+	[ "$status" -eq 0 ]
+	[ "$("$BERTH" inspect -f '{{index .Config.Labels "mark"}} {{index .Config.Labels "com.docker.compose.oneoff"}}' "$PROJECT-oneoff")" = "yes True" ]
+	"$BERTH" rm -f "$PROJECT-oneoff" >/dev/null
+	run_berth compose run -v /x:/y a true
+	[ "$status" -eq 1 ] && [[ "$output" == *"--volume and --publish are not supported yet"* ]]
 	run_berth compose exec -T a sh -c 'echo $WHO'
 	[ "$status" -eq 0 ] && [ "$output" = a ]
 	run_berth compose exec -T a sh -c 'exit 7'
