@@ -28,18 +28,23 @@ static int containers_list(berth_daemon *d, berth_api_req *req, berth_error **er
 	    berth_api_query_int(req, "limit", -1, &limit, err) < 0)
 		return -1;
 	json_t *list = NULL;
-	if (berth_container_list(STORE(d), berth_api_query_bool(req, "all", false), limit,
-				 berth_api_query_bool(req, "size", false), f, &list, err) < 0)
+	bool size = berth_api_query_bool(req, "size", false);
+	if (berth_container_list(STORE(d), berth_api_query_bool(req, "all", false), limit, size, f,
+				 &list, err) < 0)
 		return -1;
+	if (size)
+		return berth_container_reply_with_sizes(STORE(d), req, list);
 	return berth_api_reply_json(req, 200, list);
 }
 
 static int containers_inspect(berth_daemon *d, berth_api_req *req, berth_error **err)
 {
 	json_t *doc = NULL;
-	if (berth_container_inspect(STORE(d), ID(req), berth_api_query_bool(req, "size", false), &doc,
-				    err) < 0)
+	bool size = berth_api_query_bool(req, "size", false);
+	if (berth_container_inspect(STORE(d), ID(req), size, &doc, err) < 0)
 		return -1;
+	if (size)
+		return berth_container_reply_with_sizes(STORE(d), req, doc);
 	return berth_api_reply_json(req, 200, doc);
 }
 

@@ -64,6 +64,9 @@ int berth_container_create(berth_container_store *s, const char *name, json_t *b
 /* GET /containers/json with all, limit, size and filters (JSON). */
 int berth_container_list(berth_container_store *s, bool all, int64_t limit, bool size,
 			 const berth_filters *filters, json_t **out, berth_error **err);
+/* Answers reply (the list, or one inspect document) once SizeRw and
+ * SizeRootFs are filled in (?size=1); the walks run in the pool. */
+int berth_container_reply_with_sizes(berth_container_store *s, berth_api_req *req, json_t *reply);
 /* GET /containers/{id}/json. */
 int berth_container_inspect(berth_container_store *s, const char *name, bool size, json_t **out,
 			    berth_error **err);

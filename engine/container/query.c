@@ -298,3 +298,66 @@ int berth_container_inspect(berth_container_store *s, const char *name, bool siz
 	*out = doc;
 	return 0;
 }
+
+/* ----------------------------------------------------------------- sizes */
+
+/* ?size=1: SizeRw is the container's upper dir, SizeRootFs that plus its
+ * image, as dockerd computes them. The walks run in the pool; the image
+ * sizes are looked up on the loop first. */
+typedef struct size_job {
+	json_t *docs;               /* the objects to fill, each with "Id" */
+	json_t *reply;              /* what is answered: the list or one doc */
+	char **uppers;
+	int64_t *image_sizes;
+	size_t n;
+} size_job;
+
+static int size_work(void *data, berth_error **err)
+{
+	size_job *j = data;
+	for (size_t i = 0; i < j->n; i++) {
+		int64_t rw = berth_dir_usage(j->uppers[i]);
+		json_t *doc = json_array_get(j->docs, i);
+		json_object_set_new(doc, "SizeRw", json_integer(rw));
+		json_object_set_new(doc, "SizeRootFs", json_integer(rw + j->image_sizes[i]));
+	}
+	return 0;
+}
+
+static int size_done(berth_daemon *d, berth_api_req *req, void *data, berth_error *work_err,
+		     berth_error **err)
+{
+	size_job *j = data;
+	if (req)
+		berth_api_reply_json(req, 200, json_incref(j->reply));
+	json_decref(j->docs);
+	json_decref(j->reply);
+	for (size_t i = 0; i < j->n; i++)
+		free(j->uppers[i]);
+	free(j->uppers);
+	free(j->image_sizes);
+	free(j);
+	return 0;
+}
+
+int berth_container_reply_with_sizes(berth_container_store *s, berth_api_req *req, json_t *reply)
+{
+	size_job *j = berth_xcalloc(1, sizeof(*j));
+	j->reply = reply;
+	j->docs = json_is_array(reply) ? json_incref(reply) : json_pack("[O]", reply);
+	j->n = json_array_size(j->docs);
+	j->uppers = berth_xcalloc(j->n + 1, sizeof(*j->uppers));
+	j->image_sizes = berth_xcalloc(j->n + 1, sizeof(*j->image_sizes));
+	for (size_t i = 0; i < j->n; i++) {
+		json_t *doc = json_array_get(j->docs, i);
+		const char *id = berth_json_string(doc, "Id") ?: "";
+		berth_container *c = NULL;
+		j->uppers[i] = berth_xasprintf("%s/%s/fs/upper", s->root, id);
+		json_t *img cleanup_json = NULL;
+		if (berth_container_find(s, id, &c, NULL) == 0 &&
+		    berth_image_inspect(s->daemon->images, berth_json_string(c->record, "Image") ?: "",
+					&img, NULL) == 0)
+			j->image_sizes[i] = json_integer_value(json_object_get(img, "Size"));
+	}
+	return berth_api_defer(s->daemon, req, size_work, size_done, j);
+}

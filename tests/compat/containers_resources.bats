@@ -119,3 +119,14 @@ cgroup_file() { # ID CONTROLLER V1FILE V2FILE
 	run docker events --since 0 --until "$(($(date +%s) + 1))" --filter event=prune --format '{{.Type}} {{.Action}}'
 	[[ "$output" == *"container prune"* ]]
 }
+
+@test "ps -s and inspect --size: SizeRw is the container's writes, SizeRootFs adds its image" {
+	docker run --name sized busybox sh -c 'echo 12345 > /f'
+	[ "$(docker ps -a -s --filter name=sized --format '{{.Size}}')" = "6B (virtual 1.98MB)" ] ||
+		[[ "$(docker ps -a -s --filter name=sized --format '{{.Size}}')" == "6B (virtual "* ]]
+	rw=$(docker inspect --size -f '{{.SizeRw}}' sized)
+	rootfs=$(docker inspect --size -f '{{.SizeRootFs}}' sized)
+	image=$(docker image inspect -f '{{.Size}}' busybox)
+	[ "$rw" = 6 ]
+	[ "$rootfs" = $((image + 6)) ]
+}
