@@ -195,7 +195,7 @@ ssize_t reg_blob_read(void *userdata, const void **buf, berth_error **err)
 	reg_blob_reader *r = userdata;
 	berth_buf_reset(&r->handed);
 	for (;;) {
-		if (r->cancel && *r->cancel)
+		if (r->cancel && __atomic_load_n(r->cancel, __ATOMIC_RELAXED))
 			return berth_error_set(err, 500, "download of %s cancelled", r->digest);
 		if (r->incoming.len > 0) {
 			r->handed = r->incoming;

@@ -134,6 +134,13 @@ int reg_manifest_get(reg_session *s, const char *reference, const char *familiar
 int reg_open_for(const berth_registry_config *cfg, const berth_registry_auth *auth,
 		 const char *host, const char *repo, reg_session **s, berth_error **err);
 
+/* Runs fn(ud, i) for every i below n on up to nthreads threads (the
+ * caller's among them). The first failure sets *cancel, which stops new
+ * items from starting and tells running ones to give up, and is returned. */
+typedef int (*reg_item_fn)(void *ud, size_t i, berth_error **err);
+int reg_parallel(size_t n, int nthreads, reg_item_fn fn, void *ud, bool *cancel,
+		 berth_error **err);
+
 /* Progress messages in dockerd's shape. */
 json_t *reg_status(const char *id, const char *status);
 json_t *reg_progress(const char *id, const char *status, int64_t current, int64_t total);

@@ -104,10 +104,7 @@ struct pull_ctx {
 	berth_registry_manifest *m;
 	berth_image_pull *p;
 	pull_layer *layers;
-	pthread_mutex_t mu;
-	size_t next;
-	bool failed;
-	berth_error *err;
+	bool failed;          /* set once a layer failed: the others stop */
 };
 
 static void on_progress(void *ud, int64_t current)
@@ -129,7 +126,8 @@ static int pull_one(pull_ctx *c, pull_layer *l, berth_error **err)
 	reg_blob_set_cancel(r, &c->failed);
 	int rc = berth_image_pull_layer(c->p, l->index, reg_blob_read, r, err);
 	berth_error *bad cleanup_error = NULL;
-	if (rc < 0 && !c->failed && reg_blob_drain(r, &bad) < 0 &&
+	bool cancelled = __atomic_load_n(&c->failed, __ATOMIC_RELAXED);
+	if (rc < 0 && !cancelled && reg_blob_drain(r, &bad) < 0 &&
 	    strstr(bad->msg, "verification failed")) {
 		berth_error_free(err);
 		berth_error_propagate(&bad, err);
@@ -144,31 +142,10 @@ static int pull_one(pull_ctx *c, pull_layer *l, berth_error **err)
 	return 0;
 }
 
-static void *pull_worker(void *arg)
+static int pull_item(void *ud, size_t i, berth_error **err)
 {
-	pull_ctx *c = arg;
-	for (;;) {
-		pthread_mutex_lock(&c->mu);
-		while (c->next < c->m->n && berth_image_pull_have(c->p, c->next))
-			c->next++;
-		size_t i = c->failed ? c->m->n : c->next;
-		if (i < c->m->n)
-			c->next++;
-		pthread_mutex_unlock(&c->mu);
-		if (i >= c->m->n)
-			return NULL;
-		berth_error *e = NULL;
-		if (pull_one(c, &c->layers[i], &e) < 0) {
-			pthread_mutex_lock(&c->mu);
-			/* the first error is the cause; the others are cancellations */
-			if (c->err == NULL)
-				c->err = e;
-			else
-				berth_error_free(&e);
-			c->failed = true;
-			pthread_mutex_unlock(&c->mu);
-		}
-	}
+	pull_ctx *c = ud;
+	return berth_image_pull_have(c->p, i) ? 0 : pull_one(c, &c->layers[i], err);
 }
 
 static int pull_layers(pull_ctx *c, berth_error **err)
@@ -181,22 +158,9 @@ static int pull_layers(pull_ctx *c, berth_error **err)
 		reg_emit(c->op, reg_status(l->id, have ? "Already exists" : "Pulling fs layer"));
 		missing += !have;
 	}
-	size_t nthreads = (size_t)(c->op->cfg->max_downloads > 0 ? c->op->cfg->max_downloads : 1);
-	if (nthreads > missing)
-		nthreads = missing;
-	pthread_t *threads = berth_xcalloc(nthreads + 1, sizeof(*threads));
-	size_t started = 0;
-	for (size_t i = 1; i < nthreads; i++)
-		if (pthread_create(&threads[started], NULL, pull_worker, c) == 0)
-			started++;
-	if (missing)
-		pull_worker(c);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	free(threads);
-	if (c->err)
-		return berth_error_propagate(&c->err, err);
-	return 0;
+	if (missing == 0)
+		return 0;
+	return reg_parallel(c->m->n, c->op->cfg->max_downloads, pull_item, c, &c->failed, err);
 }
 
 /* ----------------------------------------------------------------- pull */
@@ -338,9 +302,7 @@ int berth_registry_pull_run(berth_registry_pull_plan *rp, char **id, berth_error
 		c.layers = berth_xcalloc(rp->m.n + 1, sizeof(*c.layers));
 		for (size_t i = 0; i < rp->m.n; i++)
 			c.layers[i] = (pull_layer){.c = &c, .index = i};
-		pthread_mutex_init(&c.mu, NULL);
 		rc = pull_layers(&c, err);
-		pthread_mutex_destroy(&c.mu);
 		free(c.layers);
 	}
 	if (rc == 0)

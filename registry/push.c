@@ -35,10 +35,7 @@ struct push_ctx {
 	berth_image_layers *img;
 	char *name;           /* full repository name, for provenance */
 	push_layer *layers;
-	pthread_mutex_t mu;
-	size_t next;
-	bool failed;
-	berth_error *err;
+	bool failed;          /* set once a layer failed: the others stop */
 };
 
 /* ------------------------------------------------------------ requests */
@@ -154,7 +151,9 @@ static int gz_write(void *ud, const void *data, size_t len, berth_error **err)
 		g->last = g->read;
 		reg_emit(l->c->op, reg_progress(l->id, "Pushing", g->read, total));
 	}
-	return l->c->failed ? berth_error_set(err, 500, "push cancelled") : 0;
+	if (__atomic_load_n(&l->c->failed, __ATOMIC_RELAXED))
+		return berth_error_set(err, 500, "push cancelled");
+	return 0;
 }
 
 static void *gz_run(void *arg)
@@ -283,29 +282,10 @@ static int push_one(push_layer *l, berth_error **err)
 	return 0;
 }
 
-static void *push_worker(void *arg)
+static int push_item(void *ud, size_t i, berth_error **err)
 {
-	push_ctx *c = arg;
-	size_t n = berth_image_layers_count(c->img);
-	for (;;) {
-		pthread_mutex_lock(&c->mu);
-		size_t i = c->failed ? n : c->next;
-		if (i < n)
-			c->next++;
-		pthread_mutex_unlock(&c->mu);
-		if (i >= n)
-			return NULL;
-		berth_error *e = NULL;
-		if (push_one(&c->layers[i], &e) < 0) {
-			pthread_mutex_lock(&c->mu);
-			if (c->err == NULL)
-				c->err = e;
-			else
-				berth_error_free(&e);
-			c->failed = true;
-			pthread_mutex_unlock(&c->mu);
-		}
-	}
+	push_ctx *c = ud;
+	return push_one(&c->layers[i], err);
 }
 
 static int push_layers(push_ctx *c, berth_error **err)
@@ -318,19 +298,7 @@ static int push_layers(push_ctx *c, berth_error **err)
 			 berth_image_layers_diff_id(c->img, i) + 7);
 		reg_emit(c->op, reg_status(c->layers[i].id, "Preparing"));
 	}
-	size_t nthreads = (size_t)(c->op->cfg->max_uploads > 0 ? c->op->cfg->max_uploads : 1);
-	if (nthreads > n)
-		nthreads = n;
-	pthread_t *threads = berth_xcalloc(nthreads + 1, sizeof(*threads));
-	size_t started = 0;
-	for (size_t i = 1; i < nthreads; i++)
-		if (pthread_create(&threads[started], NULL, push_worker, c) == 0)
-			started++;
-	push_worker(c);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	free(threads);
-	return c->err ? berth_error_propagate(&c->err, err) : 0;
+	return reg_parallel(n, c->op->cfg->max_uploads, push_item, c, &c->failed, err);
 }
 
 /* ------------------------------------------------------ config, manifest */
@@ -402,11 +370,9 @@ static int push_tag(const berth_registry_op *op, reg_session *s, const berth_ima
 		char *fam cleanup_free = berth_image_familiar_name(ref->name);
 		return berth_error_set(err, 404, "An image does not exist locally with the tag: %s", fam);
 	}
-	pthread_mutex_init(&c.mu, NULL);
 	int rc = push_layers(&c, err);
 	if (rc == 0)
 		rc = push_manifest(&c, tag, err);
-	pthread_mutex_destroy(&c.mu);
 	free(c.layers);
 	berth_image_layers_close(c.img);
 	return rc;

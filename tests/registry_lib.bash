@@ -84,13 +84,33 @@ registry_start() {
 	return 1
 }
 
+# stop_pid PID: stops a server this file started (by its PID).
+stop_pid() {
+	if [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; then
+		kill "$1"
+		wait "$1" 2>/dev/null || true
+	fi
+	return 0
+}
+
+# wait_http URL LOG: up to 5 s for URL to answer in the namespace; shows LOG
+# when it does not.
+wait_http() {
+	local i
+	for i in $(seq 1 100); do
+		rcurl -sk -o /dev/null "$1" && return 0
+		sleep 0.05
+	done
+	cat "$2" >&2
+	return 1
+}
+
 registry_stop() {
 	token_server_stop
 	proxy_stop
-	if [ -n "${REG_PID:-}" ] && kill -0 "$REG_PID" 2>/dev/null; then
-		kill "$REG_PID"
-		wait "$REG_PID" 2>/dev/null || true
-	fi
+	stop_pid "${REG_PID:-}"
+	# a registry a test restarted has a PID its file knows, not setup_file
+	[ -s "${REG_DIR:-/nonexistent}/registry.pid" ] && stop_pid "$(cat "$REG_DIR/registry.pid")"
 	[ -n "${REG_DIR:-}" ] && rm -rf "$REG_DIR"
 	REG_PID=""
 	return 0
@@ -100,6 +120,7 @@ registry_stop() {
 registry_restart() {
 	nsenter --net="$BERTH_NETNS" docker-registry serve "$REG_DIR/config.yml" >>"$REG_DIR/registry.log" 2>&1 &
 	REG_PID=$!
+	echo "$REG_PID" >"$REG_DIR/registry.pid"
 	local i
 	for i in $(seq 1 200); do
 		rcurl -sk -o /dev/null "http://$REG/v2/" && return 0
@@ -121,20 +142,11 @@ token_server_start() {
 		"$REG_USER" "$REG_PASS" >"$REG_DIR/token.log" 2>&1 &
 	TOKEN_PID=$!
 	export TOKEN_ADDR TOKEN_PID
-	local i
-	for i in $(seq 1 100); do
-		rcurl -s -o /dev/null "http://$TOKEN_ADDR/health" && return 0
-		sleep 0.05
-	done
-	cat "$REG_DIR/token.log" >&2
-	return 1
+	wait_http "http://$TOKEN_ADDR/health" "$REG_DIR/token.log"
 }
 
 token_server_stop() {
-	if [ -n "${TOKEN_PID:-}" ] && kill -0 "$TOKEN_PID" 2>/dev/null; then
-		kill "$TOKEN_PID"
-		wait "$TOKEN_PID" 2>/dev/null || true
-	fi
+	stop_pid "${TOKEN_PID:-}"
 	TOKEN_PID=""
 }
 
@@ -148,20 +160,11 @@ proxy_start() {
 		>"$REG_DIR/proxy.log" 2>&1 &
 	PROXY_PID=$!
 	export PROXY PROXY_PID
-	local i
-	for i in $(seq 1 100); do
-		rcurl -s -o /dev/null "http://$PROXY/v2/" && return 0
-		sleep 0.05
-	done
-	cat "$REG_DIR/proxy.log" >&2
-	return 1
+	wait_http "http://$PROXY/v2/" "$REG_DIR/proxy.log"
 }
 
 proxy_stop() {
-	if [ -n "${PROXY_PID:-}" ] && kill -0 "$PROXY_PID" 2>/dev/null; then
-		kill "$PROXY_PID"
-		wait "$PROXY_PID" 2>/dev/null || true
-	fi
+	stop_pid "${PROXY_PID:-}"
 	PROXY_PID=""
 }
 

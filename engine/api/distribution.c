@@ -222,16 +222,20 @@ static int images_push(berth_daemon *d, berth_api_req *req, berth_error **err)
 static int auth_work(void *ud, berth_error **err)
 {
 	dist_job *j = ud;
-	return berth_registry_login(&j->cfg, &j->auth, &j->token, err);
+	if (berth_registry_login(&j->cfg, &j->auth, &j->token, err) < 0)
+		return -1;
+	j->result = json_pack("{s:s, s:s}", "Status", "Login Succeeded", "IdentityToken",
+			      j->token ? j->token : "");
+	return 0;
 }
 
-static int auth_done(berth_daemon *d, berth_api_req *req, void *ud, berth_error *work_err,
-		     berth_error **err)
+/* Replies the work's JSON result (auth, inspect). */
+static int result_done(berth_daemon *d, berth_api_req *req, void *ud, berth_error *work_err,
+		       berth_error **err)
 {
 	dist_job *j = ud;
 	if (work_err == NULL && req)
-		berth_api_reply_json(req, 200, json_pack("{s:s, s:s}", "Status", "Login Succeeded",
-							 "IdentityToken", j->token ? j->token : ""));
+		berth_api_reply_json(req, 200, json_incref(j->result));
 	job_free(j);
 	return work_err ? -1 : 0;
 }
@@ -244,7 +248,7 @@ static int system_auth(berth_daemon *d, berth_api_req *req, berth_error **err)
 	dist_job *j = job_new(d, req);
 	berth_registry_auth_reset(&j->auth);
 	berth_registry_auth_from_json(body, &j->auth);
-	return defer_job(d, req, auth_work, auth_done, j, err);
+	return defer_job(d, req, auth_work, result_done, j, err);
 }
 
 /* ----------------------------------------------------------- inspection */
@@ -255,16 +259,6 @@ static int inspect_work(void *ud, berth_error **err)
 	return berth_registry_inspect(&j->cfg, &j->auth, j->ref, &j->result, err);
 }
 
-static int inspect_done(berth_daemon *d, berth_api_req *req, void *ud, berth_error *work_err,
-			berth_error **err)
-{
-	dist_job *j = ud;
-	if (work_err == NULL && req)
-		berth_api_reply_json(req, 200, json_incref(j->result));
-	job_free(j);
-	return work_err ? -1 : 0;
-}
-
 static int distribution_inspect(berth_daemon *d, berth_api_req *req, berth_error **err)
 {
 	berth_image_ref ref;
@@ -273,7 +267,7 @@ static int distribution_inspect(berth_daemon *d, berth_api_req *req, berth_error
 	berth_image_ref_reset(&ref);
 	dist_job *j = job_new(d, req);
 	j->ref = berth_xstrdup(berth_api_param(req, "name"));
-	return defer_job(d, req, inspect_work, inspect_done, j, err);
+	return defer_job(d, req, inspect_work, result_done, j, err);
 }
 
 const berth_api_route berth_api_distribution_routes[] = {
