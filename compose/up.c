@@ -298,7 +298,8 @@ static int recreate(compose_graph *g, compose_task *t, berth_client *cl, const j
 		return -1;
 	if (compose_container_remove(g->c, cl, id, name, false, err) < 0)
 		return -1;
-	t->recreated = true;
+	/* replicas of one service are recreated on threads of their own */
+	__atomic_store_n(&t->recreated, true, __ATOMIC_RELAXED);
 	return create_and_start(g, t, cl, number, err);
 }
 
@@ -319,6 +320,68 @@ static int converge_one(compose_graph *g, compose_task *t, berth_client *cl, con
 	return compose_container_start(g->c, cl, berth_json_string(ct, "Id"), name, err);
 }
 
+/* One replica's work: remove it (scaled down), converge it, or create it. */
+typedef struct replica_job {
+	compose_graph *g;
+	compose_task *t;
+	const json_t *ct; /* NULL: a replica to create */
+	int number;
+	bool remove;
+	const char *hash;
+	bool dep_changed;
+	pthread_t thread;
+	bool started;
+	berth_error *err;
+	int r;
+} replica_job;
+
+static int replica_run(replica_job *j, berth_client *cl, berth_error **err)
+{
+	up_state *s = j->g->userdata;
+	if (j->ct == NULL)
+		return create_and_start(j->g, j->t, cl, j->number, err);
+	if (!j->remove)
+		return converge_one(j->g, j->t, cl, j->ct, j->hash, j->dep_changed, err);
+	const char *id = berth_json_string(j->ct, "Id");
+	const char *name = compose_container_name(j->ct);
+	int timeout = s->o->timeout >= 0 ? s->o->timeout : compose_stop_timeout(j->t->svc);
+	if (compose_container_stop(j->g->c, cl, id, name, timeout, err) < 0)
+		return -1;
+	return compose_container_remove(j->g->c, cl, id, name, false, err);
+}
+
+static void *replica_main(void *arg)
+{
+	replica_job *j = arg;
+	berth_client *cl = NULL;
+	j->r = compose_client_new(j->g->c, &cl, &j->err);
+	if (j->r == 0)
+		j->r = replica_run(j, cl, &j->err);
+	berth_client_free(cl);
+	return NULL;
+}
+
+/* The replicas of a service: existing ones above the scale removed, the
+ * others converged, missing numbers created; all of them at once, as
+ * Compose does (one job runs on the task's own thread and client). */
+static int run_replicas(replica_job *jobs, size_t n, berth_client *cl, berth_error **err)
+{
+	for (size_t i = 1; i < n; i++) {
+		jobs[i].started = pthread_create(&jobs[i].thread, NULL, replica_main, &jobs[i]) == 0;
+		if (!jobs[i].started)
+			berth_error_set(&jobs[i].err, 500, "cannot start a thread");
+	}
+	int r = n ? replica_run(&jobs[0], cl, err) : 0;
+	for (size_t i = 1; i < n; i++) {
+		if (jobs[i].started)
+			pthread_join(jobs[i].thread, NULL);
+		if (jobs[i].err && r == 0)
+			r = berth_error_propagate(&jobs[i].err, err);
+		berth_error_free(&jobs[i].err);
+	}
+	return r;
+}
+
 static int converge(compose_graph *g, compose_task *t, berth_client *cl, berth_error **err)
 {
 	up_state *s = g->userdata;
@@ -332,29 +395,24 @@ static int converge(compose_graph *g, compose_task *t, berth_client *cl, berth_e
 	berth_compose_config_hash(t->svc, hash);
 	bool dep_changed = deps_recreated(g, t);
 	bool *have = berth_xcalloc((size_t)replicas + 2, sizeof(bool));
-	int r = 0;
-	size_t i;
+	replica_job *jobs = berth_xcalloc(json_array_size(t->existing) + (size_t)replicas + 1,
+					  sizeof(replica_job));
+	size_t n = 0, i;
 	json_t *ct;
 	json_array_foreach(t->existing, i, ct) {
 		int number = atoi(compose_label(ct, COMPOSE_LABEL_NUMBER));
-		const char *id = berth_json_string(ct, "Id");
-		if (number < 1 || number > replicas || have[number]) {
-			/* scaled down (or a duplicate number): the highest go first */
-			int timeout = s->o->timeout >= 0 ? s->o->timeout : compose_stop_timeout(t->svc);
-			r = compose_container_stop(g->c, cl, id, compose_container_name(ct), timeout, err);
-			if (r == 0)
-				r = compose_container_remove(g->c, cl, id, compose_container_name(ct),
-							     false, err);
-		} else {
+		/* scaled down, or a number already taken: removed */
+		bool remove = number < 1 || number > replicas || have[number];
+		if (!remove)
 			have[number] = true;
-			r = converge_one(g, t, cl, ct, hash, dep_changed, err);
-		}
-		if (r < 0)
-			break;
+		jobs[n++] = (replica_job){.g = g, .t = t, .ct = ct, .number = number,
+					  .remove = remove, .hash = hash, .dep_changed = dep_changed};
 	}
-	for (int n = 1; r == 0 && n <= replicas; n++)
-		if (!have[n])
-			r = create_and_start(g, t, cl, n, err);
+	for (int k = 1; k <= replicas; k++)
+		if (!have[k])
+			jobs[n++] = (replica_job){.g = g, .t = t, .number = k};
+	int r = run_replicas(jobs, n, cl, err);
+	free(jobs);
 	free(have);
 	return r;
 }

@@ -269,7 +269,13 @@ static void emit_scalar(const json_t *j, berth_buf *out)
 	switch (json_typeof(j)) {
 	case JSON_STRING: emit_string(json_string_value(j), out); break;
 	case JSON_INTEGER: berth_buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(j)); break;
-	case JSON_REAL: berth_buf_printf(out, "%.17g", json_real_value(j)); break;
+	case JSON_REAL: {
+		/* a real stays a real when read back: "800.0", not "800" */
+		char num[64];
+		snprintf(num, sizeof(num), "%.17g", json_real_value(j));
+		berth_buf_printf(out, "%s%s", num, strpbrk(num, ".eE") ? "" : ".0");
+		break;
+	}
 	case JSON_TRUE: berth_buf_puts(out, "true"); break;
 	case JSON_FALSE: berth_buf_puts(out, "false"); break;
 	default: berth_buf_puts(out, "null"); break;

@@ -453,6 +453,16 @@ static void test_yaml_anchors_and_output(void **state)
 	berth_compose_project_free(p);
 }
 
+static void test_yaml_scalars_round_trip(void **state)
+{
+	json_t *j cleanup_json = json_pack("{sf sf si ss ss ss}", "real", 800.0, "frac", 0.5, "int", 800,
+					   "numeric", "800", "bool", "true", "colon", "a: b");
+	berth_buf out cleanup_buf = {0};
+	berth_compose_yaml_emit(j, &out);
+	assert_string_equal(out.data, "bool: \"true\"\ncolon: \"a: b\"\nfrac: 0.5\nint: 800\n"
+				      "numeric: \"800\"\nreal: 800.0\n");
+}
+
 static void test_config_hash(void **state)
 {
 	json_t *a cleanup_json = json_pack("{ss si}", "image", "busybox", "scale", 1);
@@ -480,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_cycles),
 		cmocka_unit_test(test_yaml_anchors_and_output),
+		cmocka_unit_test(test_yaml_scalars_round_trip),
 		cmocka_unit_test(test_config_hash),
 	};
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);
