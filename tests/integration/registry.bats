@@ -162,3 +162,18 @@ image_layers() {
 	api_split
 	[ "$(echo "$body" | jq -r '[.Platforms[].architecture] | sort | join(",")')" = amd64,arm64 ]
 }
+
+@test "berth pull: layer lines redrawn in place on a terminal, plain lines otherwise" {
+	registry_seed tty:v1
+	run "$BERTH" pull "$REG/tty:v1"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *$'\033'* ]]
+	echo "$output" | grep -qE '^[0-9a-f]{12}: Pull complete$'
+	[ "${lines[-1]}" = "$REG/tty:v1" ]
+	"$BERTH" rmi "$REG/tty:v1" >/dev/null
+	run script -qec "$BERTH pull $REG/tty:v1" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\033[2K'* ]]
+	[[ "$output" == *"Pull complete"* ]]
+	[[ "$output" == *"Status: Downloaded newer image for $REG/tty:v1"* ]]
+}
