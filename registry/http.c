@@ -17,13 +17,6 @@
 #define CONNECT_TIMEOUT_S 15L
 #define MAX_BACKOFF_MS 5000
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 void reg_backoff(int attempt)
 {
 	long ms = 200L << (attempt > 5 ? 5 : attempt - 1);
@@ -187,7 +180,8 @@ int reg_session_open(const berth_registry_config *cfg, const berth_registry_auth
 		     const char *host, const char *repo, const char *base_url, reg_session **out,
 		     berth_error **err)
 {
-	pthread_once(&curl_once, curl_init);
+	if (berth_curl_load(err) < 0)
+		return berth_error_wrap(err, "registry client");
 	reg_session *s = berth_xcalloc(1, sizeof(*s));
 	s->cfg = cfg;
 	s->host = berth_xstrdup(host);

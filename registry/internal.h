@@ -12,9 +12,9 @@
 #ifndef BERTH_REGISTRY_INTERNAL_H
 #define BERTH_REGISTRY_INTERNAL_H
 
-#include <curl/curl.h>
 #include <pthread.h>
 
+#include "lazy_curl.h"
 #include "registry.h"
 
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
