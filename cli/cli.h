@@ -222,6 +222,8 @@ char *berth_cli_config_string(berth_cli *cli, const char *key);
  * container sizes. */
 int berth_cli_inspect_objects(berth_cli *cli, const berth_strlist *refs, const char *format,
 			      const char *type, bool size);
+/* "k=v" items (or bare "k": "") into an object; later items win. */
+json_t *berth_cli_kv_object(const berth_strlist *l);
 /* Writes a buffer to cli->out. */
 void berth_cli_write(berth_cli *cli, const berth_buf *b);
 

@@ -914,8 +914,7 @@ static json_t *strlist_json(const berth_strlist *l)
 	return a;
 }
 
-/* "k=v" items (or bare "k": "") into an object; later items win. */
-static json_t *kv_object(const berth_strlist *l)
+json_t *berth_cli_kv_object(const berth_strlist *l)
 {
 	json_t *obj = json_object();
 	for (size_t i = 0; i < l->n; i++) {
@@ -958,7 +957,7 @@ static json_t *convert(const create_opt *c, const opt_value *v)
 	case K_LIST_ALL:
 		return strlist_json(&v->l);
 	case K_MAP:
-		return v->l.n ? kv_object(&v->l) : NULL;
+		return v->l.n ? berth_cli_kv_object(&v->l) : NULL;
 	case K_NONE:
 		break;
 	}
@@ -1770,7 +1769,7 @@ static int step_logging(build_ctx *b, berth_error **err)
 	if ((driver && *driver) || opts->n)
 		json_object_set_new(b->hc, "LogConfig",
 				    json_pack("{s:s, s:o}", "Type", driver ? driver : "", "Config",
-					      kv_object(opts)));
+					      berth_cli_kv_object(opts)));
 	return 0;
 }
 
@@ -1841,7 +1840,7 @@ static int step_storage(build_ctx *b, berth_error **err)
 		if (strchr(s->v[i], '=') == NULL)
 			return berth_error_set(err, 400, "invalid storage option");
 	if (s->n)
-		json_object_set_new(b->hc, "StorageOpt", kv_object(s));
+		json_object_set_new(b->hc, "StorageOpt", berth_cli_kv_object(s));
 	return 0;
 }
 

@@ -19,18 +19,6 @@ static int fail(berth_cli *cli, berth_error **err)
 	return berth_cli_fail(cli, err, BERTH_EXIT_ERROR);
 }
 
-/* "k=v" strings into an object. */
-static json_t *kv_object(const berth_strlist *l)
-{
-	json_t *o = json_object();
-	for (size_t i = 0; i < l->n; i++) {
-		const char *eq = strchr(l->v[i], '=');
-		char *key cleanup_free = eq ? berth_xstrndup(l->v[i], (size_t)(eq - l->v[i]))
-					    : berth_xstrdup(l->v[i]);
-		json_object_set_new(o, key, json_string(eq ? eq + 1 : ""));
-	}
-	return o;
-}
 
 /* --------------------------------------------------------------- create */
 
@@ -75,7 +63,7 @@ static int network_create(berth_invocation *inv)
 	json_t *body cleanup_json = json_pack(
 		"{s:s, s:s, s:b, s:b, s:b, s:o, s:o, s:o}", "Name", inv->args.v[0], "Driver", driver,
 		"Internal", internal, "Attachable", attachable, "EnableIPv6", ipv6, "IPAM", ipam,
-		"Options", kv_object(&opts), "Labels", kv_object(&labels));
+		"Options", berth_cli_kv_object(&opts), "Labels", berth_cli_kv_object(&labels));
 	json_t *resp cleanup_json = NULL;
 	if (berth_cli_call(inv->cli, "POST", "/networks/create", body, &resp, &err) < 0)
 		return fail(inv->cli, &err);

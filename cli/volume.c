@@ -26,19 +26,6 @@ static char *escaped(const char *s)
 }
 
 
-/* "k=v" strings into an object, as docker's ConvertKVStringsToMap ("k" alone
- * maps to ""). */
-static json_t *kv_object(const berth_strlist *l)
-{
-	json_t *o = json_object();
-	for (size_t i = 0; i < l->n; i++) {
-		const char *eq = strchr(l->v[i], '=');
-		char *key cleanup_free = eq ? berth_xstrndup(l->v[i], (size_t)(eq - l->v[i]))
-					    : berth_xstrdup(l->v[i]);
-		json_object_set_new(o, key, json_string(eq ? eq + 1 : ""));
-	}
-	return o;
-}
 
 static int fail(berth_cli *cli, berth_error **err)
 {
@@ -64,7 +51,7 @@ static int volume_create(berth_invocation *inv)
 		return status;
 	json_t *body cleanup_json = json_pack(
 		"{s:s, s:s, s:o, s:o}", "Name", inv->args.n ? inv->args.v[0] : "", "Driver", driver,
-		"DriverOpts", kv_object(&opts), "Labels", kv_object(&labels));
+		"DriverOpts", berth_cli_kv_object(&opts), "Labels", berth_cli_kv_object(&labels));
 	json_t *vol cleanup_json = NULL;
 	berth_error *err cleanup_error = NULL;
 	if (berth_cli_call(inv->cli, "POST", "/volumes/create", body, &vol, &err) < 0)

@@ -255,6 +255,28 @@ static int check_links(net_network *def, const json_t *links, berth_error **err)
 	return 0;
 }
 
+/* An endpoint on each of the record's networks; *def: the default bridge,
+ * when the container is on it. */
+static int prepare_endpoints(berth_network_store *s, const json_t *record,
+			     berth_network_sandbox *sb, net_network **def, berth_error **err)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(json_object_get(record, "NetworkSettings"), "Networks"), key, v) {
+		net_network *n = net_find(s, berth_json_string(v, "NetworkID") ?: key);
+		net_endpoint *e;
+		if (n == NULL || !n->is_bridge)
+			return berth_error_set(err, 404, "network %s not found", key);
+		if (endpoint_new(n, record, v, &e, err) < 0)
+			return -1;
+		sandbox_add(sb, e);
+		sb->user_dns |= !n->is_default;
+		if (n->is_default)
+			*def = n;
+	}
+	return 0;
+}
+
 int berth_network_prepare(berth_network_store *s, const json_t *record,
 			  berth_network_sandbox **out, berth_error **err)
 {
@@ -267,31 +289,18 @@ int berth_network_prepare(berth_network_store *s, const json_t *record,
 	sb->create_ns = true;
 	sb->remove_ns = true;
 	sb->write_files = true;
-	const char *key;
-	json_t *v;
 	net_network *def = NULL;
-	json_object_foreach(json_object_get(json_object_get(record, "NetworkSettings"), "Networks"), key, v) {
-		net_network *n = net_find(s, berth_json_string(v, "NetworkID") ?: key);
-		net_endpoint *e;
-		if (n == NULL || !n->is_bridge) {
-			berth_error_set(err, 404, "network %s not found", key);
-			goto fail;
-		}
-		if (endpoint_new(n, record, v, &e, err) < 0)
-			goto fail;
-		sandbox_add(sb, e);
-		sb->user_dns |= !n->is_default;
-		if (n->is_default)
-			def = n;
+	if (prepare_endpoints(s, record, sb, &def, err) < 0 ||
+	    (sb->neps > 0 && check_links(def, json_object_get(hc, "Links"), err) < 0) ||
+	    (sb->neps > 0 && !sb->eps[0]->net->internal &&
+	     net_ports_reserve(record, &sb->ports, err) < 0)) {
+		berth_network_abort(s, sb);
+		return -1;
 	}
 	if (sb->neps == 0) {
 		berth_network_sandbox_free(sb);
 		return 0;
 	}
-	if (check_links(def, json_object_get(hc, "Links"), err) < 0)
-		goto fail;
-	if (!sb->eps[0]->net->internal && net_ports_reserve(record, &sb->ports, err) < 0)
-		goto fail;
 	sb->port_ip = sb->eps[0]->ip;
 	sb->hosts_path = berth_xstrdup(berth_json_string(record, "HostsPath") ?: "");
 	sb->resolv_path = berth_xstrdup(berth_json_string(record, "ResolvConfPath") ?: "");
@@ -303,9 +312,6 @@ int berth_network_prepare(berth_network_store *s, const json_t *record,
 	sb->links = def ? link_lines(def, json_object_get(hc, "Links")) : json_array();
 	*out = sb;
 	return 0;
-fail:
-	berth_network_abort(s, sb);
-	return -1;
 }
 
 const char *berth_network_sandbox_path(const berth_network_sandbox *sb)

@@ -113,13 +113,14 @@ static int add_binding(net_port **list, int proto, uint16_t cport, const json_t 
 	return reserve(p, lo, hi, err);
 }
 
-int net_ports_reserve(const json_t *record, net_port **out, berth_error **err)
+/* Each binding, and with PublishAllPorts each exposed port without one,
+ * onto *list (which the caller frees, also on failure). */
+static int reserve_all(const json_t *record, net_port **list, berth_error **err)
 {
 	const json_t *hc = json_object_get(record, "HostConfig");
 	const json_t *bindings = json_object_get(hc, "PortBindings");
 	bool all = json_is_true(json_object_get(hc, "PublishAllPorts"));
 	const json_t *exposed = json_object_get(json_object_get(record, "Config"), "ExposedPorts");
-	net_port *list = NULL;
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)bindings, key, v) {
@@ -127,28 +128,33 @@ int net_ports_reserve(const json_t *record, net_port **out, berth_error **err)
 		uint16_t cport;
 		size_t i;
 		json_t *b;
-		if (parse_key(key, &proto, &cport, err) < 0)
-			goto fail;
-		if (json_array_size(v) == 0 && all &&
-		    add_binding(&list, proto, cport, NULL, err) < 0)
-			goto fail;
-		json_array_foreach(v, i, b) {
-			if (add_binding(&list, proto, cport, b, err) < 0)
-				goto fail;
-		}
+		if (parse_key(key, &proto, &cport, err) < 0 ||
+		    (json_array_size(v) == 0 && all && add_binding(list, proto, cport, NULL, err) < 0))
+			return -1;
+		json_array_foreach(v, i, b)
+			if (add_binding(list, proto, cport, b, err) < 0)
+				return -1;
 	}
 	json_object_foreach((json_t *)exposed, key, v) {
 		int proto;
 		uint16_t cport;
-		if (!all || json_array_size(json_object_get(bindings, key)) > 0)
-			continue;
-		if (json_object_get(bindings, key) != NULL)
+		if (!all || json_object_get(bindings, key) != NULL)
 			continue;
 		if (parse_key(key, &proto, &cport, err) < 0 ||
-		    add_binding(&list, proto, cport, NULL, err) < 0)
-			goto fail;
+		    add_binding(list, proto, cport, NULL, err) < 0)
+			return -1;
 	}
-	/* drop the IPv6 bindings we did not reserve */
+	return 0;
+}
+
+int net_ports_reserve(const json_t *record, net_port **out, berth_error **err)
+{
+	net_port *list = NULL;
+	if (reserve_all(record, &list, err) < 0) {
+		net_ports_free(list);
+		return -1;
+	}
+	/* drop the IPv6 bindings, which were not reserved */
 	for (net_port **p = &list; *p;) {
 		if ((*p)->fd < 0) {
 			net_port *dead = *p;
@@ -160,9 +166,6 @@ int net_ports_reserve(const json_t *record, net_port **out, berth_error **err)
 	}
 	*out = list;
 	return 0;
-fail:
-	net_ports_free(list);
-	return -1;
 }
 
 void net_ports_rebind(net_port *list, const char *container)
