@@ -224,6 +224,13 @@ static int up_run(berth_invocation *inv, bool create_only)
 	};
 	if (f.no_color)
 		s.c.io.no_color = true;
+	if (f.pull && strcmp(f.pull, "policy") != 0) {
+		if (strcmp(f.pull, "always") && strcmp(f.pull, "missing") && strcmp(f.pull, "never")) {
+			fprintf(inv->cli->err, "invalid --pull option %s\n", f.pull);
+			return BERTH_EXIT_ERROR;
+		}
+		s.c.pull_policy = f.pull;
+	}
 	int code = 0;
 	if (!f.no_build && (r = build_services(inv, &s, o.services, !f.build, false, false)) != 0)
 		return r;

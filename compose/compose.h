@@ -98,6 +98,7 @@ typedef struct berth_compose_ctx {
 	const berth_client_tls *tls;
 	const char *api_version;
 	berth_compose_io io;
+	const char *pull_policy; /* --pull: always, missing, never; NULL: the services' */
 } berth_compose_ctx;
 
 typedef struct berth_compose_up_opts {

@@ -73,6 +73,16 @@ static int connect_others(berth_client *cl, const char *id, const json_t *others
 	return 0;
 }
 
+static int pull_logged(berth_compose_ctx *c, berth_client *cl, const char *image,
+		       berth_error **err)
+{
+	compose_progress(c, "Image", image, "Pulling");
+	if (compose_pull_image(c, cl, image, err) < 0)
+		return -1;
+	compose_progress(c, "Image", image, "Pulled");
+	return 0;
+}
+
 int compose_container_create(berth_compose_ctx *c, berth_client *cl, const char *service,
 			     const json_t *svc, int number, bool oneoff, bool networks, char **id,
 			     char **name, berth_error **err)
@@ -97,17 +107,19 @@ int compose_container_create(berth_compose_ctx *c, berth_client *cl, const char 
 		compose_progress(c, "Container", n, "Creating");
 	json_t *out cleanup_json = NULL;
 	berth_error *e cleanup_error = NULL;
+	/* --pull over the service's pull_policy; a built image is never pulled */
+	const char *policy = c->pull_policy ?: berth_json_string(svc, "pull_policy") ?: "missing";
+	const char *image = berth_json_string(svc, "image");
+	bool built = json_object_get(svc, "build") != NULL;
+	bool always = strcmp(policy, "always") == 0 && image && !built;
+	if (always && pull_logged(c, cl, image, err) < 0)
+		return -1;
 	if (compose_api(cl, "POST", path, body, &out, &e) < 0) {
-		const char *policy = berth_json_string(svc, "pull_policy") ?: "missing";
-		if (e->status != 404 || strcmp(policy, "never") == 0 ||
-		    json_object_get(svc, "build") != NULL)
+		if (e->status != 404 || strcmp(policy, "never") == 0 || built || always || !image)
 			return berth_error_propagate(&e, err);
 		berth_error_free(&e);
-		const char *image = berth_json_string(svc, "image");
-		compose_progress(c, "Image", image, "Pulling");
-		if (compose_pull_image(c, cl, image, err) < 0)
+		if (pull_logged(c, cl, image, err) < 0)
 			return -1;
-		compose_progress(c, "Image", image, "Pulled");
 		json_decref(out);
 		out = NULL;
 		if (compose_api(cl, "POST", path, body, &out, err) < 0)

@@ -287,6 +287,13 @@ teardown() {
 	[ -z "$("$BERTH" ps -a -q --filter "name=$PROJECT-b-1")" ]
 	run_berth compose up -d nosuch
 	[ "$status" -eq 1 ] && [ "$output" = "no such service: nosuch" ]
+	# --pull never: a missing image is an error, nothing is pulled
+	printf 'services:\n  m: {image: "berth-missing/image:1"}\n' >missing.yaml
+	run_berth compose -f missing.yaml up -d --pull never
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such image"* ]] && [[ "$output" != *Pulling* ]]
+	run_berth compose -f missing.yaml up -d --pull sometimes
+	[ "$status" -eq 1 ] && [ "$output" = "invalid --pull option sometimes" ]
 }
 
 @test "compose down -v removes exactly what the project made" {
