@@ -443,8 +443,11 @@ int berth_cli_ps(berth_invocation *inv)
 	berth_format fmt cleanup_format = {0};
 	berth_error *err cleanup_error = NULL;
 	char *table cleanup_free = berth_xasprintf("%s%s", PS_TABLE, o.size ? "\t{{.Size}}" : "");
-	/* a template showing .Size asks for sizes, unless --size=false said no */
-	bool size = o.size || (!o.quiet && !flags[7].changed && strstr(spec, ".Size"));
+	/* a template that reads .Size asks for sizes, unless --size=false said
+	 * no: `{{json .}}` reads every field, as docker's template pre-run finds
+	 * (its --format json does not ask) */
+	bool reads_size = strstr(spec, ".Size") || strstr(spec, "json .");
+	bool size = o.size || (!o.quiet && !flags[7].changed && reads_size);
 	if (berth_format_init(&fmt, spec, table, &err) < 0) {
 		berth_error_wrap(&err, "failed to parse template");
 		berth_strlist_reset(&o.filters);
