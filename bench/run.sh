@@ -40,8 +40,9 @@ if [ "$QUICK" = 1 ]; then
 	CHURN_N=${BENCH_CHURN_N:-20}          # containers per churn
 	SLEEP_N=${BENCH_SLEEP_N:-20}          # running containers for rss/ps
 	LOAD_LAYER_BYTES=$((4 * 1048576))     # bytes per random layer of the loaded image
-	MANY_IMAGES=${BENCH_MANY_IMAGES:-1000}
+	MANY_IMAGES=${BENCH_MANY_IMAGES:-200}
 	LOG_BYTES=10000000
+	BUILD_FILES=1000                      # small files the cold build COPYs
 else
 	RUN_ITERS=${BENCH_RUN_ITERS:-5}
 	CHURN_N=${BENCH_CHURN_N:-100}
@@ -49,6 +50,7 @@ else
 	LOAD_LAYER_BYTES=$((22 * 1048576))
 	MANY_IMAGES=${BENCH_MANY_IMAGES:-1000}
 	LOG_BYTES=100000000
+	BUILD_FILES=10000
 fi
 LOAD_LAYERS=10
 LOAD_MIB=$(((LOAD_LAYER_BYTES * (LOAD_LAYERS - 1) + 2 * 1048576) / 1048576))
@@ -1146,15 +1148,15 @@ wl_push_after() {
 
 # --- builder workloads (issue 7): the docker CLI's classic builder on both engines
 
-# build_context: $ASSETS/build-cold (10 RUN + COPY of 10,000 small files) and
+# build_context: $ASSETS/build-cold-N (10 RUN + COPY of N small files) and
 # $ASSETS/build-cached (20 steps), made once.
 build_contexts() {
 	prepare_assets || return 1
-	local d=$ASSETS/build-cold i
+	local d=$ASSETS/build-cold-$BUILD_FILES i
 	if [ ! -d "$d" ]; then
 		mkdir -p "$d/files"
 		for i in $(seq 0 99); do mkdir "$d/files/d$i"; done
-		for i in $(seq 0 9999); do echo "file $i" >"$d/files/d$((i % 100))/f$i"; done
+		for i in $(seq 0 $((BUILD_FILES - 1))); do echo "file $i" >"$d/files/d$((i % 100))/f$i"; done
 		{
 			echo "FROM $BB_IMAGE"
 			echo "COPY files /files"
@@ -1180,14 +1182,14 @@ build_contexts() {
 	fi
 }
 
-workload build_cold "cold build: 10 RUN + COPY of 10,000 files (docker build, classic)" ms lower \
+workload build_cold "cold build: 10 RUN + COPY of $BUILD_FILES files (docker build, classic)" ms lower \
 	"POST /build" ratio_lt 1
 wl_build_cold() {
 	need_docker_cli || return 2
 	ensure_busybox "$1" || return 1
 	build_contexts || return 1
 	time_median 1 env DOCKER_BUILDKIT=0 DOCKER_HOST="unix://${SOCK[$1]}" \
-		docker build -q --no-cache -t bench-cold "$ASSETS/build-cold"
+		docker build -q --no-cache -t bench-cold "$ASSETS/build-cold-$BUILD_FILES"
 }
 
 workload build_cached "fully cached rebuild, 20 steps (docker build, classic)" ms lower \
