@@ -171,3 +171,28 @@ compat_teardown_file() {
 	fi
 	berth_stop
 }
+
+# dockerd_start / dockerd_stop: a private dockerd (Debian's docker.io) for the
+# interchange tests, in the test daemon's network namespace so that both
+# reach the same 127.0.0.1; no bridge and no firewall rules of its own. It is
+# stopped, and its data root unmounted and removed, by dockerd_stop (call it
+# from teardown, so that a failing test cleans up too). DSOCK is its socket.
+dockerd_start() {
+	DROOT=$(mktemp -d /tmp/berth-dockerd.XXXXXX)
+	DSOCK="$DROOT/docker.sock"
+	nsenter --net="$BERTH_NETNS" dockerd --data-root "$DROOT/data" --exec-root "$DROOT/run" \
+		--pidfile "$DROOT/pid" -H "unix://$DSOCK" --bridge=none --iptables=false \
+		--ip6tables=false >"$DROOT/log" 2>&1 &
+	DPID=$!
+	berth_wait_socket "$DSOCK"
+}
+
+dockerd_stop() {
+	if [ -n "${DPID:-}" ] && kill -0 "$DPID" 2>/dev/null; then
+		kill "$DPID"
+		wait "$DPID" 2>/dev/null || true
+	fi
+	[ -n "${DROOT:-}" ] && { umount -R "$DROOT/data" 2>/dev/null; rm -rf "$DROOT"; }
+	DPID=""
+	return 0
+}

@@ -261,13 +261,14 @@ static const char inspect_zero_config[] =
 	"\"StdinOnce\":false,\"Env\":null,\"Cmd\":null,\"Image\":\"\",\"Volumes\":null,"
 	"\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{}}";
 
-static void fill_zero_values(json_t *doc, const char *key, const char *zero)
+/* The zero values are parsed once (inspect runs on the loop only). */
+static void fill_zero_values(json_t *doc, const char *key, const char *zero, json_t **parsed)
 {
+	if (*parsed == NULL)
+		*parsed = json_loads(zero, 0, NULL);
 	json_t *obj = json_object_get(doc, key);
-	json_t *z = json_loads(zero, 0, NULL);
-	if (json_is_object(obj) && z)
-		json_object_update_missing(obj, z);
-	json_decref(z);
+	if (json_is_object(obj) && *parsed)
+		json_object_update_missing(obj, *parsed);
 }
 
 int berth_container_inspect(berth_container_store *s, const char *name, bool size, json_t **out,
@@ -279,8 +280,9 @@ int berth_container_inspect(berth_container_store *s, const char *name, bool siz
 	json_t *doc = json_deep_copy(c->record);
 	json_object_del(doc, "OCIMounts"); /* berth's own, not Docker's */
 	json_object_del(doc, "HasBeenManuallyStopped"); /* dockerd's config.v2.json only */
-	fill_zero_values(doc, "HostConfig", inspect_zero_host_config);
-	fill_zero_values(doc, "Config", inspect_zero_config);
+	static json_t *zero_hc, *zero_cfg;
+	fill_zero_values(doc, "HostConfig", inspect_zero_host_config, &zero_hc);
+	fill_zero_values(doc, "Config", inspect_zero_config, &zero_cfg);
 	json_t *ids = json_array();
 	for (container_exec *e = c->execs; e; e = e->next)
 		json_array_append_new(ids, json_string(e->id));

@@ -125,28 +125,6 @@ teardown() {
 	[ "$(jq -r '.[0] | has("ContainerConfig")' <<<"$output")" = false ]
 }
 
-# The interchange tier needs a dockerd this test starts itself (and stops in
-# teardown, even when the test fails).
-dockerd_start() {
-	DROOT=$(mktemp -d /tmp/berth-dockerd.XXXXXX)
-	DSOCK="$DROOT/docker.sock"
-	dockerd --data-root "$DROOT/data" --exec-root "$DROOT/run" --pidfile "$DROOT/pid" \
-		-H "unix://$DSOCK" --bridge=none --iptables=false --ip6tables=false \
-		>"$DROOT/log" 2>&1 &
-	DPID=$!
-	berth_wait_socket "$DSOCK"
-}
-
-dockerd_stop() {
-	if [ -n "${DPID:-}" ] && kill -0 "$DPID" 2>/dev/null; then
-		kill "$DPID"
-		wait "$DPID" 2>/dev/null || true
-	fi
-	[ -n "${DROOT:-}" ] && { umount -R "$DROOT/data" 2>/dev/null; rm -rf "$DROOT"; }
-	DPID=""
-	return 0
-}
-
 @test "interchange with dockerd: the same image IDs both ways" {
 	PATH=$PATH:/usr/sbin
 	command -v dockerd >/dev/null || skip "dockerd is not installed on this machine"

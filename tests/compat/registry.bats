@@ -79,26 +79,6 @@ teardown() {
 	[ -z "$(docker images -q "$REG/compat")" ]
 }
 
-dockerd_start() {
-	DROOT=$(mktemp -d /tmp/berth-dockerd.XXXXXX)
-	DSOCK="$DROOT/docker.sock"
-	nsenter --net="$BERTH_NETNS" dockerd --data-root "$DROOT/data" --exec-root "$DROOT/run" --pidfile "$DROOT/pid" \
-		-H "unix://$DSOCK" --bridge=none --iptables=false --ip6tables=false \
-		>"$DROOT/log" 2>&1 &
-	DPID=$!
-	berth_wait_socket "$DSOCK"
-}
-
-dockerd_stop() {
-	if [ -n "${DPID:-}" ] && kill -0 "$DPID" 2>/dev/null; then
-		kill "$DPID"
-		wait "$DPID" 2>/dev/null || true
-	fi
-	[ -n "${DROOT:-}" ] && { umount -R "$DROOT/data" 2>/dev/null; rm -rf "$DROOT"; }
-	DPID=""
-	return 0
-}
-
 @test "interchange with dockerd: dockerd pulls what berthd pushed and the reverse" {
 	PATH=$PATH:/usr/sbin
 	command -v dockerd >/dev/null || skip "dockerd is not installed on this machine"
