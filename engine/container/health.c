@@ -314,11 +314,10 @@ void container_health_start(berth_container *c, bool fresh)
 	uv_timer_init(c->store->daemon->loop, &h->timer);
 	h->timer.data = h;
 	c->health = h;
-	if (fresh) { /* a new start: dockerd's initHealthMonitor */
-		json_object_set_new(container_state(c), "Health",
-				    json_pack("{s:s, s:i, s:[]}", "Status", "starting",
-					      "FailingStreak", 0, "Log"));
-	}
+	/* a new start begins "starting" afresh (dockerd's initHealthMonitor):
+	 * schedule's health_state makes the new object */
+	if (fresh)
+		json_object_del(container_state(c), "Health");
 	schedule(h);
 }
 
