@@ -35,6 +35,13 @@ files() {
 
 cfg() { docker image inspect --format "$2" "$1"; }
 
+# no image is tagged NAME (name:latest, never an ID prefix)
+no_tag() {
+	run docker image inspect "$1:latest"
+	[ "$status" -ne 0 ]
+	[ -z "$(docker images -q "$1")" ]
+}
+
 # no build container is left and nothing of the builder stays mounted
 no_leftovers() {
 	[ -z "$(docker ps -aq)" ]
@@ -214,14 +221,41 @@ EOF
 	[[ "$output" == *"before"* ]]
 	[[ "$output" == *"The command '/bin/sh -c echo before && exit 3' returned a non-zero code: 3"* ]]
 	[[ "$output" != *"never"* ]]
-	run docker image inspect bad
-	[ "$status" -ne 0 ]
+	# by its reference: a bare "bad" also names any image whose ID starts so
+	no_tag bad
 	no_leftovers
 	# without --force-rm, dockerd keeps the failed step's container (stopped)
 	run docker build -t bad "$CTX"
 	[ "$status" -eq 3 ]
 	[ "$(docker ps -aq --filter status=exited | wc -l)" -eq 1 ]
 	[ -z "$(docker ps -q)" ]
+}
+
+@test "a failed build never leaves its tag; a bare name that is an ID prefix is no tag" {
+	# "bad input" once found "bad" after its failed RUN: dockerd and berthd
+	# resolve a bare name that is not a tag as an image ID prefix, and one of
+	# the file's intermediate images had an ID starting with "bad"
+	local id prefix i
+	id=$(cfg busybox '{{.Id}}')
+	prefix=${id#sha256:}
+	prefix=${prefix:0:6}
+	printf 'FROM busybox\nRUN exit 3\n' >"$CTX/Dockerfile"
+	run docker build --force-rm -t "$prefix" "$CTX"
+	[ "$status" -eq 3 ]
+	[ "$(cfg "$prefix" '{{.Id}}')" = "$id" ]
+	no_tag "$prefix"
+	# a failed rebuild keeps the tag where the last good build put it
+	printf 'FROM busybox\nRUN echo good >/f\n' >"$CTX/Dockerfile"
+	docker build -t again "$CTX"
+	good=$(cfg again '{{.Id}}')
+	for i in $(seq 1 8); do
+		printf 'FROM busybox\nENV I=%s\nRUN echo %s >/f\nRUN exit 3\n' "$i" "$i" >"$CTX/Dockerfile"
+		run docker build --force-rm -t bad -t again "$CTX"
+		[ "$status" -eq 3 ]
+		no_tag bad
+		[ "$(cfg again:latest '{{.Id}}')" = "$good" ]
+		no_leftovers
+	done
 }
 
 @test "the cache: a rebuild hits every step, survives a restart, misses after a change" {
