@@ -70,9 +70,14 @@ $(BIN)/berthd: $(BUILD)/engine/main.o $(BUILD)/libengine.a $(BUILD)/libshim.a $(
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 # libengine.a for builder/'s .dockerignore matcher (only what it references is linked).
+# Every berth command is a new process: jansson and libfyaml are linked in
+# rather than loaded, which takes the dynamic loader's symbol lookups out of
+# the start of each `berth ps`.
+CLI_STATIC_LIBS := jansson fyaml
 $(BIN)/berth: $(BUILD)/cli/main.o $(CLI_OBJS) $(BUILD)/libcompose.a $(BUILD)/libengine.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(LDFLAGS) -o $@ $^ -Wl,-Bstatic $(CLI_STATIC_LIBS:%=-l%) -Wl,-Bdynamic \
+		$(filter-out $(CLI_STATIC_LIBS:%=-l%),$(LDLIBS_ALL))
 
 # berth-shim runs once per container: linked statically (no shared-library
 # pages: under 1 MiB RSS) with only the common objects it references; ASan needs

@@ -236,7 +236,7 @@ int berth_cli_call(berth_cli *cli, const char *method, const char *path, const j
 	if (resp.status >= 400) {
 		char *msg cleanup_free = berth_client_error_message(&resp);
 		r = berth_error_set(err, (int)resp.status, "Error response from daemon: %s", msg);
-	} else if (out && berth_json_parse(resp.body.data, resp.body.len, out, err) < 0) {
+	} else if (out && berth_json_parse_quick(resp.body.data, resp.body.len, out, err) < 0) {
 		r = berth_error_wrap(err, "Error reading the daemon's answer to %s %s", method, path);
 	}
 	berth_client_response_reset(&resp);

@@ -145,6 +145,9 @@ int berth_write_all(int fd, const void *buf, size_t len);
 int berth_json_parse(const char *data, size_t len, json_t **out, berth_error **err);
 /* Same, and insists on an object. */
 int berth_json_parse_object(const char *data, size_t len, json_t **out, berth_error **err);
+/* berth_json_parse, several times faster on large plain documents (API
+ * answers): the same values, and jansson's own answer for anything else. */
+int berth_json_parse_quick(const char *data, size_t len, json_t **out, berth_error **err);
 /* Compact serialization; never NULL. */
 char *berth_json_dump(const json_t *j);
 /* Typed getters for optional members: absent or null gives the default, a wrong
