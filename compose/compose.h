@@ -74,8 +74,9 @@ int berth_compose_order(const json_t *services, json_t **order, berth_error **er
 /* Block YAML of a JSON tree, as `docker compose config` prints it. */
 void berth_compose_yaml_emit(const json_t *j, berth_buf *out);
 
-/* The com.docker.compose.config-hash of a service: sha256 of its canonical
- * JSON without what does not need a new container (scale, deploy.replicas). */
+/* The com.docker.compose.config-hash of a service, Docker Compose's own:
+ * sha256 of compose-go's ServiceConfig JSON without build, pull_policy,
+ * scale, deploy.replicas, depends_on and profiles. */
 void berth_compose_config_hash(const json_t *service, char out[65]);
 
 /* Number of replicas a service asks for (scale, deploy.replicas; 1). */

@@ -1,7 +1,7 @@
 /*
  * graph.c - what follows from a canonical service: the dependency order of
- * services (with Compose's cycle error), the number of replicas, the
- * config hash that decides whether a container must be recreated.
+ * services (with Compose's cycle error), the number of replicas (the config
+ * hash is hash.c's).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -91,15 +91,4 @@ int berth_compose_replicas(const json_t *service)
 	if (json_is_integer(scale))
 		return (int)json_integer_value(scale);
 	return 1;
-}
-
-void berth_compose_config_hash(const json_t *service, char out[65])
-{
-	json_t *copy cleanup_json = json_deep_copy(service);
-	json_object_del(copy, "scale");
-	json_object_del(json_object_get(copy, "deploy"), "replicas");
-	/* a change of the dependencies' order or profiles needs no new container */
-	json_object_del(copy, "profiles");
-	char *s cleanup_free = json_dumps(copy, JSON_SORT_KEYS | JSON_COMPACT);
-	berth_sha256_hex(s, strlen(s), out);
 }

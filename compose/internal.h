@@ -40,6 +40,13 @@ void compose_merge_doc(json_t *base, const json_t *over);
 /* Splits a command line as a POSIX shell would (quotes, backslashes). */
 int compose_shell_split(const char *s, json_t **out, berth_error **err);
 
+/* docker's RAMInBytes: "512m", "1g", "1024" (bytes). */
+int compose_parse_size(const char *s, long long *out);
+
+/* The JSON Docker Compose hashes for a service (compose-go's ServiceConfig
+ * as encoding/json writes it, without what ServiceHash clears). */
+char *compose_service_hash_json(const json_t *service);
+
 /* Resolves a possibly relative path against dir ("~" is $HOME). */
 char *compose_abs_path(const char *dir, const char *path);
 

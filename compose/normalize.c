@@ -92,7 +92,7 @@ static const struct {
 /* ------------------------------------------------------------------ sizes */
 
 /* docker's RAMInBytes: "512m", "1g", "1024" (bytes). */
-static int parse_size(const char *s, long long *out)
+int compose_parse_size(const char *s, long long *out)
 {
 	char *end;
 	errno = 0;
@@ -126,7 +126,7 @@ static int to_size(norm *n, json_t *obj, const char *key, const char *path, bert
 	long long bytes;
 	if (json_is_integer(v))
 		bytes = json_integer_value(v);
-	else if (!json_is_string(v) || parse_size(json_string_value(v), &bytes) < 0)
+	else if (!json_is_string(v) || compose_parse_size(json_string_value(v), &bytes) < 0)
 		return compose_error_at(err, n->pos, path, "%s: invalid size", path);
 	json_object_set_new(obj, key, json_sprintf("%lld", bytes));
 	return 0;
@@ -358,6 +358,7 @@ static json_t *volume_short(norm *n, const char *spec)
 	if (np == 1) {
 		json_object_set_new(e, "type", json_string("volume"));
 		json_object_set_new(e, "target", json_string(parts[0]));
+		json_object_set_new(e, "volume", json_object());
 	} else {
 		bool bind = is_path(parts[0]);
 		json_object_set_new(e, "type", json_string(bind ? "bind" : "volume"));
@@ -376,12 +377,14 @@ static json_t *volume_short(norm *n, const char *spec)
 				json_object_set_new(e, "bind", json_pack("{ss}", "propagation", modes[i]));
 		}
 		berth_strv_free(modes);
-		if (bind) {
-			json_t *b = json_object_get(e, "bind");
-			if (b == NULL)
-				json_object_set_new(e, "bind", b = json_object());
-			json_object_set_new(b, "create_host_path", json_true());
-		}
+		/* compose-go gives every short one its section: bind (creating
+		 * the host path, as Compose v1 did) or volume */
+		const char *section = bind ? "bind" : "volume";
+		json_t *sec = json_object_get(e, section);
+		if (sec == NULL)
+			json_object_set_new(e, section, sec = json_object());
+		if (bind)
+			json_object_set_new(sec, "create_host_path", json_true());
 	}
 	berth_strv_free(parts);
 	return e;

@@ -326,7 +326,10 @@ teardown() {
 
 @test "compose: a container made by another Compose (same labels and hash) is adopted, not duplicated" {
 	printf 'services:\n  web:\n    image: busybox\n    command: [sleep, "1000"]\n' >compose.yaml
-	hash=$("$BERTH" compose config --hash web | cut -d' ' -f2)
+	# Docker Compose v2's hash of this service: sha256 of compose-go's JSON
+	# {"command":["sleep","1000"],"entrypoint":null,"image":"busybox","networks":{"default":null}}
+	hash=39a6ed0eec1ef3603ac14738fc339adc0b5751c4ae48684d1483696fff5a2b8d
+	[ "$("$BERTH" compose config --hash web)" = "web $hash" ]
 	"$BERTH" run -d --name "$PROJECT-web-1" \
 		--label "com.docker.compose.project=$PROJECT" --label com.docker.compose.service=web \
 		--label com.docker.compose.container-number=1 --label com.docker.compose.oneoff=False \

@@ -274,7 +274,7 @@ static void test_short_syntaxes(void **state)
 		   "[{\"type\":\"bind\",\"source\":\"/host\",\"target\":\"/c\",\"read_only\":true,"
 		   "\"bind\":{\"create_host_path\":true}},"
 		   "{\"type\":\"volume\",\"source\":\"named\",\"target\":\"/n\",\"volume\":{\"nocopy\":true}},"
-		   "{\"type\":\"volume\",\"target\":\"/anon\"}]");
+		   "{\"type\":\"volume\",\"target\":\"/anon\",\"volume\":{}}]");
 	check_json(json_object_get(s, "depends_on"),
 		   "{\"d\":{\"condition\":\"service_healthy\",\"required\":true}}");
 	check_json(json_object_get(s, "extra_hosts"), "[\"db=10.0.0.1\"]");
