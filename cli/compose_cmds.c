@@ -130,7 +130,7 @@ static int build_services(berth_invocation *inv, session *s, char *const *servic
 
 typedef struct up_flags {
 	bool detach, build, no_build, force, no_recreate, remove_orphans, no_deps, wait, abort;
-	bool no_start, no_color, quiet_pull, always_recreate_deps, renew, no_attach_deps;
+	bool no_start, no_color, quiet_pull, always_recreate_deps, renew;
 	const char *timeout, *exit_code_from, *pull, *wait_timeout;
 	berth_strlist scale, attach, no_attach;
 } up_flags;
@@ -183,8 +183,11 @@ static int up_run(berth_invocation *inv, bool create_only)
 	size_t nflags = BERTH_ARRAY_SIZE(flags);
 	int status;
 	bool ok = berth_cli_parse(inv, flags, nflags, &status);
-	berth_strlist_reset(&f.attach);
-	berth_strlist_reset(&f.no_attach);
+	/* the lists live until up returns; --quiet-pull needs nothing: up never
+	 * prints a pull's per-layer progress, only the Pulling/Pulled lines
+	 * Compose keeps with it too */
+	berth_strlist attach cleanup_strlist = f.attach;
+	berth_strlist no_attach cleanup_strlist = f.no_attach;
 	if (!ok) {
 		berth_strlist_reset(&f.scale);
 		return status;
@@ -203,6 +206,18 @@ static int up_run(berth_invocation *inv, bool create_only)
 		fputs("--force-recreate and --no-recreate are incompatible\n", inv->cli->err);
 		return BERTH_EXIT_ERROR;
 	}
+	if (f.always_recreate_deps && f.no_recreate) {
+		fputs("--always-recreate-deps and --no-recreate are incompatible\n", inv->cli->err);
+		return BERTH_EXIT_ERROR;
+	}
+	char *end = NULL;
+	long wait_timeout = f.wait_timeout ? strtol(f.wait_timeout, &end, 10) : 0;
+	if (f.wait_timeout && (*f.wait_timeout == '\0' || *end || wait_timeout < 0)) {
+		fprintf(inv->cli->err, "invalid argument \"%s\" for \"--wait-timeout\" flag: "
+			"strconv.ParseInt: parsing \"%s\": invalid syntax\n", f.wait_timeout,
+			f.wait_timeout);
+		return BERTH_EXIT_ERROR;
+	}
 	session s cleanup_session = {0};
 	if (session_open(inv, &s, true) < 0)
 		return BERTH_EXIT_ERROR;
@@ -214,6 +229,11 @@ static int up_run(berth_invocation *inv, bool create_only)
 		.no_start = create_only || f.no_start,
 		.remove_orphans = f.remove_orphans,
 		.no_deps = f.no_deps,
+		.always_recreate_deps = f.always_recreate_deps,
+		.renew_anon_volumes = f.renew,
+		.attach = attach.n ? attach.v : NULL,
+		.no_attach = no_attach.n ? no_attach.v : NULL,
+		.wait_timeout = (int)wait_timeout,
 		.build = f.build,
 		.no_build = f.no_build,
 		.wait = f.wait,

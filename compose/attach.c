@@ -144,12 +144,31 @@ static int exit_status(const berth_compose_up_opts *o, waiter *ws, size_t n, wai
 	return 0;
 }
 
+static bool listed(char *const *services, const char *name)
+{
+	for (char *const *s = services; s && *s; s++)
+		if (strcmp(*s, name) == 0)
+			return true;
+	return false;
+}
+
+/* --attach and --no-attach: whose logs up follows (and whose exit it sees) */
+static void attached_only(const berth_compose_up_opts *o, json_t *list)
+{
+	for (size_t i = json_array_size(list); i-- > 0;) {
+		const char *svc = compose_label(json_array_get(list, i), COMPOSE_LABEL_SERVICE);
+		if ((o->attach && !listed(o->attach, svc)) || listed(o->no_attach, svc))
+			json_array_remove(list, i);
+	}
+}
+
 int compose_attach(berth_compose_ctx *c, const berth_compose_up_opts *o, int *exit_code,
 		   berth_error **err)
 {
 	json_t *list cleanup_json = NULL;
 	if (compose_list(c->client, c->project->name, o->services, true, false, &list, err) < 0)
 		return -1;
+	attached_only(o, list);
 	berth_buf names cleanup_buf = {0};
 	size_t i;
 	json_t *ct;

@@ -106,8 +106,13 @@ typedef struct berth_compose_up_opts {
 	char *const *services;      /* NULL: all (with what they depend on) */
 	bool detach;
 	bool force_recreate, no_recreate, no_start, remove_orphans, no_deps;
+	bool always_recreate_deps;  /* dependencies of the named services: recreated */
+	bool renew_anon_volumes;    /* -V: a recreated container starts with new anonymous volumes */
 	bool build, no_build;
 	bool wait;
+	int wait_timeout;           /* --wait-timeout seconds, 0: none */
+	char *const *attach;        /* --attach: only these services' logs; NULL: all */
+	char *const *no_attach;     /* --no-attach: not these services' logs */
 	bool abort_on_exit;
 	const char *exit_code_from;
 	json_t *scale;              /* {"svc": N} from --scale */

@@ -84,8 +84,8 @@ static int pull_logged(berth_compose_ctx *c, berth_client *cl, const char *image
 }
 
 int compose_container_create(berth_compose_ctx *c, berth_client *cl, const char *service,
-			     const json_t *svc, int number, bool oneoff, bool networks, char **id,
-			     char **name, berth_error **err)
+			     const json_t *svc, int number, bool oneoff, bool networks,
+			     const json_t *inherit, char **id, char **name, berth_error **err)
 {
 	const berth_compose_project *p = c->project;
 	const char *fixed = berth_json_string(svc, "container_name");
@@ -100,6 +100,8 @@ int compose_container_create(berth_compose_ctx *c, berth_client *cl, const char 
 		n = berth_xasprintf("%s-%s-%d", p->name, service, number);
 	}
 	json_t *body cleanup_json = berth_compose_create_body(p, service, svc, number, oneoff, networks);
+	if (inherit)
+		compose_inherit_volumes(body, inherit);
 	json_t *others cleanup_json = split_endpoints(body);
 	char *qn cleanup_free = berth_url_encode(n);
 	char *path cleanup_free = berth_xasprintf("/containers/create?name=%s", qn);
@@ -132,6 +134,38 @@ int compose_container_create(berth_compose_ctx *c, berth_client *cl, const char 
 		compose_progress(c, "Container", n, "Created");
 	if (name)
 		*name = berth_steal_ptr(&n);
+	return 0;
+}
+
+static bool is_anonymous(const berth_compose_project *p, const char *name)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(p->model, "volumes"), k, v)
+		if (strcmp(berth_json_string(v, "name") ?: k, name) == 0)
+			return false;
+	/* an engine names an anonymous volume with 64 hex digits */
+	return strlen(name) == 64 && strspn(name, "0123456789abcdef") == 64;
+}
+
+int compose_anon_volumes(berth_compose_ctx *c, berth_client *cl, const char *id, json_t **out,
+			 berth_error **err)
+{
+	char *path cleanup_free = berth_xasprintf("/containers/%s/json", id);
+	json_t *info cleanup_json = NULL;
+	if (compose_api(cl, "GET", path, NULL, &info, err) < 0)
+		return -1;
+	json_t *anon = json_object();
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(info, "Mounts"), i, m) {
+		const char *name = berth_json_string(m, "Name");
+		const char *dst = berth_json_string(m, "Destination");
+		if (strcmp(berth_json_string(m, "Type") ?: "", "volume") == 0 && name && dst &&
+		    is_anonymous(c->project, name))
+			json_object_set_new(anon, dst, json_string(name));
+	}
+	*out = anon;
 	return 0;
 }
 
@@ -182,5 +216,6 @@ int berth_compose_create_oneoff(berth_compose_ctx *c, const char *service, const
 				char **id, char **name, berth_error **err)
 {
 	bool networks = compose_engine_has_networks(c->client);
-	return compose_container_create(c, c->client, service, svc, 1, true, networks, id, name, err);
+	return compose_container_create(c, c->client, service, svc, 1, true, networks, NULL, id,
+					name, err);
 }

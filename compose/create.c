@@ -152,6 +152,50 @@ static void ports(const json_t *svc, bool publish, json_t *config, json_t *hc)
 	json_object_set_new(hc, "PortBindings", bindings);
 }
 
+/* The target of a Binds entry "src:dst[:opts]". */
+static bool bind_targets(const json_t *binds, const char *target)
+{
+	size_t i;
+	json_t *b;
+	json_array_foreach(binds, i, b) {
+		const char *s = json_string_value(b);
+		const char *dst = s ? strchr(s, ':') : NULL;
+		if (dst && strncmp(dst + 1, target, strlen(target)) == 0 &&
+		    (dst[1 + strlen(target)] == '\0' || dst[1 + strlen(target)] == ':'))
+			return true;
+	}
+	return false;
+}
+
+void compose_inherit_volumes(json_t *body, const json_t *inherit)
+{
+	json_t *hc = json_object_get(body, "HostConfig");
+	json_t *mounts = json_object_get(hc, "Mounts");
+	if (mounts == NULL)
+		json_object_set_new(hc, "Mounts", mounts = json_array());
+	const char *target;
+	json_t *name;
+	json_object_foreach((json_t *)inherit, target, name) {
+		bool taken = bind_targets(json_object_get(hc, "Binds"), target) ||
+			     json_object_get(json_object_get(hc, "Tmpfs"), target);
+		size_t i;
+		json_t *m;
+		json_array_foreach(mounts, i, m) {
+			if (strcmp(berth_json_string(m, "Target") ?: "", target) != 0)
+				continue;
+			taken = true;
+			/* an anonymous volume of the service: the old one again */
+			if (strcmp(berth_json_string(m, "Type") ?: "", "volume") == 0 &&
+			    !json_object_get(m, "Source"))
+				json_object_set(m, "Source", name);
+		}
+		if (!taken)
+			json_array_append_new(mounts, json_pack("{ss sO ss sb}", "Type", "volume",
+								"Source", name, "Target", target,
+								"ReadOnly", 0));
+	}
+}
+
 /* volumes, tmpfs, secrets and configs -> Binds, Mounts, Tmpfs */
 static void mounts(const berth_compose_project *p, const json_t *svc, json_t *hc)
 {

@@ -47,9 +47,19 @@ int compose_attach(berth_compose_ctx *c, const berth_compose_up_opts *o, int *ex
 #endif
 
 /* Container operations with their progress lines (compose/container.c). */
+/* inherit: {target: volume name} of the container this one replaces (its
+ * anonymous volumes, which the new one mounts again); NULL: none. */
 int compose_container_create(berth_compose_ctx *c, berth_client *cl, const char *service,
-			     const json_t *svc, int number, bool oneoff, bool networks, char **id,
-			     char **name, berth_error **err);
+			     const json_t *svc, int number, bool oneoff, bool networks,
+			     const json_t *inherit, char **id, char **name, berth_error **err);
+/* The anonymous volumes of a container: {target: volume name}. */
+int compose_anon_volumes(berth_compose_ctx *c, berth_client *cl, const char *id, json_t **out,
+			 berth_error **err);
+/* Mounts inherited volumes in a create body: an anonymous service volume
+ * at the same target takes the old volume, other targets (the image's
+ * VOLUMEs) are mounted as they were, unless the service mounts something
+ * else there. */
+void compose_inherit_volumes(json_t *body, const json_t *inherit);
 int compose_container_start(berth_compose_ctx *c, berth_client *cl, const char *id,
 			    const char *name, berth_error **err);
 /* timeout < 0: the service's stop_grace_period, else the engine's default. */

@@ -207,7 +207,7 @@ static void go_float32(berth_buf *b, float f)
 }
 
 /* time.Duration.String(): "0s", "1.5s", "1m30s", "1h0m0s", "300ms", "2µs". */
-static void go_duration(berth_buf *b, int64_t ns)
+void compose_go_duration(berth_buf *b, int64_t ns)
 {
 	if (ns < 0) {
 		berth_buf_puts(b, "-");
@@ -393,7 +393,7 @@ static bool emit_duration(berth_buf *b, const json_t *v, bool omit_zero)
 	if (omit_zero && ns == 0)
 		return false;
 	berth_buf_puts(b, "\"");
-	go_duration(b, ns);
+	compose_go_duration(b, ns);
 	berth_buf_puts(b, "\"");
 	return true;
 }

@@ -156,10 +156,15 @@ static int inspect(berth_client *cl, const char *id, json_t **out, berth_error *
 
 /* service_healthy: polls until every container of dep is healthy. */
 static int wait_healthy(berth_compose_ctx *c, berth_client *cl, const char *id,
-			const char *name, berth_error **err)
+			const char *name, int64_t deadline, int timeout, berth_error **err)
 {
 	compose_progress(c, "Container", name, "Waiting");
-	for (;;) {
+	for (;; usleep(100 * 1000)) {
+		if (deadline && berth_time_now_ns() > deadline) {
+			berth_buf d cleanup_buf = {0};
+			compose_go_duration(&d, (int64_t)timeout * 1000000000);
+			return berth_error_set(err, 500, "application not healthy after %s", d.data);
+		}
 		json_t *info cleanup_json = NULL;
 		if (inspect(cl, id, &info, err) < 0)
 			return -1;
@@ -178,7 +183,6 @@ static int wait_healthy(berth_compose_ctx *c, berth_client *cl, const char *id,
 			return berth_error_set(err, 500, "dependency failed to start: container %s "
 						 "exited (%d)", name,
 					       (int)json_integer_value(json_object_get(state, "ExitCode")));
-		usleep(100 * 1000);
 	}
 	compose_progress(c, "Container", name, "Healthy");
 	return 0;
@@ -221,7 +225,7 @@ static int wait_conditions(compose_graph *g, compose_task *t, berth_client *cl,
 			const char *id = berth_json_string(ct, "Id");
 			const char *name = compose_container_name(ct);
 			int r = strcmp(cond, "service_healthy") == 0
-					? wait_healthy(g->c, cl, id, name, err)
+					? wait_healthy(g->c, cl, id, name, 0, 0, err)
 					: wait_completed(g->c, cl, id, name, dep, err);
 			if (r < 0)
 				return -1;
@@ -230,9 +234,12 @@ static int wait_conditions(compose_graph *g, compose_task *t, berth_client *cl,
 	return 0;
 }
 
-/* --wait: every container running, and healthy when it has a healthcheck. */
-static int wait_ready(berth_compose_ctx *c, char *const *services, berth_error **err)
+/* --wait: every container running, and healthy when it has a healthcheck,
+ * within --wait-timeout seconds (0: no limit). */
+static int wait_ready(berth_compose_ctx *c, char *const *services, int timeout,
+		      berth_error **err)
 {
+	int64_t deadline = timeout > 0 ? berth_time_now_ns() + (int64_t)timeout * 1000000000 : 0;
 	json_t *list cleanup_json = NULL;
 	if (compose_list(c->client, c->project->name, services, true, false, &list, err) < 0)
 		return -1;
@@ -246,7 +253,7 @@ static int wait_ready(berth_compose_ctx *c, char *const *services, berth_error *
 			return -1;
 		const json_t *state = json_object_get(info, "State");
 		if (json_object_get(state, "Health")) {
-			if (wait_healthy(c, c->client, id, name, err) < 0)
+			if (wait_healthy(c, c->client, id, name, deadline, timeout, err) < 0)
 				return -1;
 		} else if (!json_is_true(json_object_get(state, "Running"))) {
 			return berth_error_set(err, 500, "container %s exited (%d)", name,
@@ -273,12 +280,12 @@ static bool deps_recreated(compose_graph *g, compose_task *t)
 }
 
 static int create_and_start(compose_graph *g, compose_task *t, berth_client *cl, int number,
-			    berth_error **err)
+			    const json_t *inherit, berth_error **err)
 {
 	up_state *s = g->userdata;
 	char *id cleanup_free = NULL, *name cleanup_free = NULL;
-	if (compose_container_create(g->c, cl, t->name, t->svc, number, false, s->networks, &id,
-				     &name, err) < 0)
+	if (compose_container_create(g->c, cl, t->name, t->svc, number, false, s->networks,
+				     inherit, &id, &name, err) < 0)
 		return -1;
 	if (s->o->no_start)
 		return 0;
@@ -293,6 +300,10 @@ static int recreate(compose_graph *g, compose_task *t, berth_client *cl, const j
 	const char *name = compose_container_name(old);
 	compose_progress(g->c, "Container", name, "Recreate");
 	int timeout = s->o->timeout >= 0 ? s->o->timeout : compose_stop_timeout(t->svc);
+	/* the data of anonymous volumes survives a recreate, unless -V */
+	json_t *inherit cleanup_json = NULL;
+	if (!s->o->renew_anon_volumes && compose_anon_volumes(g->c, cl, id, &inherit, err) < 0)
+		return -1;
 	if (strcmp(berth_json_string(old, "State") ?: "", "running") == 0 &&
 	    compose_container_stop(g->c, cl, id, name, timeout, err) < 0)
 		return -1;
@@ -300,7 +311,16 @@ static int recreate(compose_graph *g, compose_task *t, berth_client *cl, const j
 		return -1;
 	/* replicas of one service are recreated on threads of their own */
 	__atomic_store_n(&t->recreated, true, __ATOMIC_RELAXED);
-	return create_and_start(g, t, cl, number, err);
+	return create_and_start(g, t, cl, number, inherit, err);
+}
+
+/* Whether a service was named on the command line (none named: all were). */
+static bool named(char *const *services, const char *name)
+{
+	for (char *const *s = services; s && *s; s++)
+		if (strcmp(*s, name) == 0)
+			return true;
+	return services == NULL;
 }
 
 static int converge_one(compose_graph *g, compose_task *t, berth_client *cl, const json_t *ct,
@@ -310,7 +330,9 @@ static int converge_one(compose_graph *g, compose_task *t, berth_client *cl, con
 	int number = atoi(compose_label(ct, COMPOSE_LABEL_NUMBER));
 	const char *name = compose_container_name(ct);
 	bool changed = strcmp(compose_label(ct, COMPOSE_LABEL_HASH), hash) != 0;
-	if (!s->o->no_recreate && (s->o->force_recreate || changed || dep_changed))
+	bool force = s->o->force_recreate ||
+		     (s->o->always_recreate_deps && !named(s->o->services, t->name));
+	if (!s->o->no_recreate && (force || changed || dep_changed))
 		return recreate(g, t, cl, ct, number, err);
 	const char *state = berth_json_string(ct, "State") ?: "";
 	if (strcmp(state, "running") == 0 || s->o->no_start) {
@@ -339,7 +361,7 @@ static int replica_run(replica_job *j, berth_client *cl, berth_error **err)
 {
 	up_state *s = j->g->userdata;
 	if (j->ct == NULL)
-		return create_and_start(j->g, j->t, cl, j->number, err);
+		return create_and_start(j->g, j->t, cl, j->number, NULL, err);
 	if (!j->remove)
 		return converge_one(j->g, j->t, cl, j->ct, j->hash, j->dep_changed, err);
 	const char *id = berth_json_string(j->ct, "Id");
@@ -484,6 +506,6 @@ int berth_compose_up(berth_compose_ctx *c, const berth_compose_up_opts *o, int *
 	if (compose_graph_run(&g, err) < 0)
 		return -1;
 	if (o->wait)
-		return wait_ready(c, o->services, err);
+		return wait_ready(c, o->services, o->wait_timeout, err);
 	return o->detach || o->no_start ? 0 : compose_attach(c, o, exit_code, err);
 }
