@@ -409,6 +409,9 @@ int berth_cli_pull(berth_invocation *inv);
 int berth_cli_push(berth_invocation *inv);
 int berth_cli_login(berth_invocation *inv);
 int berth_cli_logout(berth_invocation *inv);
+/* The X-Registry-Auth value for the registry of an image reference, from
+ * config.json ("{}" encoded when not logged in). */
+char *berth_cli_registry_auth(berth_cli *cli, const char *image);
 #define BERTH_CLI_PULL_ROW(category)                                                    \
 	{"pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",     \
 	 "berth image pull, berth pull", category, 1, 1, berth_cli_pull, NULL}

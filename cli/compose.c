@@ -62,6 +62,11 @@ int berth_cli_compose_load_or_name(berth_invocation *inv, berth_compose_project 
 	return berth_cli_compose_load(inv, out);
 }
 
+static char *registry_auth_of(void *cli, const char *image)
+{
+	return berth_cli_registry_auth(cli, image);
+}
+
 int berth_cli_compose_ctx(berth_invocation *inv, berth_compose_project *p, berth_compose_ctx *c)
 {
 	berth_error *err cleanup_error = NULL;
@@ -77,6 +82,8 @@ int berth_cli_compose_ctx(berth_invocation *inv, berth_compose_project *p, berth
 		.api_version = berth_client_version(client),
 		.io = {.out = inv->cli->out, .err = inv->cli->err,
 		       .no_color = (G.ansi && strcmp(G.ansi, "never") == 0) || !isatty(1)},
+		.registry_auth = registry_auth_of,
+		.auth_data = inv->cli,
 	};
 	return 0;
 }

@@ -136,6 +136,18 @@ static char *registry_auth(berth_cli *cli, const char *host)
 	return base64url(text);
 }
 
+char *berth_cli_registry_auth(berth_cli *cli, const char *image)
+{
+	berth_image_ref ref = {0};
+	if (berth_image_ref_parse(image, &ref, NULL) < 0)
+		return registry_auth(cli, "docker.io");
+	const char *slash = strchr(ref.name, '/');
+	char *host cleanup_free = berth_xstrndup(ref.name, slash ? (size_t)(slash - ref.name)
+							     : strlen(ref.name));
+	berth_image_ref_reset(&ref);
+	return registry_auth(cli, host);
+}
+
 /* ---------------------------------------------------------------- progress */
 
 /* docker's jsonmessage.DisplayJSONMessagesStream: on a terminal each id

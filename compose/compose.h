@@ -100,6 +100,10 @@ typedef struct berth_compose_ctx {
 	const char *api_version;
 	berth_compose_io io;
 	const char *pull_policy; /* --pull: always, missing, never; NULL: the services' */
+	/* The X-Registry-Auth of an image's registry (the docker CLI's
+	 * config.json, as `docker compose pull/push` send it); NULL: none. */
+	char *(*registry_auth)(void *data, const char *image);
+	void *auth_data;
 } berth_compose_ctx;
 
 typedef struct berth_compose_up_opts {

@@ -26,9 +26,11 @@ int compose_pull_image(berth_compose_ctx *c, berth_client *cl, const char *image
 	char *path cleanup_free = tag ? berth_xasprintf("/images/create?fromImage=%s&tag=%s", qn, tag)
 				      : berth_xasprintf("/images/create?fromImage=%s", qn);
 	berth_client_response resp = {0};
-	if (berth_client_request(cl, "POST", path, NULL, NULL, 0, &resp, err) < 0)
+	compose_registry_auth(c, cl, image);
+	int r = berth_client_request(cl, "POST", path, NULL, NULL, 0, &resp, err);
+	compose_registry_auth(c, cl, NULL);
+	if (r < 0)
 		return -1;
-	int r = 0;
 	if (resp.status >= 400) {
 		char *msg cleanup_free = berth_client_error_message(&resp);
 		r = berth_error_set(err, (int)resp.status, "Error response from daemon: %s", msg);
@@ -38,6 +40,14 @@ int compose_pull_image(berth_compose_ctx *c, berth_client *cl, const char *image
 	}
 	berth_client_response_reset(&resp);
 	return r;
+}
+
+void compose_registry_auth(berth_compose_ctx *c, berth_client *cl, const char *image)
+{
+	if (c->registry_auth == NULL)
+		return;
+	char *auth cleanup_free = image ? c->registry_auth(c->auth_data, image) : NULL;
+	berth_client_set_header(cl, "X-Registry-Auth", auth);
 }
 
 /* Engines before API 1.44 take one network at create: the others are

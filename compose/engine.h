@@ -69,6 +69,9 @@ int compose_container_remove(berth_compose_ctx *c, berth_client *cl, const char 
 			     const char *name, bool volumes, berth_error **err);
 /* Whether the engine has /networks (berthd gains them later than the rest). */
 bool compose_engine_has_networks(berth_client *cl);
+/* Sends (or, with image NULL, stops sending) the registry's credentials
+ * for image on cl. */
+void compose_registry_auth(berth_compose_ctx *c, berth_client *cl, const char *image);
 /* Pulls an image through POST /images/create (progress on the err stream). */
 int compose_pull_image(berth_compose_ctx *c, berth_client *cl, const char *image,
 		       berth_error **err);

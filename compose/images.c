@@ -98,7 +98,10 @@ int berth_compose_push(berth_compose_ctx *c, char *const *services, berth_error 
 		char *q cleanup_free = berth_url_encode(name);
 		char *path cleanup_free = berth_xasprintf("/images/%s/push?tag=%s", q, tag);
 		compose_progress(c, "", k, "Pushing");
-		if (post_stream(c->client, path, NULL, NULL, 0, err) < 0)
+		compose_registry_auth(c, c->client, image);
+		int r = post_stream(c->client, path, NULL, NULL, 0, err);
+		compose_registry_auth(c, c->client, NULL);
+		if (r < 0)
 			return -1;
 		compose_progress(c, "", k, "Pushed");
 	}
