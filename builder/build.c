@@ -81,6 +81,9 @@ static const char *arg_value(const berth_build *b, const json_t *declared, const
 	json_t *meta = declared != b->meta_args ? json_object_get(b->meta_args, name) : NULL;
 	if (json_is_string(meta))
 		return json_string_value(meta);
+	json_t *automatic = json_object_get(b->auto_args, name);
+	if (json_is_string(automatic))
+		return json_string_value(automatic);
 	*set = false;
 	return NULL;
 }
@@ -162,6 +165,7 @@ static void state_reset(build_state *st)
 	json_decref(st->history);
 	free(st->arch);
 	free(st->os);
+	free(st->variant);
 	json_decref(st->args);
 	free(st->maintainer);
 	free(st->name);
@@ -184,8 +188,11 @@ int build_load_image(build_state *st, berth_image_store *images, const char *id,
 	st->history = json_is_array(h) ? json_deep_copy(h) : json_array();
 	free(st->arch);
 	free(st->os);
+	free(st->variant);
 	st->arch = berth_xstrdup(berth_json_string(img, "architecture") ?: "amd64");
 	st->os = berth_xstrdup(berth_json_string(img, "os") ?: "linux");
+	const char *variant = berth_json_string(img, "variant");
+	st->variant = variant && *variant ? berth_xstrdup(variant) : NULL;
 	return 0;
 }
 
@@ -215,6 +222,17 @@ int build_probe(berth_build *b, build_state *st, const json_t *cmd, berth_error 
 	json_t *c cleanup_json = probe_config(st, cmd);
 	char *key cleanup_free = cache_key(st->image_id, c);
 	char *id cleanup_free = cache_get(b->env, key);
+	if (id && !cache_from_trusts(b, id)) {
+		free(id);
+		id = NULL;
+	}
+	if (id == NULL && b->cache_from) {
+		if (cache_from_probe(b, st, cmd, &id, err) < 0)
+			return -1;
+		/* the next build finds the step without --cache-from too */
+		if (id)
+			cache_put(b->env, key, id);
+	}
 	berth_error *lerr cleanup_error = NULL;
 	if (id == NULL || build_load_image(st, b->env->images, id, &lerr) < 0)
 		return 0;
@@ -261,6 +279,8 @@ int build_commit(berth_build *b, build_state *st, const json_t *cmd, const berth
 	json_object_set_new(st->config, "Image", json_string(st->image_id ? st->image_id : ""));
 	json_t *img cleanup_json = json_pack("{s:s, s:O, s:s}", "architecture", st->arch, "config",
 					      st->config, "created", created);
+	if (st->variant)
+		json_object_set_new(img, "variant", json_string(st->variant));
 	if (st->maintainer)
 		json_object_set_new(img, "author", json_string(st->maintainer));
 	char *by cleanup_free = build_join(cmd);
@@ -288,34 +308,84 @@ int build_commit(berth_build *b, build_state *st, const json_t *cmd, const berth
 
 /* ----------------------------------------------------------------- FROM */
 
-static int from_image(berth_build *b, build_state *st, const char *name, berth_error **err)
+/* dockerd's GetImage with a platform: an image whose os/architecture do not
+ * match is not the one asked for. */
+static int check_platform(berth_build *b, const char *name, const char *id,
+			  const build_platform *want, berth_error **err)
 {
-	for (size_t i = 0; i < b->nstages; i++) {
+	json_t *img cleanup_json = NULL;
+	if (want == NULL || want->os == NULL)
+		return 0;
+	if (berth_image_config(b->env->images, id, &img, err) < 0)
+		return -1;
+	const char *os = berth_json_string(img, "os"), *arch = berth_json_string(img, "architecture");
+	const char *variant = berth_json_string(img, "variant");
+	if (build_platform_match(want, os, arch, variant))
+		return 0;
+	char *wanted cleanup_free = build_platform_format(want);
+	return berth_error_set(err, 404, "image with reference %s was found but does not match the "
+					 "specified platform: wanted %s, actual: %s/%s%s%s", name, wanted,
+			       os ? os : "linux", arch ? arch : "amd64", variant && *variant ? "/" : "",
+			       variant ? variant : "");
+}
+
+static int pull_denied(const char *name, berth_error **err)
+{
+	berth_image_ref ref;
+	berth_error *rerr cleanup_error = NULL;
+	if (berth_image_ref_parse(name, &ref, &rerr) < 0)
+		return berth_error_propagate(&rerr, err);
+	char *fam cleanup_free = berth_image_familiar_name(ref.name);
+	berth_image_ref_reset(&ref);
+	return berth_error_set(err, 404, "pull access denied for %s, repository does not exist or "
+					 "may require 'docker login'", fam);
+}
+
+/* FROM's image: a stage, scratch, a local image of the platform asked for,
+ * else a pull (of that platform's manifest). A local image of another
+ * platform is dockerd's "was found but does not match" when no pull gives
+ * the right one. */
+static int from_image(berth_build *b, build_state *st, const char *name,
+		      const build_platform *want, berth_error **err)
+{
+	char *id cleanup_free = NULL;
+	for (size_t i = 0; i < b->nstages && id == NULL; i++)
 		if (b->stages[i].name && b->stages[i].image_id && strcasecmp(b->stages[i].name, name) == 0)
-			return build_load_image(st, b->env->images, b->stages[i].image_id, err);
-	}
+			id = berth_xstrdup(b->stages[i].image_id);
+	if (id)
+		return check_platform(b, name, id, want, err) < 0
+			       ? -1 : build_load_image(st, b->env->images, id, err);
 	if (strcasecmp(name, "scratch") == 0) {
+		build_platform host;
+		build_platform_host(&host);
 		st->config = json_object();
 		st->history = json_array();
-		st->arch = berth_xstrdup("amd64");
-		st->os = berth_xstrdup("linux");
+		st->arch = berth_steal_ptr(&host.arch);
+		st->os = berth_xstrdup(want && want->os ? want->os : host.os);
+		build_platform_reset(&host);
 		return 0;
 	}
-	char *id cleanup_free = NULL;
+	berth_error *mismatch cleanup_error = NULL;
 	berth_error *lerr cleanup_error = NULL;
-	if (!b->opts->pull && berth_image_resolve(b->env->images, name, &id, &lerr) == 0)
-		return build_load_image(st, b->env->images, id, err);
-	if (b->env->pull == NULL) {
-		berth_image_ref ref;
-		berth_error *rerr cleanup_error = NULL;
-		if (berth_image_ref_parse(name, &ref, &rerr) < 0)
-			return berth_error_propagate(&rerr, err);
-		char *fam cleanup_free = berth_image_familiar_name(ref.name);
-		berth_image_ref_reset(&ref);
-		return berth_error_set(err, 404, "pull access denied for %s, repository does not exist or "
-						 "may require 'docker login'", fam);
+	if (!b->opts->pull && berth_image_resolve(b->env->images, name, &id, &lerr) == 0) {
+		if (check_platform(b, name, id, want, &mismatch) == 0)
+			return build_load_image(st, b->env->images, id, err);
+		free(id);
+		id = NULL;
 	}
-	if (b->env->pull(b->env->pull_userdata, name, &id, err) < 0)
+	if (b->env->pull == NULL)
+		return mismatch ? berth_error_propagate(&mismatch, err) : pull_denied(name, err);
+	char *platform cleanup_free = want && want->os ? build_platform_format(want) : NULL;
+	berth_error *perr cleanup_error = NULL;
+	if (b->env->pull(b->env->pull_userdata, name, platform, &id, &perr) < 0) {
+		/* the registry's answer ("no matching manifest for ...") says more
+		 * than the local mismatch; a registry out of reach does not */
+		if (mismatch == NULL || perr->status == 404)
+			return berth_error_propagate(&perr, err);
+		berth_info("build: FROM %s for %s: %s", name, platform, perr->msg);
+		return berth_error_propagate(&mismatch, err);
+	}
+	if (check_platform(b, name, id, want, err) < 0)
 		return -1;
 	return build_load_image(st, b->env->images, id, err);
 }
@@ -334,6 +404,9 @@ static int expand_meta(const berth_build *b, const char *word, char **out, berth
 		if (set)
 			push(&env, &n, berth_xasprintf("%s=%s", key, val));
 	}
+	json_object_foreach(b->auto_args, key, v)
+		if (!json_object_get(b->meta_args, key))
+			push(&env, &n, berth_xasprintf("%s=%s", key, json_string_value(v)));
 	int rc = berth_builder_expand(word, b->df->escape, env, n, out, err);
 	berth_strv_free(env);
 	return rc;
@@ -344,12 +417,23 @@ static int expand_meta(const berth_build *b, const char *word, char **out, berth
 static int dispatch_from(berth_build *b, build_state *st, const berth_df_instr *in,
 			 berth_error **err)
 {
+	build_platform want = {0};
+	const char *flag = berth_df_flag(in, "platform");
+	if (flag && *flag) {
+		char *spec cleanup_free = NULL;
+		if (expand_meta(b, flag, &spec, err) < 0)
+			return berth_error_wrap(err, "failed to process arguments for platform %s", flag);
+		if (build_platform_parse(spec, &want, err) < 0)
+			return berth_error_wrap(err, "failed to parse platform %s", spec);
+	}
 	char *name cleanup_free = NULL;
-	if (expand_meta(b, in->args[0], &name, err) < 0)
-		return -1;
-	if (*name == '\0')
-		return berth_error_set(err, 400, "base name (%s) should not be blank", in->args[0]);
-	if (from_image(b, st, name, err) < 0)
+	int rc = expand_meta(b, in->args[0], &name, err);
+	if (rc == 0 && *name == '\0')
+		rc = berth_error_set(err, 400, "base name (%s) should not be blank", in->args[0]);
+	if (rc == 0)
+		rc = from_image(b, st, name, want.os ? &want : b->platform.os ? &b->platform : NULL, err);
+	build_platform_reset(&want);
+	if (rc < 0)
 		return -1;
 	json_t *e = json_object_get(st->config, "Env");
 	if (!json_is_array(e)) {
@@ -517,6 +601,14 @@ int berth_build_prepare(const berth_builder_env *env, const char *context_dir,
 		rc = add_label_step(b, err);
 	if (rc == 0)
 		rc = find_stages(b, err);
+	if (rc == 0 && opts->platform && *opts->platform)
+		rc = build_platform_parse(opts->platform, &b->platform, err);
+	if (rc == 0) {
+		build_platform host;
+		build_platform_host(&host);
+		b->auto_args = build_platform_args(&host, b->platform.os ? &b->platform : &host);
+		build_platform_reset(&host);
+	}
 	if (rc < 0) {
 		berth_build_free(b);
 		return -1;
@@ -537,6 +629,9 @@ void berth_build_free(berth_build *b)
 	berth_dockerfile_free(b->df);
 	json_decref(b->meta_args);
 	json_decref(b->used_args);
+	json_decref(b->auto_args);
+	json_decref(b->cache_from);
+	build_platform_reset(&b->platform);
 	if (b->client)
 		berth_client_free(b->client);
 	free(b->context);
@@ -642,6 +737,8 @@ int berth_build_run(berth_build *b, berth_builder_out_fn out, void *userdata, ch
 	b->out = out;
 	b->userdata = userdata;
 	*exit_code = 0;
+	if (!b->opts->nocache)
+		cache_from_load(b);
 	for (char **w = b->df->warnings; w && *w; w++)
 		build_say(b, "%s\n", *w);
 	for (size_t i = 0; i < b->nmeta; i++)

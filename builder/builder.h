@@ -135,10 +135,11 @@ bool berth_dockerignore_descend(const berth_dockerignore *di, const char *dir);
 typedef int (*berth_builder_out_fn)(void *userdata, json_t *msg);
 
 /* The seam for FROM of an image that is not in the store: the registry
- * client pulls `ref` and gives its ID. NULL: nothing can be pulled, FROM of
+ * client pulls `ref` (for platform, "os/arch[/variant]", NULL: the host's)
+ * and gives its ID. NULL: nothing can be pulled, FROM of
  * a missing image fails as dockerd does without a registry. */
-typedef int (*berth_builder_pull_fn)(void *userdata, const char *ref, char **id,
-				     berth_error **err);
+typedef int (*berth_builder_pull_fn)(void *userdata, const char *ref, const char *platform,
+				     char **id, berth_error **err);
 
 typedef struct berth_build_opts {
 	const char *dockerfile;   /* path inside the context ("Dockerfile") */
@@ -151,6 +152,8 @@ typedef struct berth_build_opts {
 	char *const *extra_hosts; /* "host:ip", NULL-terminated or NULL */
 	int64_t shm_size, memory;
 	const char *cpuset_cpus;
+	const char *platform;     /* "linux/arm64": FROM's default; NULL: any */
+	char *const *cache_from;  /* images trusted as cache sources; NULL-terminated or NULL */
 } berth_build_opts;
 
 typedef struct berth_image_store berth_image_store;

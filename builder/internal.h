@@ -25,12 +25,28 @@ char *df_clean_path(const char *path);
 
 typedef struct berth_client berth_client;
 
+/* platform.c: normalized as containerd's platforms.Parse gives them. */
+typedef struct build_platform {
+	char *os, *arch, *variant; /* variant may be NULL */
+} build_platform;
+void build_platform_reset(build_platform *p);
+void build_platform_host(build_platform *p);
+/* 400 with containerd's wording ("\"a/b/c/d\": cannot parse platform
+ * specifier: invalid argument"). */
+int build_platform_parse(const char *spec, build_platform *out, berth_error **err);
+char *build_platform_format(const build_platform *p);
+/* Whether an image's os/architecture/variant satisfy want. */
+bool build_platform_match(const build_platform *want, const char *os, const char *arch,
+			  const char *variant);
+/* BUILDPLATFORM, BUILDOS, ..., TARGETVARIANT -> value. */
+json_t *build_platform_args(const build_platform *build, const build_platform *target);
+
 /* One stage's state while it is dispatched (dockerd's dispatchState). */
 typedef struct build_state {
 	char *image_id;       /* "sha256:..."; NULL while on scratch */
 	json_t *config;       /* the run config, the image's "config" */
 	json_t *history;      /* the image's history so far */
-	char *arch, *os;
+	char *arch, *os, *variant;
 	json_t *args;         /* the ARGs declared in this stage: name -> string or null */
 	char *maintainer;
 	char *name;           /* the stage's AS name, or NULL */
@@ -59,6 +75,9 @@ struct berth_build {
 	berth_client *client; /* the daemon's API, for RUN containers */
 	size_t step, total;
 	int exit_code;        /* of the failing RUN */
+	build_platform platform; /* opts->platform parsed; os NULL when not given */
+	json_t *auto_args;    /* the automatic platform ARGs: name -> value */
+	json_t *cache_from;   /* configs of the --cache-from images, each with "id" */
 };
 
 
@@ -123,6 +142,18 @@ int url_basename(const char *url, char **out, berth_error **err);
 int build_fetch(const char *url, const char *path, int64_t *mtime, berth_error **err);
 
 /* cache.c */
+/* --cache-from: loads the source images' configs (a name that does not
+ * resolve is skipped, as dockerd does). */
+void cache_from_load(berth_build *b);
+/* Whether a hit of the local index may be used: with --cache-from, only an
+ * image that is a source or an ancestor of one. */
+bool cache_from_trusts(const berth_build *b, const char *id);
+/* The classic builder's cache on the sources: the step hits a source whose
+ * history starts with the current image's and continues with cmd; the
+ * ancestor that ends there is made from the layers it shares with the
+ * source (or is the source itself). *id NULL on a miss. */
+int cache_from_probe(berth_build *b, const build_state *st, const json_t *cmd, char **id,
+		     berth_error **err);
 char *cache_key(const char *parent, const json_t *config);
 char *cache_get(const berth_builder_env *env, const char *key);
 void cache_put(const berth_builder_env *env, const char *key, const char *id);

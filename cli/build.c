@@ -248,17 +248,20 @@ int berth_cli_build(berth_invocation *inv)
 {
 	berth_strlist tags cleanup_strlist = {0}, build_args cleanup_strlist = {0};
 	berth_strlist labels cleanup_strlist = {0}, hosts cleanup_strlist = {0};
-	const char *file = NULL, *target = NULL, *iidfile = NULL, *network = NULL;
+	berth_strlist cache_from cleanup_strlist = {0};
+	const char *file = NULL, *target = NULL, *iidfile = NULL, *network = NULL, *platform = NULL;
 	bool no_cache = false, quiet = false, pull = false, force_rm = false, rm = true;
 	berth_flag flags[] = {
 		{"add-host", 0, BERTH_FLAG_LIST, &hosts, "Add a custom host-to-IP mapping (\"host:ip\")", .type_name = "list"},
 		{"build-arg", 0, BERTH_FLAG_LIST, &build_args, "Set build-time variables", .type_name = "list"},
+		{"cache-from", 0, BERTH_FLAG_LIST, &cache_from, "Images to consider as cache sources", .type_name = "strings"},
 		{"file", 'f', BERTH_FLAG_STRING, &file, "Name of the Dockerfile (Default is \"PATH/Dockerfile\")", .type_name = "string"},
 		{"force-rm", 0, BERTH_FLAG_BOOL, &force_rm, "Always remove intermediate containers"},
 		{"iidfile", 0, BERTH_FLAG_STRING, &iidfile, "Write the image ID to the file", .type_name = "string"},
 		{"label", 0, BERTH_FLAG_LIST, &labels, "Set metadata for an image", .type_name = "list"},
 		{"network", 0, BERTH_FLAG_STRING, &network, "Set the networking mode for the RUN instructions during build", .type_name = "string", .def = "default"},
 		{"no-cache", 0, BERTH_FLAG_BOOL, &no_cache, "Do not use cache when building the image"},
+		{"platform", 0, BERTH_FLAG_STRING, &platform, "Set platform if server is multi-platform capable", .type_name = "string"},
 		{"pull", 0, BERTH_FLAG_BOOL, &pull, "Always attempt to pull a newer version of the image"},
 		{"quiet", 'q', BERTH_FLAG_BOOL, &quiet, "Suppress the build output and print image ID on success"},
 		{"rm", 0, BERTH_FLAG_BOOL, &rm, "Remove intermediate containers after a successful build", .def = "true"},
@@ -280,6 +283,15 @@ int berth_cli_build(berth_invocation *inv)
 	for (size_t i = 0; i < tags.n; i++)
 		add_param(&q, "t", tags.v[i]);
 	add_param(&q, "target", target);
+	add_param(&q, "platform", platform);
+	if (cache_from.n) {
+		json_t *names = json_array();
+		for (size_t i = 0; i < cache_from.n; i++)
+			json_array_append_new(names, json_string(cache_from.v[i]));
+		char *text cleanup_free = berth_json_dump(names);
+		json_decref(names);
+		add_param(&q, "cachefrom", text);
+	}
 	add_param(&q, "networkmode", network);
 	for (size_t i = 0; i < hosts.n; i++)
 		add_param(&q, "extrahosts", hosts.v[i]);

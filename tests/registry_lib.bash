@@ -193,3 +193,30 @@ registry_seed() {
 registry_digest() {
 	rskopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/$1"
 }
+
+# registry_seed_index NAME ARCH...: NAME:ARCH for each architecture (a
+# busybox rootfs whose /arch names it, imported with that platform and
+# pushed through berthd), then NAME:multi, a manifest list of them all.
+registry_seed_index() {
+	local name=$1 tmp arch m d list sep=""
+	shift
+	tmp=$(mktemp -d "$BERTH_ROOT/index.XXXXXX")
+	busybox_rootfs "$tmp/r"
+	list='{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":['
+	for arch in "$@"; do
+		echo "$arch" >"$tmp/r/arch"
+		tar -C "$tmp/r" -cf "$tmp/$arch.tar" .
+		curl -sf --unix-socket "$BERTH_SOCK" -X POST --data-binary "@$tmp/$arch.tar" \
+			"http://berth/images/create?fromSrc=-&repo=$REG/$name&tag=$arch&platform=linux/$arch" >/dev/null
+		curl -sf --unix-socket "$BERTH_SOCK" -X POST \
+			"http://berth/images/$(jq -rn --arg v "$REG/$name" '$v|@uri')/push?tag=$arch" >/dev/null
+		curl -sf --unix-socket "$BERTH_SOCK" -X DELETE "http://berth/images/$REG/$name:$arch" >/dev/null
+		m=$(rcurl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REG/v2/$name/manifests/$arch")
+		d=sha256:$(printf '%s' "$m" | sha256sum | cut -d' ' -f1)
+		list="$list$sep{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"digest\":\"$d\",\"size\":${#m},\"platform\":{\"architecture\":\"$arch\",\"os\":\"linux\"}}"
+		sep=,
+	done
+	rcurl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.list.v2+json' \
+		--data-binary "$list]}" "http://$REG/v2/$name/manifests/multi"
+	rm -rf "$tmp"
+}

@@ -26,8 +26,8 @@ typedef struct build_job {
 	char *state_dir, *api_host, *context;
 	char *body;
 	size_t body_len;
-	char *dockerfile, *target, *network_mode, *cpuset_cpus, *remote;
-	char **tags, **extra_hosts;
+	char *dockerfile, *target, *network_mode, *cpuset_cpus, *remote, *platform;
+	char **tags, **extra_hosts, **cache_from;
 	berth_registry_config reg_cfg;
 	berth_registry_auth reg_auth;  /* anonymous: X-Registry-Config is not read yet */
 	berth_build *build;
@@ -49,7 +49,9 @@ static void job_free(build_job *j)
 	free(j->network_mode);
 	free(j->cpuset_cpus);
 	free(j->remote);
+	free(j->platform);
 	berth_strv_free(j->tags);
+	berth_strv_free(j->cache_from);
 	berth_strv_free(j->extra_hosts);
 	berth_registry_config_reset(&j->reg_cfg);
 	berth_registry_auth_reset(&j->reg_auth);
@@ -85,6 +87,27 @@ static int query_object(berth_api_req *req, const char *key, json_t **out, berth
 	return 0;
 }
 
+/* cachefrom: a JSON array of image names. */
+static int query_names(berth_api_req *req, const char *key, char ***out, berth_error **err)
+{
+	const char *v = berth_api_query(req, key);
+	*out = NULL;
+	if (v == NULL || *v == '\0')
+		return 0;
+	json_t *j cleanup_json = NULL;
+	if (berth_json_parse(v, strlen(v), &j, err) < 0)
+		return -1;
+	if (!json_is_array(j) && !json_is_null(j))
+		return berth_error_set(err, 400, "invalid %s: not a JSON array", key);
+	*out = berth_xcalloc(json_array_size(j) + 1, sizeof(char *));
+	size_t i, n = 0;
+	json_t *name;
+	json_array_foreach(j, i, name)
+		if (json_is_string(name) && *json_string_value(name))
+			(*out)[n++] = berth_xstrdup(json_string_value(name));
+	return 0;
+}
+
 static const char *api_host(const berth_daemon *d)
 {
 	for (size_t i = 0; i < d->config->nhosts; i++)
@@ -106,6 +129,8 @@ static int read_options(berth_api_req *req, build_job *j, berth_error **err)
 	j->network_mode = dup_query(req, "networkmode");
 	j->cpuset_cpus = dup_query(req, "cpusetcpus");
 	j->tags = berth_api_query_all(req, "t");
+	j->platform = dup_query(req, "platform");
+	o->platform = j->platform;
 	const char *eh = berth_api_query(req, "extrahosts");
 	j->extra_hosts = eh && *eh ? berth_str_split(eh, ',') : NULL;
 	o->dockerfile = j->dockerfile;
@@ -128,6 +153,9 @@ static int read_options(berth_api_req *req, build_job *j, berth_error **err)
 	if (berth_api_query_int(req, "shmsize", 0, &o->shm_size, err) < 0 ||
 	    berth_api_query_int(req, "memory", 0, &o->memory, err) < 0)
 		return -1;
+	if (query_names(req, "cachefrom", &j->cache_from, err) < 0)
+		return -1;
+	o->cache_from = j->cache_from;
 	return query_object(req, "buildargs", &o->buildargs, err) < 0 ||
 		       query_object(req, "labels", &o->labels, err) < 0 ? -1 : 0;
 }
@@ -145,13 +173,14 @@ static void pull_progress(void *ud, json_t *msg)
 	free(line);
 }
 
-static int pull_image(void *ud, const char *ref, char **id, berth_error **err)
+static int pull_image(void *ud, const char *ref, const char *platform, char **id,
+		      berth_error **err)
 {
 	build_job *j = ud;
 	berth_registry_op op = {.cfg = &j->reg_cfg, .store = j->d->images, .auth = &j->reg_auth,
 				.progress = pull_progress, .userdata = j};
 	berth_registry_pull_plan *plan = NULL;
-	int rc = berth_registry_pull_prepare(&op, ref, NULL, &plan, err);
+	int rc = berth_registry_pull_prepare(&op, ref, platform, &plan, err);
 	if (rc == 0)
 		rc = berth_registry_pull_run(plan, id, err);
 	berth_registry_pull_free(plan);

@@ -237,6 +237,12 @@ int berth_image_diff(const char *upper, berth_image_write_fn write, void *userda
 int berth_image_create(berth_image_store *s, const char *parent_id, const berth_image_source *layer,
 		       json_t *config, char **id, berth_error **err);
 
+/* Registers an image whose config (rootfs included) names only layers the
+ * store has: the builder's --cache-from, which rebuilds an image's ancestor
+ * from the layers it shares with it. 404 when a layer is missing. */
+int berth_image_create_config(berth_image_store *s, const char *parent_id, json_t *config,
+			      char **id, berth_error **err);
+
 /* ------------------------------------------------------- registry pulls */
 
 /* Reads the next bytes of a stream into *buf (valid until the next call);

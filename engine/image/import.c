@@ -172,3 +172,31 @@ int berth_image_create(berth_image_store *s, const char *parent_id, const berth_
 	free(pins);
 	return rc;
 }
+
+int berth_image_create_config(berth_image_store *s, const char *parent_id, json_t *config,
+			      char **id, berth_error **err)
+{
+	char (*chains)[DIGEST_LEN + 1] = NULL, (*diffs)[DIGEST_LEN + 1] = NULL;
+	size_t n = 0;
+	if (config_chain(config, &chains, &diffs, &n, err) < 0)
+		return -1;
+	layer **pins = berth_xcalloc(n + 1, sizeof(*pins));
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if ((pins[i] = layer_pin(s, chains[i])) == NULL)
+			rc = berth_error_set(err, 404, "layer does not exist: %s", diffs[i]);
+	if (rc == 0) {
+		char *bytes cleanup_free = json_go_dump(config);
+		char new_id[DIGEST_LEN + 1];
+		rc = store_commit_image(s, bytes, strlen(bytes), parent_id, new_id, err);
+		if (rc == 0)
+			*id = berth_xstrdup(new_id);
+	}
+	for (size_t i = n; i-- > 0;)
+		if (pins[i])
+			layer_unpin(s, pins[i]);
+	free(pins);
+	free(chains);
+	free(diffs);
+	return rc;
+}

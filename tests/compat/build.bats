@@ -258,6 +258,96 @@ EOF
 	done
 }
 
+@test "FROM --platform: ARG expansion, the local image of that platform, dockerd's errors, platform ARGs" {
+	cat >"$CTX/Dockerfile" <<'EOF'
+ARG P=linux/amd64
+FROM --platform=$P busybox AS first
+FROM --platform=$BUILDPLATFORM busybox
+ARG TARGETPLATFORM
+ARG TARGETARCH
+ARG BUILDOS
+RUN echo "$TARGETPLATFORM $TARGETARCH $BUILDOS" >/platform
+EOF
+	run docker build --force-rm -t plat "$CTX"
+	[ "$status" -eq 0 ]
+	[ "$(docker run --rm plat cat /platform)" = "linux/amd64 amd64 linux" ]
+	# the build's --platform is every FROM's default and TARGETPLATFORM
+	run docker build --force-rm --platform linux/x86_64 --build-arg P=amd64 -t plat2 "$CTX"
+	[ "$status" -eq 0 ]
+	[ "$(docker run --rm plat2 cat /platform)" = "linux/amd64 amd64 linux" ]
+	# busybox here is linux/amd64: no registry has the other one (a closed
+	# port on the daemon's loopback), so dockerd's error
+	docker tag busybox 127.0.0.1:1/busybox
+	printf 'FROM --platform=linux/arm64 127.0.0.1:1/busybox\nRUN echo never\n' >"$CTX/Dockerfile"
+	run docker build --force-rm -t bad "$CTX"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"image with reference 127.0.0.1:1/busybox was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64"* ]]
+	[[ "$output" != *never* ]]
+	printf 'ARG P\nFROM --platform=$P 127.0.0.1:1/busybox\n' >"$CTX/Dockerfile"
+	run docker build --build-arg P=linux/arm64 -t bad "$CTX"
+	[[ "$output" == *"wanted linux/arm64, actual: linux/amd64"* ]]
+	printf 'FROM 127.0.0.1:1/busybox\n' >"$CTX/Dockerfile"
+	run docker build --platform linux/arm/v7 -t bad "$CTX"
+	[[ "$output" == *"wanted linux/arm/v7, actual: linux/amd64"* ]]
+	docker rmi 127.0.0.1:1/busybox >/dev/null
+	# specifiers containerd refuses, with its wording
+	printf 'FROM --platform=linux/amd64/v2/x busybox\n' >"$CTX/Dockerfile"
+	run docker build -t bad "$CTX"
+	[[ "$output" == *'failed to parse platform linux/amd64/v2/x: "linux/amd64/v2/x": cannot parse platform specifier: invalid argument'* ]]
+	printf 'FROM --platform=$NOPE busybox\n' >"$CTX/Dockerfile"
+	run docker build -t bad "$CTX"
+	[[ "$output" == *'failed to parse platform : "" is an invalid component of "": platform specifier component must match "^[A-Za-z0-9_-]+$": invalid argument'* ]]
+	printf 'FROM --platform=plan10 busybox\n' >"$CTX/Dockerfile"
+	run docker build -t bad "$CTX"
+	[[ "$output" == *'failed to parse platform plan10: "plan10": unknown operating system or architecture: invalid argument'* ]]
+	no_tag bad
+	no_leftovers
+}
+
+@test "--cache-from: a loaded image is a cache source without any local cache; only sources are trusted" {
+	echo one >"$CTX/f"
+	cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox
+ENV A=1
+RUN echo ran >/ran
+COPY f /f
+WORKDIR /w
+RUN cat /f >/g
+CMD ["cat", "/g"]
+EOF
+	docker build --force-rm -t cf-src "$CTX"
+	src=$(cfg cf-src '{{.Id}}')
+	docker save -o "$BERTH_ROOT/src.tar" cf-src
+	# a fresh start: neither the image, its ancestors nor the cache index
+	docker rmi cf-src >/dev/null
+	docker builder prune -f >/dev/null
+	docker load -i "$BERTH_ROOT/src.tar"
+	run docker build --force-rm --cache-from cf-src -t cf-hit "$CTX"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'Using cache' <<<"$output")" -eq 6 ]
+	[[ "$output" != *"Running in"* ]]
+	# every step hit: the result is the source itself
+	[ "$(cfg cf-hit '{{.Id}}')" = "$src" ]
+	[ "$(docker run --rm cf-hit)" = one ]
+	# a changed file: the steps before it hit, COPY and what follows run
+	echo two >"$CTX/f"
+	run docker build --force-rm --cache-from cf-src -t cf-part "$CTX"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'Using cache' <<<"$output")" -eq 2 ]
+	[ "$(docker run --rm cf-part)" = two ]
+	[ "$(docker history -q cf-part | wc -l)" -eq "$(docker history -q cf-src | wc -l)" ]
+	# with --cache-from, the local cache counts only under a source (dockerd):
+	# cf-part's own steps are not trusted when busybox is the only source
+	run docker build --force-rm --cache-from busybox -t cf-none "$CTX"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"Using cache"* ]]
+	# a source that does not exist is skipped, as dockerd does
+	run docker build --force-rm --cache-from nosuch:1 --cache-from cf-src -t cf-part2 "$CTX"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'Using cache' <<<"$output")" -eq 2 ]
+	no_leftovers
+}
+
 @test "the cache: a rebuild hits every step, survives a restart, misses after a change" {
 	echo one >"$CTX/f"
 	cat >"$CTX/Dockerfile" <<'EOF'

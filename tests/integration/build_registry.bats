@@ -40,3 +40,33 @@ teardown_file() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"manifest for $REG/nope:v1 not found: manifest unknown"* ]]
 }
+
+@test "FROM --platform pulls that entry of a manifest list, also over a local image of another platform" {
+	registry_seed_index plat amd64 arm64
+	CTX=$(mktemp -d "$BERTH_ROOT/ctx.XXXXXX")
+	printf 'ARG P=linux/arm64\nFROM --platform=$P %s/plat:multi\nRUN cat /arch >/built-on\n' "$REG" >"$CTX/Dockerfile"
+	run "$BERTH" build -t on-arm "$CTX"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Pulling from plat"* ]]
+	[ "$("$BERTH" run --rm on-arm cat /built-on)" = arm64 ]
+	[ "$("$BERTH" image inspect --format '{{.Architecture}}' on-arm)" = arm64 ]
+	# the local image is arm64 now: amd64 is pulled rather than refused
+	run "$BERTH" build --build-arg P=linux/amd64 -t on-amd "$CTX"
+	[ "$status" -eq 0 ]
+	[ "$("$BERTH" run --rm on-amd cat /built-on)" = amd64 ]
+	[ "$("$BERTH" image inspect --format '{{.Architecture}}' "$REG/plat:multi")" = amd64 ]
+	# the build's platform, when FROM names none; a platform the list lacks
+	printf 'FROM %s/plat:multi\n' "$REG" >"$CTX/Dockerfile"
+	run "$BERTH" build --platform linux/arm64 -t plain-arm "$CTX"
+	[ "$status" -eq 0 ]
+	[ "$("$BERTH" image inspect --format '{{.Architecture}}' plain-arm)" = arm64 ]
+	run "$BERTH" build --platform linux/s390x "$CTX"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"no matching manifest for linux/s390x in the manifest list entries"* ]]
+	# a local image of another platform that no registry has: dockerd's message
+	"$BERTH" tag plain-arm 127.0.0.1:1/plain-arm
+	printf 'FROM --platform=linux/amd64 127.0.0.1:1/plain-arm\n' >"$CTX/Dockerfile"
+	run "$BERTH" build "$CTX"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"image with reference 127.0.0.1:1/plain-arm was found but does not match the specified platform: wanted linux/amd64, actual: linux/arm64"* ]]
+}
