@@ -135,6 +135,19 @@ void berth_format_flush(berth_format *f, berth_buf *out);
 void berth_format_reset(berth_format *f);
 #define cleanup_format __attribute__((cleanup(berth_format_reset)))
 
+/* docker's sortorder.NaturalLess as a comparison: digit runs compare as
+ * numbers ("net2" before "net10"), as docker sorts names in ls. */
+int berth_cli_natural_cmp(const char *a, const char *b);
+/* An object's keys ("k=v" with values) sorted and joined with ",": docker's
+ * Labels column (its map order is random, ours is stable). "" when none. */
+char *berth_cli_joined_keys(const json_t *obj, bool with_values);
+/* Go's time.Time.String() in the local zone:
+ * "2026-12-06 21:06:38.167529753 +0000 UTC". */
+char *berth_cli_go_time(int64_t ns);
+/* The same of an RFC 3339 time from the daemon (Go's zero time when it
+ * does not parse). */
+char *berth_cli_go_time_rfc3339(const char *rfc3339);
+
 /* ---------------------------------------------------------------- the CLI */
 
 typedef struct berth_cli {

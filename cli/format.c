@@ -1,4 +1,6 @@
 /* format.c - --format: templates, "json", "table" layouts and Go's tabwriter. */
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -261,4 +263,90 @@ void berth_format_reset(berth_format *f)
 	berth_template_free(f->tmpl);
 	f->tmpl = NULL;
 	berth_buf_reset(&f->text);
+}
+
+/* ------------------------------------------------ helpers of list rows */
+
+int berth_cli_natural_cmp(const char *a, const char *b)
+{
+	while (*a && *b) {
+		bool da = isdigit((unsigned char)*a), db = isdigit((unsigned char)*b);
+		if (da != db)
+			return da ? -1 : 1;
+		if (!da) {
+			if (*a != *b)
+				return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+			a++, b++;
+			continue;
+		}
+		const char *za = a, *zb = b;
+		while (*a == '0')
+			a++;
+		while (*b == '0')
+			b++;
+		const char *na = a, *nb = b;
+		while (isdigit((unsigned char)*a))
+			a++;
+		while (isdigit((unsigned char)*b))
+			b++;
+		if (a - na != b - nb)
+			return a - na < b - nb ? -1 : 1;
+		int c = strncmp(na, nb, (size_t)(a - na));
+		if (c != 0)
+			return c;
+		if (na - za != nb - zb) /* fewer leading zeros first */
+			return na - za < nb - zb ? -1 : 1;
+	}
+	return *a ? 1 : *b ? -1 : 0;
+}
+
+static int by_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+char *berth_cli_joined_keys(const json_t *obj, bool with_values)
+{
+	size_t n = json_is_object(obj) ? json_object_size(obj) : 0, i = 0;
+	char **items = berth_xcalloc(n + 1, sizeof(*items));
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)obj, k, v) items[i++] = with_values
+		? berth_xasprintf("%s=%s", k, json_is_string(v) ? json_string_value(v) : "")
+		: berth_xstrdup(k);
+	qsort(items, n, sizeof(*items), by_str);
+	berth_buf b = {0};
+	berth_buf_puts(&b, "");
+	for (i = 0; i < n; i++)
+		berth_buf_printf(&b, "%s%s", i ? "," : "", items[i]);
+	berth_strv_free(items);
+	return berth_buf_steal(&b);
+}
+
+char *berth_cli_go_time(int64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000LL);
+	long frac = (long)(ns % 1000000000LL);
+	if (frac < 0)
+		t--, frac += 1000000000L;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	char date[32], zone[32], digits[16] = "";
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+	strftime(zone, sizeof(zone), "%z %Z", &tm);
+	if (frac) {
+		/* Go's ".999999999": the fraction without its trailing zeros */
+		snprintf(digits, sizeof(digits), ".%09ld", frac);
+		for (size_t n = strlen(digits); digits[n - 1] == '0'; n--)
+			digits[n - 1] = '\0';
+	}
+	return berth_xasprintf("%s%s %s", date, digits, zone);
+}
+
+char *berth_cli_go_time_rfc3339(const char *rfc3339)
+{
+	int64_t ns;
+	if (rfc3339 == NULL || *rfc3339 == '\0' || berth_time_parse(rfc3339, 0, &ns, NULL) < 0)
+		return berth_xstrdup("0001-01-01 00:00:00 +0000 UTC"); /* Go's zero time.Time */
+	return berth_cli_go_time(ns);
 }

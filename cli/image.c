@@ -66,21 +66,10 @@ static char *since(int64_t secs)
 	return berth_xasprintf("%s ago", buf);
 }
 
-/* Go's time.Time.String() of a Unix time, in the local zone. */
-static char *created_at(int64_t secs)
-{
-	time_t t = (time_t)secs;
-	struct tm tm;
-	localtime_r(&t, &tm);
-	char buf[64];
-	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %z %Z", &tm);
-	return berth_xstrdup(buf);
-}
-
 static int template_error(berth_cli *cli, berth_error **err)
 {
-	berth_error_wrap(err, "Error parsing format");
-	return berth_cli_fail(cli, err, BERTH_EXIT_TEMPLATE);
+	berth_error_wrap(err, "template parsing error");
+	return berth_cli_fail(cli, err, BERTH_EXIT_ERROR);
 }
 
 static const berth_template_type image_context = {"*formatter.imageContext", true};
@@ -219,7 +208,7 @@ static void add_row(json_t *rows, const json_t *img, const char *repo, const cha
 	int64_t shared = json_integer_value(json_object_get(img, "SharedSize"));
 	int64_t containers = json_integer_value(json_object_get(img, "Containers"));
 	char *cs cleanup_free = since(created);
-	char *ca cleanup_free = created_at(created);
+	char *ca cleanup_free = berth_cli_go_time(created * 1000000000LL);
 	char *sz cleanup_free = human_size(size, 3);
 	char *vs cleanup_free = human_size(size, 4);
 	char *sh cleanup_free = shared < 0 ? berth_xstrdup("N/A") : human_size(shared, 4);

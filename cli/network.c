@@ -143,29 +143,72 @@ static int network_inspect(berth_invocation *inv)
 
 static int by_name(const void *x, const void *y)
 {
-	return strcmp(berth_cli_str(*(json_t *const *)x, "Name"),
-		      berth_cli_str(*(json_t *const *)y, "Name"));
+	return berth_cli_natural_cmp(berth_cli_str(*(json_t *const *)x, "Name"),
+				     berth_cli_str(*(json_t *const *)y, "Name"));
 }
 
-/* The fields docker's network formatter offers templates. */
+/* docker's networkContext, keys sorted as its MarshalJSON writes them. */
 static json_t *row_of(const json_t *net, bool no_trunc)
 {
 	const char *id = berth_cli_str(net, "Id");
 	char short_id[13];
 	snprintf(short_id, sizeof(short_id), "%.12s", id);
-	berth_buf labels cleanup_buf = {0};
-	berth_buf_puts(&labels, "");
-	const char *k;
-	json_t *v;
-	json_object_foreach(json_object_get(net, "Labels"), k, v)
-		berth_buf_printf(&labels, "%s%s=%s", labels.len ? "," : "", k, json_string_value(v));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID",
-			 no_trunc ? id : short_id, "Name", berth_cli_str(net, "Name"), "Driver",
-			 berth_cli_str(net, "Driver"), "Scope", berth_cli_str(net, "Scope"), "IPv6",
-			 berth_cli_bool(json_is_true(json_object_get(net, "EnableIPv6"))), "Internal",
-			 berth_cli_bool(json_is_true(json_object_get(net, "Internal"))), "Labels",
-			 labels.data, "CreatedAt", berth_cli_str(net, "Created"), "Ingress",
-			 berth_cli_bool(json_is_true(json_object_get(net, "Ingress"))));
+	char *labels cleanup_free = berth_cli_joined_keys(json_object_get(net, "Labels"), true);
+	char *created cleanup_free = berth_cli_go_time_rfc3339(berth_cli_str(net, "Created"));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "CreatedAt", created,
+			 "Driver", berth_cli_str(net, "Driver"), "ID", no_trunc ? id : short_id,
+			 "IPv4", berth_cli_bool(json_is_true(json_object_get(net, "EnableIPv4"))),
+			 "IPv6", berth_cli_bool(json_is_true(json_object_get(net, "EnableIPv6"))),
+			 "Internal", berth_cli_bool(json_is_true(json_object_get(net, "Internal"))),
+			 "Labels", labels, "Name", berth_cli_str(net, "Name"), "Scope",
+			 berth_cli_str(net, "Scope"));
+}
+
+static json_t *headers(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "NETWORK ID",
+			 "Name", "NAME", "Driver", "DRIVER", "Scope", "SCOPE", "IPv4", "IPV4",
+			 "IPv6", "IPV6", "Internal", "INTERNAL", "Labels", "LABELS", "CreatedAt",
+			 "CREATED AT");
+}
+
+static const berth_template_type network_context = {"*network.networkContext", true, NULL,
+						     berth_cli_label_method};
+
+/* docker's NewFormat: "table" (and no format) is the table, or the IDs with
+ * -q; any other format is used as it is, -q or not. */
+static int print_networks(berth_cli *cli, const json_t *list, const char *format, bool quiet,
+			  bool no_trunc)
+{
+	if (strcmp(format, "table") == 0)
+		format = quiet ? "{{.ID}}" : NETWORK_TABLE;
+	berth_format fmt cleanup_format = {0};
+	berth_error *err cleanup_error = NULL;
+	if (berth_format_init(&fmt, format, NETWORK_TABLE, &err) < 0) {
+		berth_error_wrap(&err, "template parsing error");
+		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+	}
+	fmt.type = &network_context;
+	size_t n = json_array_size(list);
+	json_t **items = berth_xcalloc(n + 1, sizeof(*items));
+	for (size_t i = 0; i < n; i++)
+		items[i] = json_array_get(list, i);
+	qsort(items, n, sizeof(*items), by_name);
+	json_t *hdr cleanup_json = headers();
+	berth_buf out cleanup_buf = {0};
+	int r = berth_format_header(&fmt, hdr, &err);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		json_t *row cleanup_json = row_of(items[i], no_trunc);
+		r = berth_format_row_aux(&fmt, row, items[i], &out, &err);
+	}
+	free(items);
+	if (r < 0) {
+		berth_error_wrap(&err, "template parsing error");
+		return fail(cli, &err);
+	}
+	berth_format_flush(&fmt, &out);
+	berth_cli_write(cli, &out);
+	return BERTH_EXIT_OK;
 }
 
 static int network_ls(berth_invocation *inv)
@@ -184,42 +227,19 @@ static int network_ls(berth_invocation *inv)
 	int status;
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
 		return status;
-	berth_buf path cleanup_buf = {0};
-	berth_buf_puts(&path, "/networks");
-	berth_cli_filters_query(&filters, &path);
+	berth_filters *f cleanup_filters = berth_cli_filters_parse(&filters);
+	char *query cleanup_free = berth_cli_filters_param(f, '?');
+	char *path cleanup_free = berth_xasprintf("/networks%s", query);
 	json_t *list cleanup_json = NULL;
 	berth_error *err cleanup_error = NULL;
-	if (berth_cli_get_json(inv->cli, path.data, &list, &err) < 0)
+	if (berth_cli_get_json(inv->cli, path, &list, &err) < 0)
 		return fail(inv->cli, &err);
-	if (format == NULL || *format == '\0' || strcmp(format, "table") == 0)
-		format = quiet ? "{{.ID}}" : NETWORK_TABLE;
-	berth_format fmt cleanup_format = {0};
-	if (berth_format_init(&fmt, format, NETWORK_TABLE, &err) < 0) {
-		berth_error_wrap(&err, "template parsing error");
-		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_TEMPLATE);
-	}
-	size_t n = json_array_size(list);
-	json_t **items = berth_xcalloc(n + 1, sizeof(*items));
-	for (size_t i = 0; i < n; i++)
-		items[i] = json_array_get(list, i);
-	qsort(items, n, sizeof(*items), by_name);
-	json_t *hdr cleanup_json = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID",
-					     "NETWORK ID", "Name", "NAME", "Driver", "DRIVER",
-					     "Scope", "SCOPE", "IPv6", "IPV6", "Internal", "INTERNAL",
-					     "Labels", "LABELS", "CreatedAt", "CREATED AT", "Ingress",
-					     "INGRESS");
-	berth_buf out cleanup_buf = {0};
-	int r = berth_format_header(&fmt, hdr, &err);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		json_t *row cleanup_json = row_of(items[i], no_trunc);
-		r = berth_format_row(&fmt, row, &out, &err);
-	}
-	free(items);
-	if (r < 0)
-		return fail(inv->cli, &err);
-	berth_format_flush(&fmt, &out);
-	berth_cli_write(inv->cli, &out);
-	return BERTH_EXIT_OK;
+	char *config_format cleanup_free = NULL;
+	if ((format == NULL || *format == '\0') && !quiet)
+		format = config_format = berth_cli_config_string(inv->cli, "networksFormat");
+	if (format == NULL || *format == '\0')
+		format = "table";
+	return print_networks(inv->cli, list, format, quiet, no_trunc);
 }
 
 /* ------------------------------------------------------------ rm, prune */

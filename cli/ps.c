@@ -66,17 +66,6 @@ char *berth_cli_running_for(int64_t created, int64_t now_ns)
 	return berth_xasprintf("%s ago", human);
 }
 
-/* Go's time.Unix(created, 0).String() in local time. */
-static char *created_at(int64_t created)
-{
-	time_t t = (time_t)created;
-	struct tm tm;
-	localtime_r(&t, &tm);
-	char out[64];
-	strftime(out, sizeof(out), "%Y-%m-%d %H:%M:%S %z %Z", &tm);
-	return berth_xstrdup(out);
-}
-
 static const char *names_field(const json_t *c, bool trunc, berth_buf *out)
 {
 	size_t i;
@@ -121,31 +110,6 @@ static char *image_field(const json_t *c, bool trunc)
 	char *out = berth_xstrdup(n);
 	free(ref);
 	return out;
-}
-
-static int by_string(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* "k=v" pairs sorted, or the object's keys sorted, joined with ",". */
-static char *joined(const json_t *obj, bool with_values)
-{
-	size_t n = json_is_object(obj) ? json_object_size(obj) : 0, i = 0;
-	char **items = berth_xcalloc(n + 1, sizeof(*items));
-	const char *k;
-	json_t *v;
-	json_object_foreach((json_t *)obj, k, v) items[i++] = with_values
-		? berth_xasprintf("%s=%s", k, json_is_string(v) ? json_string_value(v) : "")
-		: berth_xstrdup(k);
-	qsort(items, n, sizeof(*items), by_string);
-	berth_buf b = {0};
-	for (i = 0; i < n; i++) {
-		berth_buf_printf(&b, "%s%s", i ? "," : "", items[i]);
-		free(items[i]);
-	}
-	free(items);
-	return berth_buf_steal(&b);
 }
 
 static char *mounts_field(const json_t *c, bool trunc, int *local)
@@ -312,14 +276,14 @@ json_t *berth_cli_ps_row(const json_t *c, bool trunc, int64_t now_ns)
 	const json_t *networks = json_object_get(json_object_get(c, "NetworkSettings"), "Networks");
 	json_t *row = json_object();
 	json_object_set_new(row, "Command", own(berth_cli_go_quote(cmd)));
-	json_object_set_new(row, "CreatedAt", own(created_at(created)));
+	json_object_set_new(row, "CreatedAt", own(berth_cli_go_time(created * 1000000000LL)));
 	json_object_set_new(row, "ID", own(trunc ? truncate_id(id) : berth_xstrdup(id)));
 	json_object_set_new(row, "Image", own(image_field(c, trunc)));
-	json_object_set_new(row, "Labels", own(joined(json_object_get(c, "Labels"), true)));
+	json_object_set_new(row, "Labels", own(berth_cli_joined_keys(json_object_get(c, "Labels"), true)));
 	json_object_set_new(row, "LocalVolumes", json_sprintf("%d", local));
 	json_object_set_new(row, "Mounts", own(mounts));
 	json_object_set_new(row, "Names", json_string(names_field(c, trunc, &names)));
-	json_object_set_new(row, "Networks", own(joined(networks, false)));
+	json_object_set_new(row, "Networks", own(berth_cli_joined_keys(networks, false)));
 	const json_t *platform = json_object_get(json_object_get(c, "ImageManifestDescriptor"),
 						 "platform");
 	json_object_set_new(row, "Platform", platform ? json_deep_copy(platform) : json_null());

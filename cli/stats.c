@@ -228,11 +228,13 @@ static int refresh_list(stats_table *t, bool all, berth_error **err)
 
 /* ------------------------------------------------------------- drawing */
 
+static const berth_template_type stats_context = {"*container.statsContext", true};
+
 static int render(stats_table *t, const char *spec, berth_buf *out, berth_error **err)
 {
-	berth_format f cleanup_format = {0};
+	berth_format f cleanup_format = {.type = &stats_context};
 	if (berth_format_init(&f, *spec ? spec : STATS_DEFAULT_TABLE, STATS_DEFAULT_TABLE, err) < 0)
-		return -1;
+		return berth_error_wrap(err, "template parsing error");
 	json_t *headers cleanup_json = json_pack(
 		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Container", "CONTAINER", "ID",
 		"CONTAINER ID", "Name", "NAME", "CPUPerc", "CPU %", "MemUsage", "MEM USAGE / LIMIT",
@@ -246,6 +248,8 @@ static int render(stats_table *t, const char *spec, berth_buf *out, berth_error 
 			rc = berth_format_row(&f, e->row, f.kind == BERTH_FORMAT_TABLE ? &f.text : out, err);
 	}
 	pthread_mutex_unlock(&t->lock);
+	if (rc < 0)
+		return berth_error_wrap(err, "template parsing error");
 	if (f.kind == BERTH_FORMAT_TABLE)
 		berth_format_flush(&f, out);
 	return rc;
@@ -290,7 +294,7 @@ static int print_once(stats_table *t, const char *format)
 	berth_buf out cleanup_buf = {0};
 	berth_error *err cleanup_error = NULL;
 	if (render(t, format, &out, &err) < 0)
-		return berth_cli_fail(t->cli, &err, BERTH_EXIT_TEMPLATE);
+		return berth_cli_fail(t->cli, &err, BERTH_EXIT_ERROR);
 	berth_cli_write(t->cli, &out);
 	return rc;
 }
@@ -311,7 +315,7 @@ static int redraw_forever(stats_table *t, const char *format, bool listed, bool 
 		berth_buf out cleanup_buf = {0};
 		berth_buf_puts(&out, "\033[2J\033[H");
 		if (render(t, format, &out, &err) < 0)
-			return berth_cli_fail(t->cli, &err, BERTH_EXIT_TEMPLATE);
+			return berth_cli_fail(t->cli, &err, BERTH_EXIT_ERROR);
 		berth_cli_write(t->cli, &out);
 		fflush(t->cli->out);
 		usleep(STATS_REDRAW_US);

@@ -1,5 +1,4 @@
 /* volume.c - `berth volume create|inspect|ls|prune|rm`, docker's output and errors. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -64,74 +63,16 @@ static int volume_create(berth_invocation *inv)
 
 /* --------------------------------------------------------------------- ls */
 
-/* docker's sortorder.NaturalLess: digit runs compare as numbers. */
-static int natural_cmp(const char *a, const char *b)
-{
-	while (*a && *b) {
-		bool da = isdigit((unsigned char)*a), db = isdigit((unsigned char)*b);
-		if (da != db)
-			return da ? -1 : 1;
-		if (!da) {
-			if (*a != *b)
-				return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
-			a++, b++;
-			continue;
-		}
-		const char *za = a, *zb = b;
-		while (*a == '0')
-			a++;
-		while (*b == '0')
-			b++;
-		const char *na = a, *nb = b;
-		while (isdigit((unsigned char)*a))
-			a++;
-		while (isdigit((unsigned char)*b))
-			b++;
-		if (a - na != b - nb)
-			return a - na < b - nb ? -1 : 1;
-		int c = strncmp(na, nb, (size_t)(a - na));
-		if (c != 0)
-			return c;
-		if (na - za != nb - zb) /* fewer leading zeros first */
-			return na - za < nb - zb ? -1 : 1;
-	}
-	return *a ? 1 : *b ? -1 : 0;
-}
-
 static int by_name(const void *x, const void *y)
 {
-	return natural_cmp(berth_cli_str(*(json_t *const *)x, "Name"),
-			   berth_cli_str(*(json_t *const *)y, "Name"));
-}
-
-static int by_str(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* "a=b,c=" with keys in order (docker's map order is random). */
-static char *labels_text(const json_t *labels)
-{
-	size_t n = json_is_object(labels) ? json_object_size(labels) : 0, i = 0;
-	char **items = berth_xcalloc(n + 1, sizeof(*items));
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)labels, key, v)
-		items[i++] = berth_xasprintf("%s=%s", key,
-					     json_is_string(v) ? json_string_value(v) : "");
-	qsort(items, n, sizeof(*items), by_str);
-	berth_buf b = {0};
-	berth_buf_puts(&b, "");
-	for (i = 0; i < n; i++)
-		berth_buf_printf(&b, "%s%s", i ? "," : "", items[i]);
-	berth_strv_free(items);
-	return berth_buf_steal(&b);
+	return berth_cli_natural_cmp(berth_cli_str(*(json_t *const *)x, "Name"),
+				     berth_cli_str(*(json_t *const *)y, "Name"));
 }
 
 /* The fields docker's volume formatter offers templates. */
 static json_t *row_of(const json_t *vol)
 {
-	char *labels cleanup_free = labels_text(json_object_get(vol, "Labels"));
+	char *labels cleanup_free = berth_cli_joined_keys(json_object_get(vol, "Labels"), true);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Availability",
 			 "N/A", "Driver", berth_cli_str(vol, "Driver"), "Group", "N/A", "Labels",
 			 labels, "Links", "N/A", "Mountpoint", berth_cli_str(vol, "Mountpoint"),
@@ -161,7 +102,7 @@ static int print_volumes(berth_cli *cli, json_t *vols, const char *format, bool 
 	json_t *hdr cleanup_json = headers();
 	if (berth_format_init(&fmt, format, VOLUME_TABLE, &err) < 0) {
 		berth_error_wrap(&err, "template parsing error");
-		return berth_cli_fail(cli, &err, BERTH_EXIT_TEMPLATE);
+		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
 	}
 	fmt.type = &volume_context;
 	size_t n = json_array_size(vols);
