@@ -22,7 +22,7 @@ declare -gA _berth_subcommands=(
 declare -gA _berth_flags=(
 	[attach]="--detach-keys= --no-stdin --sig-proxy --help"
 	[berth]="--config= -D --debug -H= --host= -l= --log-level= --tls --tlscacert= --tlscert= --tlskey= --tlsverify -v --version --help"
-	[build]="--add-host= --build-arg= -f= --file= --force-rm --iidfile= --label= --network= --no-cache --pull -q --quiet --rm -t= --tag= --target= --help"
+	[build]="--add-host= --build-arg= --cache-from= -f= --file= --force-rm --iidfile= --label= --network= --no-cache --platform= --pull -q --quiet --rm -t= --tag= --target= --help"
 	[commit]="-a= --author= -c= --change= -m= --message= --no-pause --help"
 	[compose]="--all-resources --ansi= --compatibility --dry-run --env-file= -f= --file= --parallel= --profile= --progress= --project-directory= -p= --project-name= --help"
 	[compose build]="--no-cache --pull -q --quiet --help"
@@ -86,7 +86,7 @@ declare -gA _berth_flags=(
 	[help]=""
 	[history]="--format= -H --human --no-trunc -q --quiet --help"
 	[image]="--help"
-	[image build]="--add-host= --build-arg= -f= --file= --force-rm --iidfile= --label= --network= --no-cache --pull -q --quiet --rm -t= --tag= --target= --help"
+	[image build]="--add-host= --build-arg= --cache-from= -f= --file= --force-rm --iidfile= --label= --network= --no-cache --platform= --pull -q --quiet --rm -t= --tag= --target= --help"
 	[image history]="--format= -H --human --no-trunc -q --quiet --help"
 	[image import]="-c= --change= -m= --message= --platform= --help"
 	[image inspect]="-f= --format= --help"
