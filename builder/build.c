@@ -206,6 +206,18 @@ json_t *build_nop_cmd(const build_state *st, const char *comment)
 	return cmd;
 }
 
+/* ["/bin/sh", "-c", "#(nop) COPY ..."]: the one-argument form dockerd
+ * keeps for WORKDIR, COPY and ADD. */
+json_t *build_nop_cmd_joined(const build_state *st, const char *comment)
+{
+	json_t *cmd = build_nop_cmd(st, comment);
+	size_t n = json_array_size(cmd);
+	char *joined cleanup_free = berth_xasprintf("#(nop) %s", comment);
+	json_array_remove(cmd, n - 1);
+	json_array_set_new(cmd, n - 2, json_string(joined));
+	return cmd;
+}
+
 /* What the cache compares: the run config as the step's container had it. */
 static json_t *probe_config(const build_state *st, const json_t *cmd)
 {

@@ -15,7 +15,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <dirent.h>
-#include <openssl/evp.h>
 
 #include "engine/image/image.h"
 #include "internal.h"
@@ -142,7 +141,7 @@ static int fs_commit(berth_build *b, build_state *st, step_fs *fs, const json_t 
 int build_workdir_fs(berth_build *b, build_state *st, const char *dir, berth_error **err)
 {
 	char *comment cleanup_free = berth_xasprintf("WORKDIR %s", dir);
-	json_t *cmd cleanup_json = build_nop_cmd(st, comment);
+	json_t *cmd cleanup_json = build_nop_cmd_joined(st, comment);
 	step_fs fs;
 	if (fs_open(b, st->image_id, &fs, err) < 0)
 		return -1;
@@ -216,7 +215,8 @@ typedef struct copy_entry {
 typedef struct copy_plan {
 	copy_entry *e;
 	size_t n;
-	EVP_MD_CTX *md;
+	char **hashes;   /* each source's, dockerd's way (tarsum.c) */
+	size_t nhashes;
 	char *downloads; /* where ADD's URLs were fetched to */
 	const char *state_dir;
 } copy_plan;
@@ -245,8 +245,9 @@ static void plan_free(copy_plan *p)
 		free(p->e[i].link);
 	}
 	free(p->e);
-	if (p->md)
-		EVP_MD_CTX_free(p->md);
+	for (size_t i = 0; i < p->nhashes; i++)
+		free(p->hashes[i]);
+	free(p->hashes);
 	if (p->downloads)
 		berth_builder_discard(p->state_dir, p->downloads);
 	free(p->downloads);
@@ -257,8 +258,13 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The names in a directory, sorted. */
-static char **list_dir(int dirfd, berth_error **err)
+static void plan_hash(copy_plan *p, char *hash)
+{
+	p->hashes = berth_xrealloc(p->hashes, (p->nhashes + 1) * sizeof(char *));
+	p->hashes[p->nhashes++] = hash;
+}
+
+char **copy_list_dir(int dirfd, berth_error **err)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -283,26 +289,9 @@ static char **list_dir(int dirfd, berth_error **err)
 	return names;
 }
 
-static void hash_entry(copy_plan *p, int root, const char *rel, const copy_entry *e)
-{
-	char head[512];
-	int n = snprintf(head, sizeof(head), "%s\n%o %lld %s\n", rel, (unsigned)e->st.st_mode,
-			 (long long)e->st.st_size, e->link ? e->link : "");
-	EVP_DigestUpdate(p->md, head, (size_t)n);
-	if (!S_ISREG(e->st.st_mode))
-		return;
-	int fd = open_src(root, e, O_RDONLY, NULL);
-	char buf[65536];
-	ssize_t r;
-	while (fd >= 0 && (r = read(fd, buf, sizeof(buf))) > 0)
-		EVP_DigestUpdate(p->md, buf, (size_t)r);
-	if (fd >= 0)
-		close(fd);
-}
-
 /* Adds src (a file, link or directory below root) to be copied to dst. */
-static int plan_walk(copy_plan *p, int root, const char *src, const char *dst, const char *rel,
-		     bool top, berth_error **err)
+static int plan_walk(copy_plan *p, int root, const char *src, const char *dst, bool top,
+		     berth_error **err)
 {
 	/* a source named in the instruction is followed (inside the root) */
 	int fd = copy_open_in(root, src, O_PATH | (top ? 0 : O_NOFOLLOW), err);
@@ -317,13 +306,12 @@ static int plan_walk(copy_plan *p, int root, const char *src, const char *dst, c
 	}
 	close(fd);
 	plan_add(p, src, dst, &st, S_ISLNK(st.st_mode) ? link : NULL);
-	hash_entry(p, root, rel, &p->e[p->n - 1]);
 	if (!S_ISDIR(st.st_mode))
 		return 0;
 	int dfd = copy_open_in(root, src, O_RDONLY | O_DIRECTORY, err);
 	if (dfd < 0)
 		return -1;
-	char **names = list_dir(dfd, err);
+	char **names = copy_list_dir(dfd, err);
 	close(dfd);
 	if (names == NULL)
 		return -1;
@@ -331,8 +319,7 @@ static int plan_walk(copy_plan *p, int root, const char *src, const char *dst, c
 	for (char **nm = names; *nm && rc == 0; nm++) {
 		char *s cleanup_free = berth_xasprintf("%s/%s", src, *nm);
 		char *d cleanup_free = berth_xasprintf("%s/%s", dst, *nm);
-		char *r cleanup_free = berth_xasprintf("%s/%s", rel, *nm);
-		rc = plan_walk(p, root, s, d, r, false, err);
+		rc = plan_walk(p, root, s, d, false, err);
 	}
 	berth_strv_free(names);
 	return rc;
@@ -357,7 +344,7 @@ static char **glob_sources(int root, const char *pattern, berth_error **err)
 		int dfd = copy_open_in(root, *pd, O_RDONLY | O_DIRECTORY, NULL);
 		if (dfd < 0)
 			continue;
-		char **names = list_dir(dfd, NULL);
+		char **names = copy_list_dir(dfd, NULL);
 		close(dfd);
 		for (char **nm = names; nm && *nm; nm++) {
 			if (fnmatch(base, *nm, FNM_PERIOD & 0) != 0)
@@ -399,6 +386,7 @@ typedef struct copy_opts {
 	uid_t uid;
 	gid_t gid;
 	int chmod;     /* -1: keep the source's */
+	bool keep_owner; /* --from without --chown: the source's owners, as dockerd does */
 } copy_opts;
 
 /* Writes one entry at e->dst below the image root. */
@@ -443,8 +431,10 @@ static int write_entry(int src_root, int dst_root, parent_cache *pc, const copy_
 	int pfd = parent_dir(dst_root, pc, *parent ? parent : "/", o, err);
 	if (pfd < 0)
 		return -1;
-	uid_t uid = o->chown ? o->uid : 0;
-	gid_t gid = o->chown ? o->gid : 0;
+	/* keeping the owners stops at the destination directory itself */
+	bool keep = o->keep_owner && !(top && S_ISDIR(e->st.st_mode));
+	uid_t uid = o->chown ? o->uid : keep ? e->st.st_uid : 0;
+	gid_t gid = o->chown ? o->gid : keep ? e->st.st_gid : 0;
 	mode_t mode = o->chmod >= 0 ? (mode_t)o->chmod : e->st.st_mode & 07777;
 	struct timespec times[2] = {e->st.st_atim, e->st.st_mtim};
 	struct stat cur;
@@ -603,17 +593,18 @@ static int plan_download(berth_build *b, copy_plan *p, const char *url, const ch
 					 : berth_xstrdup(target);
 	plan_add(p, tmp, to, &st, NULL);
 	p->e[p->n - 1].download = true;
-	hash_entry(p, -1, url, &p->e[p->n - 1]);
+	plan_hash(p, sum_file(tmp, base, &st));
 	return 0;
 }
 
 /* The sources and destination of one COPY/ADD, expanded and planned. */
 static int plan_copy(berth_build *b, build_state *st, const berth_df_instr *in, copy_source *cs,
-		     copy_plan *p, char **dest_out, berth_error **err)
+		     copy_plan *p, char **dest_out, char **written_out, berth_error **err)
 {
 	char *dest cleanup_free = NULL;
 	if (build_expand(b, st, in->args[in->nargs - 1], &dest, err) < 0)
 		return -1;
+	*written_out = berth_xstrdup(dest);
 	size_t dl = strlen(dest);
 	bool dest_dir = dl == 0 || dest[dl - 1] == '/' || strcmp(dest, ".") == 0 ||
 			(dl >= 2 && strcmp(dest + dl - 2, "/.") == 0);
@@ -625,8 +616,6 @@ static int plan_copy(berth_build *b, build_state *st, const berth_df_instr *in, 
 		return berth_error_set(err, 400, "When using %s with more than one source file, the "
 						 "destination must be a directory and end with a /",
 				       in->cmd == BERTH_DF_ADD ? "ADD" : "COPY");
-	p->md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(p->md, EVP_sha256(), NULL);
 	for (size_t i = 0; i + 1 < in->nargs; i++) {
 		char *src cleanup_free = NULL;
 		if (build_expand(b, st, in->args[i], &src, err) < 0)
@@ -669,8 +658,9 @@ static int plan_copy(berth_build *b, build_state *st, const berth_df_instr *in, 
 					     ? berth_xasprintf("%s/%s", strcmp(target, "/") ? target : "", base)
 					     : berth_xstrdup(target);
 			}
-			int rc = plan_walk(p, cs->root, *m, to, *m, true, err);
+			int rc = plan_walk(p, cs->root, *m, to, true, err);
 			free(to);
+			plan_hash(p, sum_source(cs->root, *m, cs->from ? SUM_LAZY : SUM_ARCHIVE));
 			if (rc == 0 && in->cmd == BERTH_DF_ADD && S_ISREG(p->e[p->n - 1].st.st_mode))
 				mark_archive(&p->e[p->n - 1], cs->root, target);
 			if (rc < 0) {
@@ -684,18 +674,16 @@ static int plan_copy(berth_build *b, build_state *st, const berth_df_instr *in, 
 	return 0;
 }
 
-static char *plan_comment(const berth_df_instr *in, copy_plan *p, const copy_source *cs,
-			  const char *dest)
+/* dockerd's history comment: "COPY --chown=1:2file:<hex> in /dest " (the
+ * owner glued to the hash as dockerd writes it, the destination as
+ * written). */
+static char *plan_comment(const berth_df_instr *in, const copy_plan *p, const char *chown,
+			  const char *chmod, const char *dest)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_DigestFinal_ex(p->md, md, &mdlen);
-	char hex[65] = "";
-	for (unsigned int i = 0; i < mdlen && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	const char *kind = p->n == 1 ? "file" : in->nargs > 2 ? "multi" : "dir";
-	return berth_xasprintf("%s %s%s%s:%s in %s ", in->cmd == BERTH_DF_ADD ? "ADD" : "COPY",
-			       cs->from ? "--from=" : "", cs->from ? cs->from : "", kind, hex, dest);
+	char *hash cleanup_free = sum_sources(p->hashes, p->nhashes);
+	return berth_xasprintf("%s %s%s%s%s%s in %s ", in->cmd == BERTH_DF_ADD ? "ADD" : "COPY",
+			       chown ? "--chown=" : "", chown ? chown : "", chmod ? "--chmod=" : "",
+			       chmod ? chmod : "", hash, dest);
 }
 
 /* When the destination is an existing directory in the image, a single
@@ -718,17 +706,16 @@ static void retarget_into_dirs(copy_plan *p, int root, const berth_df_instr *in)
 	p->e[0].dst = to;
 }
 
-static int parse_copy_opts(const berth_df_instr *in, int root, copy_opts *o, berth_error **err)
+static int parse_copy_opts(const char *chown, const char *chmod, int root, copy_opts *o,
+			   berth_error **err)
 {
 	o->chown = false;
 	o->chmod = -1;
-	const char *chown = berth_df_flag(in, "chown");
 	if (chown && *chown) {
 		if (parse_chown(root, chown, &o->uid, &o->gid, err) < 0)
 			return -1;
 		o->chown = true;
 	}
-	const char *chmod = berth_df_flag(in, "chmod");
 	if (chmod && *chmod) {
 		char *end;
 		long m = strtol(chmod, &end, 8);
@@ -747,13 +734,19 @@ int build_copy(berth_build *b, build_state *st, const berth_df_instr *in, berth_
 		return -1;
 	}
 	copy_plan p = {0};
-	char *dest cleanup_free = NULL;
+	char *dest cleanup_free = NULL, *written cleanup_free = NULL;
 	char *comment cleanup_free = NULL;
 	json_t *cmd cleanup_json = NULL;
-	int rc = plan_copy(b, st, in, &cs, &p, &dest, err);
+	/* dockerd expands --chown; --chmod (BuildKit's) is taken as written */
+	const char *chown_flag = berth_df_flag(in, "chown"), *chmod = berth_df_flag(in, "chmod");
+	char *chown cleanup_free = NULL;
+	int rc = chown_flag && *chown_flag ? build_expand(b, st, chown_flag, &chown, err) : 0;
+	if (rc == 0)
+		rc = plan_copy(b, st, in, &cs, &p, &dest, &written, err);
 	if (rc == 0) {
-		comment = plan_comment(in, &p, &cs, dest);
-		cmd = build_nop_cmd(st, comment);
+		comment = plan_comment(in, &p, chown && *chown ? chown : NULL,
+				       chmod && *chmod ? chmod : NULL, written);
+		cmd = build_nop_cmd_joined(st, comment);
 		rc = build_probe(b, st, cmd, err);
 	}
 	if (rc != 0) {
@@ -765,7 +758,8 @@ int build_copy(berth_build *b, build_state *st, const berth_df_instr *in, berth_
 	rc = fs_open(b, st->image_id, &fs, err);
 	copy_opts o = {.chmod = -1};
 	if (rc == 0)
-		rc = parse_copy_opts(in, fs.root, &o, err);
+		rc = parse_copy_opts(chown, chmod, fs.root, &o, err);
+	o.keep_owner = cs.from != NULL && !o.chown;
 	if (rc == 0)
 		retarget_into_dirs(&p, fs.root, in);
 	parent_cache pc = {NULL, -1};

@@ -2,6 +2,7 @@
 #ifndef BERTH_BUILDER_INTERNAL_H
 #define BERTH_BUILDER_INTERNAL_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "builder.h"
@@ -98,6 +99,8 @@ int build_commit(berth_build *b, build_state *st, const json_t *cmd, const berth
 		 berth_error **err);
 /* ["/bin/sh", "-c", "#(nop) ", comment] with the stage's shell. */
 json_t *build_nop_cmd(const build_state *st, const char *comment);
+/* The same as one argument, "#(nop) " + comment (WORKDIR, COPY, ADD). */
+json_t *build_nop_cmd_joined(const build_state *st, const char *comment);
 /* CMD/ENTRYPOINT/RUN's argv: the exec form, or the shell form through SHELL. */
 json_t *build_command_line(const build_state *st, const berth_df_instr *in);
 /* The strings of an array joined with spaces (history's created_by). */
@@ -123,6 +126,21 @@ int copy_open_in(int root, const char *path, int flags, berth_error **err);
 int copy_mkdir_in(int root, const char *path, uid_t uid, gid_t gid, berth_error **err);
 int build_copy(berth_build *b, build_state *st, const berth_df_instr *in, berth_error **err);
 int build_workdir_fs(berth_build *b, build_state *st, const char *dir, berth_error **err);
+
+/* The names in a directory, sorted (NULL-terminated); NULL on error. */
+char **copy_list_dir(int dirfd, berth_error **err);
+
+/* tarsum.c: COPY/ADD's source hashes as dockerd's classic builder makes them. */
+typedef enum sum_flavor {
+	SUM_ARCHIVE, /* the context: the client's tar headers */
+	SUM_LAZY,    /* an image or a download: headers made from stat */
+} sum_flavor;
+/* "file:<hex>" or "dir:<hex>" of a source below root. */
+char *sum_source(int root, const char *rel, sum_flavor flavor);
+/* "file:<hex>" of a downloaded file named name, with the stat it gets. */
+char *sum_file(const char *path, const char *name, const struct stat *st);
+/* One source's hash, or "multi:<hex>" of several. */
+char *sum_sources(char *const *hashes, size_t n);
 
 /* context.c: archives unpacked into an image (ADD). */
 typedef struct ctx_owner {

@@ -37,6 +37,62 @@ static void go_quote_list(berth_buf *b, const json_t *list)
 	berth_buf_puts(b, "]");
 }
 
+/* Go's time.Duration.String(): "0s", "1.5s", "2m0s", "1h0m0s", "500ms". */
+static void go_duration(berth_buf *b, int64_t ns)
+{
+	static const struct {
+		int64_t unit;
+		const char *name;
+	} small[] = {{1, "ns"}, {1000, "µs"}, {1000000, "ms"}};
+	uint64_t u = ns < 0 ? (uint64_t)-ns : (uint64_t)ns;
+	const char *sign = ns < 0 ? "-" : "";
+	if (u == 0) {
+		berth_buf_puts(b, "0s");
+		return;
+	}
+	char frac[16] = "";
+	uint64_t unit = 1000000000ULL;
+	const char *name = "s";
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(small) && u < 1000000000ULL; i++) {
+		if (u < (uint64_t)small[i].unit * 1000) {
+			unit = (uint64_t)small[i].unit;
+			name = small[i].name;
+			break;
+		}
+	}
+	uint64_t whole = u / unit, rest = u % unit;
+	if (rest) {
+		int digits = unit == 1000000000ULL ? 9 : unit == 1000000 ? 6 : 3;
+		snprintf(frac, sizeof(frac), ".%0*llu", digits, (unsigned long long)rest);
+		for (size_t l = strlen(frac); l > 1 && frac[l - 1] == '0'; l--)
+			frac[l - 1] = '\0';
+	}
+	if (unit != 1000000000ULL) {
+		berth_buf_printf(b, "%s%llu%s%s", sign, (unsigned long long)whole, frac, name);
+		return;
+	}
+	uint64_t h = whole / 3600, m = whole / 60 % 60, sec = whole % 60;
+	berth_buf_puts(b, sign);
+	if (h)
+		berth_buf_printf(b, "%lluh", (unsigned long long)h);
+	if (h || m)
+		berth_buf_printf(b, "%llum", (unsigned long long)m);
+	berth_buf_printf(b, "%llu%ss", (unsigned long long)sec, frac);
+}
+
+/* Go's %q of an int: a quoted rune literal ('\x02', 'A'). */
+static void go_rune(berth_buf *b, int64_t r)
+{
+	if (r == '\'' || r == '\\')
+		berth_buf_printf(b, "'\\%c'", (char)r);
+	else if (r >= 0x20 && r < 0x7f)
+		berth_buf_printf(b, "'%c'", (char)r);
+	else if (r >= 0 && r < 0x100)
+		berth_buf_printf(b, "'\\x%02x'", (unsigned)r);
+	else
+		berth_buf_printf(b, "'\\u%04x'", (unsigned)r);
+}
+
 /* Commits the step unless the cache has it. */
 static int commit_nop(berth_build *b, build_state *st, const char *comment, berth_error **err)
 {
@@ -131,14 +187,23 @@ static int expose_port(json_t *ports, const char *spec, berth_error **err)
 	return 0;
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int expose(berth_build *b, build_state *st, const berth_df_instr *in, berth_error **err)
 {
 	json_t *ports = config_member(st, "ExposedPorts", false);
 	berth_buf msg cleanup_buf = {0};
 	berth_buf_puts(&msg, "EXPOSE");
+	/* dockerd's parser sorts the words before they are expanded */
+	char **sorted cleanup_free = berth_xcalloc(in->nargs + 1, sizeof(char *));
+	memcpy(sorted, in->args, in->nargs * sizeof(char *));
+	qsort(sorted, in->nargs, sizeof(char *), str_cmp);
 	for (size_t i = 0; i < in->nargs; i++) {
 		char *p cleanup_free = NULL;
-		if (build_expand(b, st, in->args[i], &p, err) < 0 || expose_port(ports, p, err) < 0)
+		if (build_expand(b, st, sorted[i], &p, err) < 0 || expose_port(ports, p, err) < 0)
 			return -1;
 		berth_buf_printf(&msg, " %s", p);
 	}
@@ -188,39 +253,78 @@ static int one_string(berth_build *b, build_state *st, const berth_df_instr *in,
 	return commit_nop(b, st, msg, err);
 }
 
-static int healthcheck(berth_build *b, build_state *st, const berth_df_instr *in,
-		       berth_error **err)
+static const char *const health_durations[] = {"Interval", "Timeout", "StartPeriod",
+						"StartInterval"};
+
+/* HEALTHCHECK's HealthConfig: the test and the options given. */
+static int health_config(const berth_df_instr *in, json_t **out, berth_error **err)
 {
-	json_t *hc = json_object();
+	json_t *hc cleanup_json = json_object();
 	json_t *test = json_array();
 	json_object_set_new(hc, "Test", test);
 	if (strcasecmp(in->args[0], "NONE") == 0) {
 		json_array_append_new(test, json_string("NONE"));
-	} else {
-		json_array_append_new(test, json_string(in->json ? "CMD" : "CMD-SHELL"));
-		for (size_t i = 1; i < in->nargs; i++)
-			json_array_append_new(test, json_string(in->args[i]));
-		const char *keys[][2] = {{"interval", "Interval"}, {"timeout", "Timeout"},
-					 {"start-period", "StartPeriod"}, {"start-interval", "StartInterval"}};
-		for (size_t i = 0; i < BERTH_ARRAY_SIZE(keys); i++) {
-			int64_t ns;
-			if (df_health_duration(in, keys[i][0], &ns, err) < 0) {
-				json_decref(hc);
-				return -1;
-			}
-			if (ns)
-				json_object_set_new(hc, keys[i][1], json_integer(ns));
-		}
-		const char *r = berth_df_flag(in, "retries");
-		if (r && *r)
-			json_object_set_new(hc, "Retries", json_integer(strtol(r, NULL, 10)));
+		*out = berth_steal_ptr(&hc);
+		return 0;
+	}
+	json_array_append_new(test, json_string(in->json ? "CMD" : "CMD-SHELL"));
+	for (size_t i = 1; i < in->nargs; i++)
+		json_array_append_new(test, json_string(in->args[i]));
+	const char *flags[] = {"interval", "timeout", "start-period", "start-interval"};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(flags); i++) {
+		int64_t ns;
+		if (df_health_duration(in, flags[i], &ns, err) < 0)
+			return -1;
+		if (ns)
+			json_object_set_new(hc, health_durations[i], json_integer(ns));
+	}
+	const char *r = berth_df_flag(in, "retries");
+	if (r && *r)
+		json_object_set_new(hc, "Retries", json_integer(strtol(r, NULL, 10)));
+	*out = berth_steal_ptr(&hc);
+	return 0;
+}
+
+/* dockerd prints its HealthConfig with %q: durations quoted, the retries
+ * as a rune; StartInterval only where it was given (API 1.44). */
+static char *health_comment(const json_t *hc)
+{
+	berth_buf msg = {0};
+	berth_buf_puts(&msg, "HEALTHCHECK &{");
+	go_quote_list(&msg, json_object_get(hc, "Test"));
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(health_durations); i++) {
+		json_t *v = json_object_get(hc, health_durations[i]);
+		if (i == 3 && v == NULL)
+			continue;
+		berth_buf_puts(&msg, " \"");
+		go_duration(&msg, json_integer_value(v));
+		berth_buf_puts(&msg, "\"");
+	}
+	berth_buf_puts(&msg, " ");
+	go_rune(&msg, json_integer_value(json_object_get(hc, "Retries")));
+	berth_buf_puts(&msg, "}");
+	return berth_buf_steal(&msg);
+}
+
+static int healthcheck(berth_build *b, build_state *st, const berth_df_instr *in,
+		       berth_error **err)
+{
+	json_t *hc = NULL;
+	if (health_config(in, &hc, err) < 0)
+		return -1;
+	char *msg cleanup_free = health_comment(hc);
+	/* dockerd's commit merges the parent's healthcheck into the new one (a
+	 * shared pointer in its run config): options left out keep the values
+	 * the image had, though the history shows them unset */
+	const json_t *old = json_object_get(st->config, "Healthcheck");
+	const char *keep[] = {"Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(keep) && json_is_object(old); i++) {
+		json_t *v = json_object_get(old, keep[i]);
+		if (json_integer_value(json_object_get(hc, keep[i])) == 0 && json_integer_value(v))
+			json_object_set(hc, keep[i], v);
 	}
 	json_object_set_new(st->config, "Healthcheck", hc);
-	berth_buf msg cleanup_buf = {0};
-	berth_buf_puts(&msg, "HEALTHCHECK &{");
-	go_quote_list(&msg, test);
-	berth_buf_puts(&msg, "}");
-	return commit_nop(b, st, msg.data, err);
+	return commit_nop(b, st, msg, err);
 }
 
 static int shell(berth_build *b, build_state *st, const berth_df_instr *in, berth_error **err)
@@ -275,7 +379,7 @@ static int workdir(berth_build *b, build_state *st, const berth_df_instr *in, be
 	char *dir cleanup_free = df_clean_path(joined);
 	json_object_set_new(st->config, "WorkingDir", json_string(dir));
 	char *comment cleanup_free = berth_xasprintf("WORKDIR %s", dir);
-	json_t *cmd cleanup_json = build_nop_cmd(st, comment);
+	json_t *cmd cleanup_json = build_nop_cmd_joined(st, comment);
 	int hit = build_probe(b, st, cmd, err);
 	if (hit != 0)
 		return hit < 0 ? -1 : 0;

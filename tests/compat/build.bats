@@ -89,7 +89,7 @@ EOF
 	[[ "${lines[0]}" == '/bin/sh -ec #(nop)  ONBUILD RUN echo triggered|0B' ]]
 	[[ "$output" == *'/bin/sh -c #(nop)  ENV A=1 B=two words C=dflt|0B'* ]]
 	[[ "$output" == *'/bin/sh -ec #(nop)  CMD ["a" "b"]|0B'* ]]
-	[[ "$output" == *'/bin/sh -c #(nop)  WORKDIR /app/sub|'* ]]
+	[[ "$output" == *'/bin/sh -c #(nop) WORKDIR /app/sub|'* ]]
 	run files meta
 	[[ "$output" == *"drwxr-xr-x 0/0 app/"* ]]
 	[[ "$output" == *"drwxr-xr-x 0/0 app/sub/"* ]]
