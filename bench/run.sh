@@ -1297,17 +1297,52 @@ compose_cli() {
 		DOCKER_HOST="unix://${SOCK[$e]}" $(compose_peer) -p berthbench -f "$dir/compose.yaml" "$@"
 	fi
 }
+# What measures dockerd's column, said in the report: docker-compose is Compose v1.
+compose_peer_label() {
+	case $(compose_peer) in
+	"docker compose") echo "Docker Compose $(docker compose version --short 2>/dev/null)" ;;
+	docker-compose) echo "docker-compose $(docker-compose version --short 2>/dev/null) (Compose v1, Python: not Docker Compose v2)" ;;
+	esac
+}
+COMPOSE_NOTED=""
 compose_ready() {
 	if [ "$1" = berth ]; then
 		berth_cli_has compose || { log "the berth CLI has no \`compose\`: skipped"; return 2; }
 	elif [ -z "$(compose_peer)" ]; then
 		log "no Docker Compose (docker compose / docker-compose) on this machine: dockerd column skipped"
 		return 2
+	elif [ -z "$COMPOSE_NOTED" ]; then
+		COMPOSE_NOTED=1
+		NOTES+=("compose workloads, dockerd's column: $(compose_peer_label) against the private dockerd")
 	fi
 	ensure_busybox "$1" || return 1
 }
 
-workload compose_up "compose up -d, $COMPOSE_N busybox services, until all run (dockerd: Docker Compose)" \
+# dockerd's compose column needs a Compose client: where neither \`docker compose\` nor
+# docker-compose is installed and a compose workload is to run, Debian's docker-compose
+# (1.29, Compose v1) is installed, as ensure_peer installs docker.io. It starts no service.
+ensure_compose_peer() {
+	local w need=""
+	[ "$PEER" = dockerd ] || return 0
+	for w in "${WL_NAMES[@]}"; do
+		[[ $w == compose_* ]] || continue
+		if [ -z "$ONLY" ] || [[ " $ONLY " == *" $w "* ]]; then need=1; fi
+	done
+	[ -n "$need" ] && [ -z "$(compose_peer)" ] || return 0
+	log "installing Debian's docker-compose (Compose v1 1.29) for dockerd's compose column"
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-compose \
+		>>"$TMP/apt.log" 2>&1; then
+		DEBIAN_FRONTEND=noninteractive apt-get update >>"$TMP/apt.log" 2>&1
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-compose \
+			>>"$TMP/apt.log" 2>&1
+	fi
+	if [ -z "$(compose_peer)" ]; then
+		tail -n 20 "$TMP/apt.log" >&2
+		log "could not install docker-compose: the compose workloads measure berthd alone"
+	fi
+}
+
+workload compose_up "compose up -d, $COMPOSE_N busybox services, until all run (dockerd: Docker Compose or docker-compose v1, see notes)" \
 	ms lower "POST /containers/create;POST /containers/x/start" ratio_lt 0.34
 wl_compose_up() {
 	local e=$1 i vals=()
@@ -1325,7 +1360,7 @@ wl_compose_up() {
 	VALUE=$(printf '%s\n' "${vals[@]}" | stats | cut -d' ' -f1)
 }
 
-workload compose_up_noop "compose up -d with nothing to change, $COMPOSE_N services (dockerd: Docker Compose)" \
+workload compose_up_noop "compose up -d with nothing to change, $COMPOSE_N services (dockerd: Docker Compose or docker-compose v1, see notes)" \
 	ms lower "POST /containers/create;POST /containers/x/start" abs_le 50
 wl_compose_up_noop() {
 	local e=$1 rc
@@ -1654,6 +1689,7 @@ main() {
 	trap 'exit 143' TERM
 
 	ensure_peer
+	ensure_compose_peer
 	ENGINES=(berth)
 	[ "$PEER" = dockerd ] && ENGINES+=(docker)
 	local e

@@ -8,6 +8,9 @@
  * "compose.yaml:12", for errors. Later files overwrite earlier ones. */
 typedef struct compose_pos {
 	json_t *map;
+	/* The !reset and !override tags of the file being loaded: path ->
+	 * "reset" | "override"; NULL: tags are not recorded. */
+	json_t *tags;
 } compose_pos;
 
 /* Parses YAML (anchors and merge keys resolved) into JSON, recording the
@@ -36,6 +39,10 @@ int compose_normalize_service(const char *name, json_t *svc, const char *dir, co
 void compose_merge_service(json_t *base, const json_t *over);
 /* Merge of whole documents (services, networks, volumes, ...). */
 void compose_merge_doc(json_t *base, const json_t *over);
+/* Before over merges into base, its !reset and !override tags (from
+ * compose_pos.tags): the field at a tagged path leaves base, so that over's
+ * value replaces it; a !reset field leaves over too. */
+void compose_apply_tags(json_t *base, json_t *over, const json_t *tags);
 
 /* Splits a command line as a POSIX shell would (quotes, backslashes). */
 int compose_shell_split(const char *s, json_t **out, berth_error **err);

@@ -22,6 +22,7 @@ typedef struct loader {
 	char *project_dir;
 	json_t *env; /* shell environment over .env */
 	json_t *files;
+	json_t *including; /* the include chain, for cycles */
 	compose_pos pos;
 } loader;
 
@@ -31,7 +32,9 @@ static void loader_reset(loader *l)
 	free(l->project_dir);
 	json_decref(l->env);
 	json_decref(l->files);
+	json_decref(l->including);
 	json_decref(l->pos.map);
+	json_decref(l->pos.tags);
 }
 
 static json_t *environ_json(char *const *envp)
@@ -181,6 +184,9 @@ static int load_doc(loader *l, const char *name, const char *text, size_t len, c
 static int extends_one(loader *l, json_t *services, const char *name, const char *dir,
 		       json_t *chain, berth_error **err);
 
+static int include_one(loader *l, const json_t *entry, size_t idx, const char *dir, json_t *doc,
+		       berth_error **err);
+
 /* The base service of an extends: in this file or in another one. */
 static int extends_base(loader *l, json_t *services, const json_t *ext, const char *dir,
 			json_t *chain, json_t **base, berth_error **err)
@@ -198,7 +204,12 @@ static int extends_base(loader *l, json_t *services, const json_t *ext, const ch
 		if (read_text(l, path, &text, &len, err) < 0)
 			return -1;
 		fdir = dir_of(path);
-		if (load_doc(l, path, text, len, fdir, &doc, err) < 0)
+		/* the tags of the file being loaded are its own, not this one's */
+		json_t *tags = l->pos.tags;
+		l->pos.tags = NULL;
+		int r = load_doc(l, path, text, len, fdir, &doc, err);
+		l->pos.tags = tags;
+		if (r < 0)
 			return -1;
 		services = json_object_get(doc, "services");
 		dir = fdir;
@@ -239,6 +250,151 @@ static int extends_one(loader *l, json_t *services, const char *name, const char
 	return 0;
 }
 
+/* ---------------------------------------------------------------- include */
+
+/* A string or a list of strings, as a list (NULL: neither). */
+static json_t *string_list(const json_t *v)
+{
+	if (json_is_string(v))
+		return json_pack("[O]", v);
+	if (!json_is_array(v))
+		return NULL;
+	size_t i;
+	json_t *item;
+	json_array_foreach(v, i, item)
+		if (!json_is_string(item))
+			return NULL;
+	return json_incref((json_t *)v);
+}
+
+/* The environment of an included project: the including one's, and what
+ * its env_file (or the .env of its project directory) adds, without
+ * changing what is already set (compose-go's Mapping.Merge). */
+static int include_env(loader *l, const json_t *files, bool explicit, json_t **out,
+		       berth_error **err)
+{
+	json_t *env cleanup_json = json_deep_copy(l->env);
+	json_t *added cleanup_json = json_object();
+	size_t i;
+	json_t *f;
+	json_array_foreach(files, i, f) {
+		const char *path = json_string_value(f);
+		char *text cleanup_free = NULL;
+		size_t len;
+		berth_error *e cleanup_error = NULL;
+		if (berth_file_read_all(path, &text, &len, &e) < 0) {
+			if (!explicit && e->status == 404)
+				continue;
+			return berth_error_set(err, 400, "couldn't find env file: %s", path);
+		}
+		if (berth_compose_env_parse(path, text, env, added, err) < 0)
+			return -1;
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(added, k, v)
+		if (json_object_get(env, k) == NULL)
+			json_object_set(env, k, v);
+	*out = berth_steal_ptr(&env);
+	return 0;
+}
+
+/* The included files, merged as override files are, in their own project
+ * directory and environment. */
+static int include_load(loader *l, const json_t *paths, const char *pdir, json_t *env,
+			json_t **out, berth_error **err)
+{
+	json_t *merged cleanup_json = json_object();
+	json_t *saved_env = l->env, *saved_tags = l->pos.tags;
+	l->env = env;
+	l->pos.tags = NULL;
+	int r = 0;
+	size_t i;
+	json_t *p;
+	json_array_foreach(paths, i, p) {
+		const char *path = json_string_value(p);
+		char *text cleanup_free = NULL;
+		size_t len;
+		json_t *doc cleanup_json = NULL;
+		if ((r = read_text(l, path, &text, &len, err)) < 0 ||
+		    (r = load_doc(l, path, text, len, pdir, &doc, err)) < 0)
+			break;
+		compose_merge_doc(merged, doc);
+	}
+	l->env = saved_env;
+	l->pos.tags = saved_tags;
+	if (r == 0)
+		*out = berth_steal_ptr(&merged);
+	return r;
+}
+
+/* What an included project defines joins the including file; defining the
+ * same thing differently in both is an error, as in compose-go. */
+static int include_import(json_t *doc, const json_t *inc, berth_error **err)
+{
+	static const char *const sections[] = {"services", "networks", "volumes", "secrets",
+					       "configs"};
+	for (size_t s = 0; s < BERTH_ARRAY_SIZE(sections); s++) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get(inc, sections[s]), k, v) {
+			json_t *to = json_object_get(doc, sections[s]);
+			if (!json_is_object(to))
+				json_object_set_new(doc, sections[s], to = json_object());
+			json_t *have = json_object_get(to, k);
+			if (have && !json_equal(have, v))
+				return berth_error_set(err, 400, "%s.%s conflicts with imported resource",
+						       sections[s], k);
+			json_object_set(to, k, v);
+		}
+	}
+	return 0;
+}
+
+/* One entry of include: a path, or {path, project_directory, env_file}. */
+static int include_one(loader *l, const json_t *entry, size_t idx, const char *dir, json_t *doc,
+		       berth_error **err)
+{
+	json_t *paths cleanup_json = string_list(json_is_object(entry)
+							 ? json_object_get(entry, "path") : entry);
+	const json_t *pd = json_object_get(entry, "project_directory");
+	const json_t *ef = json_object_get(entry, "env_file");
+	json_t *env_files cleanup_json = ef ? string_list(ef) : json_array();
+	if (paths == NULL || json_array_size(paths) == 0 || env_files == NULL ||
+	    (pd && !json_is_string(pd)))
+		return berth_error_set(err, 400, "include[%zu]: path must be a string or a list of "
+					 "strings", idx);
+	size_t i;
+	json_t *p;
+	json_array_foreach(paths, i, p) {
+		char *abs cleanup_free = compose_abs_path(dir, json_string_value(p));
+		json_array_set_new(paths, i, json_string(abs));
+	}
+	const char *first = json_string_value(json_array_get(paths, 0));
+	json_array_foreach(l->including, i, p)
+		if (strcmp(json_string_value(p), first) == 0)
+			return berth_error_set(err, 400, "include cycle detected: %s is included by "
+					       "itself", first);
+	char *pdir cleanup_free = pd ? compose_abs_path(dir, json_string_value(pd)) : dir_of(first);
+	bool explicit = json_array_size(env_files) > 0;
+	if (!explicit)
+		json_array_append_new(env_files, json_sprintf("%s/.env", pdir));
+	json_array_foreach(env_files, i, p) {
+		char *abs cleanup_free = compose_abs_path(dir, json_string_value(p));
+		json_array_set_new(env_files, i, json_string(abs));
+	}
+	json_t *env cleanup_json = NULL;
+	json_t *inc cleanup_json = NULL;
+	if (include_env(l, env_files, explicit, &env, err) < 0)
+		return -1;
+	json_array_append_new(l->including, json_string(first));
+	int r = include_load(l, paths, pdir, env, &inc, err);
+	json_array_remove(l->including, json_array_size(l->including) - 1);
+	if (r < 0)
+		return -1;
+	return include_import(doc, inc, err);
+}
+
 /* One file: parsed, checked, interpolated, services canonical, extends done. */
 static int load_doc(loader *l, const char *name, const char *text, size_t len, const char *dir,
 		    json_t **out, berth_error **err)
@@ -263,6 +419,12 @@ static int load_doc(loader *l, const char *name, const char *text, size_t len, c
 		if (extends_one(l, services, k, dir, chain, err) < 0)
 			return -1;
 	}
+	json_t *inc = json_object_get(doc, "include");
+	size_t i;
+	json_array_foreach(inc, i, v)
+		if (include_one(l, v, i, dir, doc, err) < 0)
+			return -1;
+	json_object_del(doc, "include");
 	*out = berth_steal_ptr(&doc);
 	return 0;
 }
@@ -546,6 +708,7 @@ int berth_compose_load(const berth_compose_options *o, berth_compose_project **o
 {
 	loader l __attribute__((cleanup(loader_reset))) = {.o = o};
 	l.files = json_array();
+	l.including = json_array();
 	l.pos.map = json_object();
 	if (o->workdir) {
 		l.workdir = berth_xstrdup(o->workdir);
@@ -570,9 +733,12 @@ int berth_compose_load(const berth_compose_options *o, berth_compose_project **o
 		char *text cleanup_free = NULL;
 		size_t len;
 		json_t *doc cleanup_json = NULL;
+		json_decref(l.pos.tags);
+		l.pos.tags = json_object();
 		if (read_text(&l, path, &text, &len, err) < 0 ||
 		    load_doc(&l, path, text, len, l.project_dir, &doc, err) < 0)
 			return -1;
+		compose_apply_tags(p->model, doc, l.pos.tags);
 		compose_merge_doc(p->model, doc);
 	}
 	if (finish(&l, p, err) < 0)
@@ -587,6 +753,7 @@ int berth_compose_load_string(const char *name, const char *yaml, size_t len, co
 	berth_compose_options o = {.project_dir = dir, .workdir = dir};
 	loader l __attribute__((cleanup(loader_reset))) = {.o = &o};
 	l.files = json_pack("[s]", name);
+	l.including = json_array();
 	l.pos.map = json_object();
 	l.workdir = berth_xstrdup(dir);
 	l.project_dir = berth_xstrdup(dir);

@@ -98,6 +98,38 @@ void compose_merge_service(json_t *base, const json_t *over)
 	merge_object(base, over);
 }
 
+/* The object holding the last key of a dotted path, and that key. */
+static json_t *parent_of(json_t *root, const char *path, const char **key)
+{
+	char *copy cleanup_free = berth_xstrdup(path);
+	json_t *at = root;
+	char *seg = copy, *dot;
+	while ((dot = strchr(seg, '.')) != NULL && json_is_object(at)) {
+		*dot = '\0';
+		at = json_object_get(at, seg);
+		seg = dot + 1;
+	}
+	*key = path + (seg - copy);
+	return json_is_object(at) ? at : NULL;
+}
+
+void compose_apply_tags(json_t *base, json_t *over, const json_t *tags)
+{
+	const char *path;
+	json_t *what;
+	json_object_foreach((json_t *)tags, path, what) {
+		if (strchr(path, '['))
+			continue; /* tags on list items: Compose has none either */
+		const char *key;
+		json_t *b = parent_of(base, path, &key);
+		if (b)
+			json_object_del(b, key);
+		json_t *o = parent_of(over, path, &key);
+		if (o && strcmp(json_string_value(what), "reset") == 0)
+			json_object_del(o, key);
+	}
+}
+
 void compose_merge_doc(json_t *base, const json_t *over)
 {
 	merge_object(base, over);

@@ -113,6 +113,17 @@ static int convert(conv *c, struct fy_node *n, const char *path, json_t **out, b
 	}
 	if (++c->depth > 64)
 		return berth_error_set(err, 400, "%s: document nested too deeply", c->name);
+	/* Compose's merge tags; a !reset value is never read: it is null */
+	size_t tlen;
+	const char *tag = fy_node_get_tag(n, &tlen);
+	bool reset = tag && tlen == 6 && memcmp(tag, "!reset", 6) == 0;
+	if (tag && c->pos && c->pos->tags && (reset || (tlen == 9 && !memcmp(tag, "!override", 9))))
+		json_object_set_new(c->pos->tags, path, json_string(reset ? "reset" : "override"));
+	if (reset) {
+		c->depth--;
+		*out = json_null();
+		return 0;
+	}
 	int r = 0;
 	switch (fy_node_get_type(n)) {
 	case FYNT_SCALAR: {

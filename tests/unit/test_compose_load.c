@@ -342,6 +342,77 @@ static void test_extends(void **state)
 	assert_non_null(strstr(msg, "Circular reference with extends"));
 }
 
+static void test_include(void **state)
+{
+	/* short and long syntax; each included project has its own directory
+	 * (relative paths) and environment (its .env, or env_file), under the
+	 * including project's variables */
+	write_file("inc/db/compose.yaml", "services:\n  db:\n    image: busybox:${TAG:-none}\n"
+					  "    volumes: ['./data:/data']\n");
+	write_file("inc/db/.env", "TAG=db-env\n");
+	write_file("inc/cache/a.yaml", "services:\n  cache:\n    image: busybox\n"
+				       "    environment: ['V=${V}', 'W=${W}']\n"
+				       "    volumes: ['./c:/c']\n");
+	write_file("inc/cache/b.yaml", "services:\n  cache:\n    command: [sleep, '1']\n");
+	write_file("inc/vars.env", "V=from-file\nW=from-file\n");
+	write_file("inc/compose.yaml", "include:\n  - db/compose.yaml\n"
+				       "  - path: [cache/a.yaml, cache/b.yaml]\n"
+				       "    project_directory: proj\n    env_file: vars.env\n"
+				       "services:\n  web: {image: busybox, depends_on: [db, cache]}\n");
+	const char *files[] = {"inc/compose.yaml", NULL};
+	char *const env[] = {"W=shell", NULL};
+	berth_compose_project *p = load(files, env, NULL, NULL);
+	check_json(json_object_get(svc(p, "db"), "image"), "\"busybox:db-env\"");
+	char *data cleanup_free = berth_xasprintf("%s/inc/db/data", tmpdir);
+	assert_string_equal(berth_json_string(json_array_get(json_object_get(svc(p, "db"), "volumes"), 0), "source"), data);
+	check_json(json_object_get(svc(p, "cache"), "environment"), "{\"V\":\"from-file\",\"W\":\"shell\"}");
+	check_json(json_object_get(svc(p, "cache"), "command"), "[\"sleep\",\"1\"]");
+	char *c cleanup_free = berth_xasprintf("%s/inc/proj/c", tmpdir);
+	assert_string_equal(berth_json_string(json_array_get(json_object_get(svc(p, "cache"), "volumes"), 0), "source"), c);
+	assert_null(json_object_get(p->model, "include"));
+	berth_compose_project_free(p);
+	/* the same service defined again differently, and an include cycle */
+	write_file("inc/clash.yaml", "include: [db/compose.yaml]\nservices:\n  db: {image: other}\n");
+	const char *clash[] = {"inc/clash.yaml", NULL};
+	char *msg cleanup_free = NULL;
+	load(clash, NULL, NULL, &msg);
+	assert_string_equal(msg, "services.db conflicts with imported resource");
+	write_file("inc/loop/a.yaml", "include: [b.yaml]\nservices: {a: {image: x}}\n");
+	write_file("inc/loop/b.yaml", "include: [a.yaml]\nservices: {b: {image: x}}\n");
+	write_file("inc/loop/top.yaml", "include: [a.yaml]\n");
+	const char *loop[] = {"inc/loop/top.yaml", NULL};
+	char *msg2 cleanup_free = NULL;
+	load(loop, NULL, NULL, &msg2);
+	assert_non_null(strstr(msg2, "include cycle detected"));
+}
+
+static void test_merge_tags(void **state)
+{
+	write_file("tags/compose.yaml", "services:\n  web:\n    image: busybox\n"
+					 "    ports: ['80:80', '81:81']\n"
+					 "    environment: {A: '1', B: '2'}\n"
+					 "    labels: {x: '1', z: '3'}\n    command: [sleep, '1']\n");
+	write_file("tags/override.yaml", "services:\n  web:\n    ports: !reset []\n"
+					  "    environment: !override {C: '3'}\n"
+					  "    labels:\n      x: !reset\n      y: '2'\n"
+					  "    command: !reset null\n");
+	const char *files[] = {"tags/compose.yaml", "tags/override.yaml", NULL};
+	berth_compose_project *p = load(files, NULL, NULL, NULL);
+	assert_null(json_object_get(svc(p, "web"), "ports"));
+	assert_null(json_object_get(svc(p, "web"), "command"));
+	check_json(json_object_get(svc(p, "web"), "environment"), "{\"C\":\"3\"}");
+	check_json(json_object_get(svc(p, "web"), "labels"), "{\"y\":\"2\",\"z\":\"3\"}");
+	berth_compose_project_free(p);
+	/* without the tags the same override merges */
+	write_file("tags/plain.yaml", "services:\n  web:\n    environment: {C: '3'}\n");
+	const char *plain[] = {"tags/compose.yaml", "tags/plain.yaml", NULL};
+	p = load(plain, NULL, NULL, NULL);
+	check_json(json_object_get(svc(p, "web"), "environment"),
+		   "{\"A\":\"1\",\"B\":\"2\",\"C\":\"3\"}");
+	assert_int_equal(json_array_size(json_object_get(svc(p, "web"), "ports")), 2);
+	berth_compose_project_free(p);
+}
+
 static void test_errors(void **state)
 {
 	check_error("services:\n  web:\n    image: a\n    imgae: b\n",
@@ -487,6 +558,8 @@ int main(void)
 		cmocka_unit_test(test_short_syntaxes),
 		cmocka_unit_test(test_profiles),
 		cmocka_unit_test(test_extends),
+		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_merge_tags),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_cycles),
 		cmocka_unit_test(test_yaml_anchors_and_output),
