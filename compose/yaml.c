@@ -251,14 +251,15 @@ static bool plain_ok(const char *s)
 	return same;
 }
 
-static void emit_string(const char *s, berth_buf *out)
+/* len: a string may hold NUL ("\0" in a double-quoted YAML scalar) */
+static void emit_string(const char *s, size_t len, berth_buf *out)
 {
-	if (plain_ok(s)) {
+	if (strlen(s) == len && plain_ok(s)) {
 		berth_buf_puts(out, s);
 		return;
 	}
 	berth_buf_puts(out, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + len; p++) {
 		switch (*p) {
 		case '"': berth_buf_puts(out, "\\\""); break;
 		case '\\': berth_buf_puts(out, "\\\\"); break;
@@ -278,7 +279,7 @@ static void emit_string(const char *s, berth_buf *out)
 static void emit_scalar(const json_t *j, berth_buf *out)
 {
 	switch (json_typeof(j)) {
-	case JSON_STRING: emit_string(json_string_value(j), out); break;
+	case JSON_STRING: emit_string(json_string_value(j), json_string_length(j), out); break;
 	case JSON_INTEGER: berth_buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(j)); break;
 	case JSON_REAL: {
 		/* a real stays a real when read back: "800.0", not "800" */
@@ -333,7 +334,7 @@ static void emit_node(const json_t *j, int indent, berth_buf *out)
 		qsort(keys, n, sizeof(*keys), key_cmp);
 		for (i = 0; i < n; i++) {
 			berth_buf_printf(out, "%*s", indent, "");
-			emit_string(keys[i], out);
+			emit_string(keys[i], strlen(keys[i]), out);
 			berth_buf_puts(out, ":");
 			emit_value(json_object_get(j, keys[i]), indent + 2, out);
 		}

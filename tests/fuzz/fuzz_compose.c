@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: the Compose loader (compose/): YAML parsing, the schema
  * check, interpolation, normalization, merge of extends, profiles and the
- * reference checks, then the canonical YAML output. Checks the API's
+ * reference checks, then the canonical YAML output and every service's
+ * config hash. Checks the API's
  * promises as well as memory safety: a failure is a 400/404 with a message,
  * and a loaded model prints as YAML that loads back to the same model.
  */
@@ -21,6 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (err == NULL || err->msg == NULL || (err->status != 400 && err->status != 404))
 			__builtin_trap();
 	} else {
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get(p->model, "services"), k, v) {
+			char hash[65];
+			berth_compose_config_hash(v, hash);
+		}
 		berth_buf out = {0};
 		berth_compose_yaml_emit(p->model, &out);
 		berth_compose_project *again = NULL;

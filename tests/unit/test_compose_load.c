@@ -532,6 +532,11 @@ static void test_yaml_scalars_round_trip(void **state)
 	berth_compose_yaml_emit(j, &out);
 	assert_string_equal(out.data, "bool: \"true\"\ncolon: \"a: b\"\nfrac: 0.5\nint: 800\n"
 				      "numeric: \"800\"\nreal: 800.0\n");
+	/* a NUL ("\0" in a double-quoted scalar) survives: the fuzzer's find */
+	json_t *nul cleanup_json = json_pack("{s s%}", "k", "a\0b", (size_t)3);
+	berth_buf o2 cleanup_buf = {0};
+	berth_compose_yaml_emit(nul, &o2);
+	assert_string_equal(o2.data, "k: \"a\\x00b\"\n");
 }
 
 static void test_config_hash(void **state)
