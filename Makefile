@@ -15,7 +15,7 @@ SANFLAGS :=
 endif
 BIN := $(BUILD)/bin
 
-PKGS := libh2o libuv jansson libarchive libcurl openssl libgit2 libfyaml libmnl libnftables zlib
+PKGS := libh2o libuv jansson libarchive libcurl openssl libgit2 libfyaml libmnl libnftables zlib libdeflate
 CPPFLAGS += -D_GNU_SOURCE -DH2O_USE_LIBUV=1 -DBERTH_GIT_COMMIT='"$(GIT_COMMIT)"' -I. -Icommon
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \

@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev
 libh2o-dev libuv1-dev libjansson-dev libarchive-dev libssl-dev
-libcurl4-openssl-dev libgit2-dev libfyaml-dev libmnl-dev libnftables-dev libcmocka-dev
+libcurl4-openssl-dev libgit2-dev libfyaml-dev libmnl-dev libnftables-dev libcmocka-dev libdeflate-dev
 runc tini busybox-static bats docker-registry skopeo iptables iproute2
 nftables util-linux procps psmisc curl socat jq tmux bash-completion gnuplot-nox
 python3-jwt python3-cryptography"

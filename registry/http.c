@@ -370,6 +370,8 @@ static CURLcode perform(reg_session *s, const reg_request *rq, const char *url, 
 		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, rq->read_cb);
 		curl_easy_setopt(c, CURLOPT_READDATA, rq->read_ud);
+		/* layers are megabytes: fewer, larger writes to the socket */
+		curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 		headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
 	} else if (rq->body || strcmp(rq->method, "PUT") == 0 || strcmp(rq->method, "POST") == 0 ||
 		   strcmp(rq->method, "PATCH") == 0) {

@@ -134,6 +134,19 @@ int reg_manifest_get(reg_session *s, const char *reference, const char *familiar
 int reg_open_for(const berth_registry_config *cfg, const berth_registry_auth *auth,
 		 const char *host, const char *repo, reg_session **s, berth_error **err);
 
+/* A stream gzipped while it uploads (gzip.c): fill runs on a thread of its
+ * own and passes the uncompressed bytes to reg_gzip_write; reg_gzip_read is
+ * the upload's CURLOPT_READFUNCTION (userdata: the reg_gzip). finish stops
+ * whatever still runs and gives the digest and size of what was read; it
+ * fails with fill's error (the upload's own failure is the caller's). The
+ * same input always compresses to the same bytes. */
+typedef struct reg_gzip reg_gzip;
+typedef int (*reg_gzip_fill_fn)(void *ud, reg_gzip *gz, berth_error **err);
+reg_gzip *reg_gzip_start(reg_gzip_fill_fn fill, void *ud);
+int reg_gzip_write(reg_gzip *gz, const void *data, size_t len, berth_error **err);
+size_t reg_gzip_read(char *buf, size_t size, size_t n, void *gz);
+int reg_gzip_finish(reg_gzip *gz, char digest[DIGEST_LEN + 1], int64_t *size, berth_error **err);
+
 /* Runs fn(ud, i) for every i below n on up to nthreads threads (the
  * caller's among them). The first failure sets *cancel, which stops new
  * items from starting and tells running ones to give up, and is returned. */

@@ -4,20 +4,12 @@
  * compressed while it uploads (POST, one streamed PATCH, PUT ?digest=);
  * layers go in parallel; then the config (monolithic) and the manifest.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include "internal.h"
 
 #define PROGRESS_EVERY (512 * 1024)
-#define GZIP_CHUNK (256 * 1024)
-/* zlib's fastest level: the registry is usually near, the CPU the limit */
-#define GZIP_LEVEL 1
 
 typedef struct push_ctx push_ctx;
 
@@ -105,120 +97,59 @@ static int upload_finish(reg_session *s, const char *location, const char *diges
 
 /* ----------------------------------------------------- compressed stream */
 
-/* The producer: rebuilds the layer tar, gzips it into a pipe the upload
- * reads, hashing what it writes. */
-typedef struct gz_producer {
+typedef struct layer_fill {
 	push_layer *l;
-	int fd;
-	z_stream z;
-	EVP_MD_CTX *sha;
-	int64_t written, read, last;
-	unsigned char out[GZIP_CHUNK];
-	berth_error *err;
-	pthread_t thread;
-} gz_producer;
+	reg_gzip *gz;
+	int64_t read, last;
+} layer_fill;
 
-static int gz_flush(gz_producer *g, int mode, berth_error **err)
+static int fill_write(void *ud, const void *data, size_t len, berth_error **err)
 {
-	do {
-		g->z.next_out = g->out;
-		g->z.avail_out = sizeof(g->out);
-		int zr = deflate(&g->z, mode);
-		if (zr == Z_STREAM_ERROR)
-			return berth_error_set(err, 500, "gzip failed");
-		size_t have = sizeof(g->out) - g->z.avail_out;
-		if (have == 0)
-			continue;
-		EVP_DigestUpdate(g->sha, g->out, have);
-		if (berth_write_all(g->fd, g->out, have) < 0)
-			return berth_error_set_errno(err, errno, "upload stream");
-		g->written += (int64_t)have;
-	} while (g->z.avail_out == 0);
-	return 0;
-}
-
-static int gz_write(void *ud, const void *data, size_t len, berth_error **err)
-{
-	gz_producer *g = ud;
-	g->z.next_in = (Bytef *)data;
-	g->z.avail_in = (uInt)len;
-	if (gz_flush(g, Z_NO_FLUSH, err) < 0)
-		return -1;
-	g->read += (int64_t)len;
-	push_layer *l = g->l;
-	int64_t total = berth_image_layers_tar_size(l->c->img, l->index);
-	if (g->read - g->last >= PROGRESS_EVERY) {
-		g->last = g->read;
-		reg_emit(l->c->op, reg_progress(l->id, "Pushing", g->read, total));
-	}
+	layer_fill *f = ud;
+	push_layer *l = f->l;
 	if (__atomic_load_n(&l->c->failed, __ATOMIC_RELAXED))
 		return berth_error_set(err, 500, "push cancelled");
+	if (reg_gzip_write(f->gz, data, len, err) < 0)
+		return -1;
+	f->read += (int64_t)len;
+	if (f->read - f->last >= PROGRESS_EVERY) {
+		f->last = f->read;
+		int64_t total = berth_image_layers_tar_size(l->c->img, l->index);
+		reg_emit(l->c->op, reg_progress(l->id, "Pushing", f->read, total));
+	}
 	return 0;
 }
 
-static void *gz_run(void *arg)
+/* The layer tar, rebuilt byte for byte from the layer store. */
+static int fill_layer(void *ud, reg_gzip *gz, berth_error **err)
 {
-	gz_producer *g = arg;
-	if (berth_image_layers_write(g->l->c->img, g->l->index, gz_write, g, &g->err) == 0)
-		gz_flush(g, Z_FINISH, &g->err);
-	close(g->fd);
-	return NULL;
-}
-
-static size_t pipe_read(char *buf, size_t size, size_t n, void *ud)
-{
-	int fd = *(int *)ud;
-	for (;;) {
-		ssize_t got = read(fd, buf, size * n);
-		if (got >= 0)
-			return (size_t)got;
-		if (errno != EINTR)
-			return CURL_READFUNC_ABORT;
-	}
+	layer_fill *f = ud;
+	f->gz = gz;
+	return berth_image_layers_write(f->l->c->img, f->l->index, fill_write, f, err);
 }
 
 /* One PATCH carrying the whole compressed layer. */
 static int upload_stream(push_layer *l, const char *location, berth_error **err)
 {
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return berth_error_set_errno(err, errno, "pipe");
-	gz_producer *g = berth_xcalloc(1, sizeof(*g));
-	g->l = l;
-	g->fd = fds[1];
-	g->sha = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(g->sha, EVP_sha256(), NULL);
-	deflateInit2(&g->z, GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-	if (pthread_create(&g->thread, NULL, gz_run, g) != 0)
-		abort();
+	layer_fill f = {.l = l};
+	reg_gzip *gz = reg_gzip_start(fill_layer, &f);
 	reg_response r = {0};
 	reg_request rq = {.method = "PATCH", .url = location, .actions = "pull,push",
 			  .content_type = "application/octet-stream", .stream_body = true,
-			  .read_cb = pipe_read, .read_ud = &fds[0], .no_retry = true};
-	int rc = reg_do(l->c->s, &rq, &r, err);
-	close(fds[0]); /* a producer still writing gets EPIPE and stops */
-	pthread_join(g->thread, NULL);
-	if (g->err) {
-		berth_error_free(err);
-		rc = berth_error_propagate(&g->err, err);
-	} else if (rc == 0 && r.status != 202) {
+			  .read_cb = reg_gzip_read, .read_ud = gz, .no_retry = true};
+	berth_error *e cleanup_error = NULL;
+	int rc = reg_do(l->c->s, &rq, &r, &e);
+	/* the stream's own failure (the layer store) is the cause of an aborted upload */
+	if (reg_gzip_finish(gz, l->digest, &l->size, err) < 0)
+		rc = -1;
+	else if (rc < 0)
+		rc = berth_error_propagate(&e, err);
+	else if (r.status != 202)
 		rc = reg_http_error(l->c->s, &r, "upload", err);
-	}
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_DigestFinal_ex(g->sha, md, &mdlen);
-	char hex[65] = "";
-	for (unsigned i = 0; i < mdlen && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	snprintf(l->digest, sizeof(l->digest), "sha256:%s", hex);
-	l->size = g->written;
 	if (rc == 0)
 		rc = upload_finish(l->c->s, r.location ? r.location : location, l->digest, NULL, 0,
 				   err);
 	reg_response_reset(&r);
-	deflateEnd(&g->z);
-	EVP_MD_CTX_free(g->sha);
-	free(g);
 	return rc;
 }
 
