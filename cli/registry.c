@@ -315,16 +315,21 @@ int berth_cli_pull(berth_invocation *inv)
 		return status;
 	berth_error *err cleanup_error = NULL;
 	named n;
-	if (all)
-		return berth_error_set(&err, 400, "berth pull --all-tags is not supported"),
-		       berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
-	if (parse_named(inv->cli, inv->args.v[0], false, &n, &err) < 0)
+	if (parse_named(inv->cli, inv->args.v[0], all, &n, &err) < 0)
 		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
+	if (all && (n.ref.tag || n.ref.digest)) {
+		named_reset(&n);
+		berth_error_set(&err, 400, "tag can't be used with --all-tags/-a");
+		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
+	}
 	char *image cleanup_free = berth_url_encode(n.ref.name);
-	char *tag cleanup_free = berth_url_encode(n.ref.digest ? n.ref.digest : n.ref.tag);
+	/* without a tag the daemon pulls every tag */
+	const char *want = n.ref.digest ? n.ref.digest : n.ref.tag;
+	char *tag cleanup_free = want ? berth_url_encode(want) : NULL;
 	char *plat cleanup_free = platform ? berth_url_encode(platform) : NULL;
-	char *path cleanup_free = berth_xasprintf("/images/create?fromImage=%s&tag=%s%s%s", image,
-						  tag, plat ? "&platform=" : "", plat ? plat : "");
+	char *path cleanup_free = berth_xasprintf("/images/create?fromImage=%s%s%s%s%s", image,
+						  tag ? "&tag=" : "", tag ? tag : "",
+						  plat ? "&platform=" : "", plat ? plat : "");
 	progress p = {.cli = inv->cli, .terminal = isatty(fileno(inv->cli->out)), .quiet = quiet};
 	int r = stream(inv->cli, path, n.host, &p, &err);
 	if (r == 0)

@@ -236,6 +236,7 @@ void reg_response_reset(reg_response *r)
 	free(r->location);
 	free(r->digest);
 	free(r->www_auth);
+	free(r->link);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -287,6 +288,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
 	set_header(&r->content_type, header_value(data, len, "Content-Type"));
 	set_header(&r->location, header_value(data, len, "Location"));
 	set_header(&r->digest, header_value(data, len, "Docker-Content-Digest"));
+	set_header(&r->link, header_value(data, len, "Link"));
 	char *auth = header_value(data, len, "WWW-Authenticate");
 	/* a registry may offer several schemes: keep Bearer over Basic */
 	if (auth && (r->www_auth == NULL || strncasecmp(auth, "bearer", 6) == 0))

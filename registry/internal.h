@@ -66,6 +66,7 @@ typedef struct reg_response {
 	char *digest;          /* Docker-Content-Digest */
 	int64_t length;        /* Content-Length, -1 when absent */
 	char *www_auth;
+	char *link;            /* Link, the next page of a list */
 	bool ranges;           /* Accept-Ranges: bytes */
 } reg_response;
 void reg_response_reset(reg_response *r);

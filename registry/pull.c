@@ -180,16 +180,68 @@ static void target_reset(pull_target *t)
 	free(t->familiar);
 }
 
-static int target_parse(const char *s, pull_target *t, berth_error **err)
+/* all: a name alone stays one (every tag), else it means ":latest". */
+static int target_parse(const char *s, bool all, pull_target *t, berth_error **err)
 {
 	memset(t, 0, sizeof(*t));
 	if (berth_image_ref_parse(s, &t->ref, err) < 0)
 		return -1;
-	if (t->ref.tag == NULL && t->ref.digest == NULL)
+	if (t->ref.tag == NULL && t->ref.digest == NULL && !all)
 		t->ref.tag = berth_xstrdup("latest");
 	berth_registry_split_name(t->ref.name, &t->host, &t->repo);
 	t->familiar = berth_image_ref_familiar(&t->ref);
 	t->reference = t->ref.digest ? t->ref.digest : t->ref.tag;
+	return 0;
+}
+
+/* The next tag of an all-tags pull becomes the target. */
+static void target_set_tag(pull_target *t, const char *tag)
+{
+	free(t->ref.tag);
+	t->ref.tag = berth_xstrdup(tag);
+	free(t->familiar);
+	t->familiar = berth_image_ref_familiar(&t->ref);
+	t->reference = t->ref.tag;
+}
+
+/* GET /v2/<repo>/tags/list, page after page (the Link header's next). */
+static int tags_list(reg_session *s, char ***out, berth_error **err)
+{
+	char *url = berth_xasprintf("/v2/%s/tags/list", s->repo);
+	char **tags = berth_xcalloc(1, sizeof(*tags));
+	size_t n = 0;
+	int rc = 0;
+	while (url && rc == 0) {
+		reg_response r = {0};
+		reg_request rq = {.method = "GET", .url = url, .actions = "pull"};
+		rc = reg_do(s, &rq, &r, err);
+		if (rc == 0 && r.status != 200)
+			rc = reg_http_error(s, &r, "tags", err);
+		json_t *j cleanup_json = rc == 0 ? json_loadb(r.body.data ? r.body.data : "",
+							      r.body.len, 0, NULL) : NULL;
+		size_t i;
+		json_t *tag;
+		json_array_foreach(json_object_get(j, "tags"), i, tag) {
+			if (!json_is_string(tag))
+				continue;
+			tags = berth_xrealloc(tags, (n + 2) * sizeof(*tags));
+			tags[n++] = berth_xstrdup(json_string_value(tag));
+			tags[n] = NULL;
+		}
+		free(url);
+		url = NULL;
+		/* Link: </v2/x/tags/list?last=a&n=100>; rel="next" */
+		const char *lt = r.link ? strchr(r.link, '<') : NULL;
+		if (rc == 0 && lt && strstr(r.link, "rel=\"next\""))
+			url = berth_xstrndup(lt + 1, strcspn(lt + 1, ">"));
+		reg_response_reset(&r);
+	}
+	free(url);
+	if (rc < 0) {
+		berth_strv_free(tags);
+		return -1;
+	}
+	*out = tags;
 	return 0;
 }
 
@@ -251,7 +303,10 @@ static int commit(const berth_registry_op *op, const pull_target *t, berth_image
 struct berth_registry_pull_plan {
 	berth_registry_op op;
 	pull_target t;
+	char *asked;          /* familiar: "busybox:latest", or "busybox" for every tag */
 	reg_session *s;
+	char *platform;
+	char **tags;          /* an all-tags pull: the repository's tags */
 	berth_registry_manifest m;
 	char digest[DIGEST_LEN + 1];
 	char *config;
@@ -265,22 +320,40 @@ void berth_registry_pull_free(berth_registry_pull_plan *p)
 	reg_session_free(p->s);
 	berth_registry_manifest_reset(&p->m);
 	target_reset(&p->t);
+	free(p->asked);
+	free(p->platform);
+	berth_strv_free(p->tags);
 	free(p->config);
 	free(p);
 }
 
-int berth_registry_pull_prepare(const berth_registry_op *op, const char *ref,
-				const char *platform, berth_registry_pull_plan **out, berth_error **err)
+/* The target's manifest (for the platform) and config. */
+static int plan_resolve(berth_registry_pull_plan *p, berth_error **err)
+{
+	berth_registry_manifest_reset(&p->m);
+	free(p->config);
+	p->config = NULL;
+	if (resolve_image(p->s, p->t.reference, p->t.familiar, p->platform, &p->m, p->digest,
+			  err) < 0)
+		return -1;
+	return reg_blob_get(p->s, p->m.config.digest, &p->config, &p->config_len, err);
+}
+
+static int prepare(const berth_registry_op *op, const char *ref, const char *platform, bool all,
+		   berth_registry_pull_plan **out, berth_error **err)
 {
 	berth_registry_pull_plan *p = berth_xcalloc(1, sizeof(*p));
 	p->op = *op;
-	int rc = target_parse(ref, &p->t, err);
+	p->platform = platform ? berth_xstrdup(platform) : NULL;
+	int rc = target_parse(ref, all, &p->t, err);
+	if (rc == 0)
+		p->asked = berth_xstrdup(p->t.familiar);
 	if (rc == 0)
 		rc = reg_open_for(op->cfg, op->auth, p->t.host, p->t.repo, &p->s, err);
-	if (rc == 0)
-		rc = resolve_image(p->s, p->t.reference, p->t.familiar, platform, &p->m, p->digest, err);
-	if (rc == 0)
-		rc = reg_blob_get(p->s, p->m.config.digest, &p->config, &p->config_len, err);
+	if (rc == 0 && p->t.reference)
+		rc = plan_resolve(p, err);
+	else if (rc == 0)
+		rc = tags_list(p->s, &p->tags, err);
 	if (rc < 0) {
 		berth_registry_pull_free(p);
 		return -1;
@@ -289,14 +362,30 @@ int berth_registry_pull_prepare(const berth_registry_op *op, const char *ref,
 	return 0;
 }
 
-int berth_registry_pull_run(berth_registry_pull_plan *rp, char **id, berth_error **err)
+int berth_registry_pull_prepare(const berth_registry_op *op, const char *ref,
+				const char *platform, berth_registry_pull_plan **out, berth_error **err)
+{
+	return prepare(op, ref, platform, false, out, err);
+}
+
+int berth_registry_pull_prepare_all(const berth_registry_op *op, const char *ref,
+				    const char *platform, berth_registry_pull_plan **out,
+				    berth_error **err)
+{
+	return prepare(op, ref, platform, true, out, err);
+}
+
+/* The resolved target: its layers, then the image; *fresh when the
+ * reference named another image (or none) before. */
+static int pull_image(berth_registry_pull_plan *rp, bool *fresh, char **id, berth_error **err)
 {
 	const berth_registry_op *op = &rp->op;
 	char *from cleanup_free = berth_xasprintf("Pulling from %s", rp->t.repo);
 	reg_emit(op, json_pack("{s:s, s:s}", "status", from, "id", rp->t.reference));
 	berth_image_pull *p = NULL;
 	int rc = berth_image_pull_start(op->store, rp->config, rp->config_len, rp->m.n, &p, err);
-	bool fresh = rc == 0 && !up_to_date(op->store, &rp->t, berth_image_pull_id(p));
+	if (rc == 0 && !up_to_date(op->store, &rp->t, berth_image_pull_id(p)))
+		*fresh = true;
 	if (rc == 0) {
 		pull_ctx c = {.op = op, .s = rp->s, .m = &rp->m, .p = p};
 		c.layers = berth_xcalloc(rp->m.n + 1, sizeof(*c.layers));
@@ -310,18 +399,36 @@ int berth_registry_pull_run(berth_registry_pull_plan *rp, char **id, berth_error
 	if (rc == 0) {
 		char *status cleanup_free = berth_xasprintf("Digest: %s", rp->digest);
 		reg_emit(op, reg_status(NULL, status));
-		free(status);
-		status = berth_xasprintf("Status: %s for %s", fresh ? "Downloaded newer image"
-								    : "Image is up to date", rp->t.familiar);
-		reg_emit(op, reg_status(NULL, status));
-		if (id)
+		if (id) {
+			free(*id);
 			*id = berth_xstrdup(berth_image_pull_id(p));
+		}
 	}
 	berth_image_pull_free(p);
 	return rc;
 }
 
+int berth_registry_pull_run(berth_registry_pull_plan *rp, char **id, berth_error **err)
+{
+	bool fresh = false;
+	int rc = 0;
+	if (rp->tags == NULL)
+		rc = pull_image(rp, &fresh, id, err);
+	for (char **tag = rp->tags; tag && *tag && rc == 0; tag++) {
+		target_set_tag(&rp->t, *tag);
+		rc = plan_resolve(rp, err);
+		if (rc == 0)
+			rc = pull_image(rp, &fresh, id, err);
+	}
+	if (rc < 0)
+		return -1;
+	char *status cleanup_free = berth_xasprintf("Status: %s for %s", fresh ? "Downloaded newer image"
+								       : "Image is up to date", rp->asked);
+	reg_emit(&rp->op, reg_status(NULL, status));
+	return 0;
+}
+
 const char *berth_registry_pull_familiar(const berth_registry_pull_plan *p)
 {
-	return p->t.familiar;
+	return p->asked;
 }

@@ -309,6 +309,39 @@ static int push_tag(const berth_registry_op *op, reg_session *s, const berth_ima
 	return rc;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The repository's tags in the store, in dockerd's (lexical) order. */
+static char **local_tags(berth_image_store *store, const char *name, berth_error **err)
+{
+	berth_image_filters f = {.dangling = -1};
+	json_t *list cleanup_json = NULL;
+	if (berth_image_list(store, &f, &list, err) < 0)
+		return NULL;
+	char **tags = berth_xcalloc(1, sizeof(*tags));
+	size_t n = 0, i, k;
+	json_t *img, *tag;
+	json_array_foreach(list, i, img) {
+		json_array_foreach(json_object_get(img, "RepoTags"), k, tag) {
+			berth_image_ref ref;
+			if (!json_is_string(tag) ||
+			    berth_image_ref_parse(json_string_value(tag), &ref, NULL) < 0)
+				continue;
+			if (ref.tag && strcmp(ref.name, name) == 0) {
+				tags = berth_xrealloc(tags, (n + 2) * sizeof(*tags));
+				tags[n++] = berth_steal_ptr(&ref.tag);
+				tags[n] = NULL;
+			}
+			berth_image_ref_reset(&ref);
+		}
+	}
+	qsort(tags, n, sizeof(*tags), cmp_str);
+	return tags;
+}
+
 int berth_registry_push(const berth_registry_op *op, const char *name, const char *tag,
 			berth_error **err)
 {
@@ -317,14 +350,27 @@ int berth_registry_push(const berth_registry_op *op, const char *name, const cha
 		return -1;
 	char *msg cleanup_free = berth_xasprintf("The push refers to repository [%s]", ref.name);
 	reg_emit(op, reg_status(NULL, msg));
-	const char *t = tag && *tag ? tag : ref.tag ? ref.tag : "latest";
+	char **tags = NULL;
+	const char *t = tag && *tag ? tag : ref.tag;
+	int rc = 0;
+	if (t) {
+		tags = berth_xcalloc(2, sizeof(*tags));
+		tags[0] = berth_xstrdup(t);
+	} else if ((tags = local_tags(op->store, ref.name, err)) == NULL) {
+		rc = -1;
+	} else if (tags[0] == NULL) {
+		char *fam cleanup_free = berth_image_familiar_name(ref.name);
+		rc = berth_error_set(err, 404, "An image does not exist locally with the tag: %s", fam);
+	}
 	char *host cleanup_free = NULL, *repo cleanup_free = NULL;
 	berth_registry_split_name(ref.name, &host, &repo);
 	reg_session *s = NULL;
-	int rc = reg_open_for(op->cfg, op->auth, host, repo, &s, err);
 	if (rc == 0)
-		rc = push_tag(op, s, &ref, t, err);
+		rc = reg_open_for(op->cfg, op->auth, host, repo, &s, err);
+	for (char **p = tags; rc == 0 && *p; p++)
+		rc = push_tag(op, s, &ref, *p, err);
 	reg_session_free(s);
+	berth_strv_free(tags);
 	berth_image_ref_reset(&ref);
 	return rc;
 }

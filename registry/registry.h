@@ -111,8 +111,13 @@ typedef struct berth_registry_op {
 typedef struct berth_registry_pull_plan berth_registry_pull_plan;
 int berth_registry_pull_prepare(const berth_registry_op *op, const char *ref,
 				const char *platform, berth_registry_pull_plan **out, berth_error **err);
+/* docker pull --all-tags: a name without tag or digest is every tag of the
+ * repository (tags/list), pulled in turn by run (*id: the last one's). */
+int berth_registry_pull_prepare_all(const berth_registry_op *op, const char *ref,
+				    const char *platform, berth_registry_pull_plan **out,
+				    berth_error **err);
 int berth_registry_pull_run(berth_registry_pull_plan *p, char **id, berth_error **err);
-/* "busybox:latest", for the pull event. */
+/* "busybox:latest" ("busybox" for every tag), for the pull event. */
 const char *berth_registry_pull_familiar(const berth_registry_pull_plan *p);
 void berth_registry_pull_free(berth_registry_pull_plan *p);
 

@@ -21,6 +21,7 @@ typedef struct dist_job {
 	berth_registry_auth auth;
 	berth_registry_op op;
 	char *ref, *platform, *tag;
+	bool all_tags;        /* a pull of a name alone: every tag, as dockerd does */
 	berth_registry_pull_plan *plan;
 	pump *pump;
 	json_t *result;
@@ -109,7 +110,7 @@ static int pull_run_done(berth_daemon *d, berth_api_req *req, void *ud, berth_er
 	dist_job *j = ud;
 	if (work_err)
 		berth_info("pull %s failed: %s", j->ref, work_err->msg);
-	else
+	else if (j->id) /* an all-tags pull of a repository without tags pulls nothing */
 		publish(d, "pull", j->id, berth_registry_pull_familiar(j->plan));
 	finish_stream(j, work_err);
 	job_free(j);
@@ -119,6 +120,8 @@ static int pull_run_done(berth_daemon *d, berth_api_req *req, void *ud, berth_er
 static int pull_prepare_work(void *ud, berth_error **err)
 {
 	dist_job *j = ud;
+	if (j->all_tags)
+		return berth_registry_pull_prepare_all(&j->op, j->ref, j->platform, &j->plan, err);
 	return berth_registry_pull_prepare(&j->op, j->ref, j->platform, &j->plan, err);
 }
 
@@ -139,12 +142,13 @@ static int pull_prepare_done(berth_daemon *d, berth_api_req *req, void *ud,
 }
 
 /* fromImage and tag as dockerd joins them: a tag that is a digest goes
- * after '@'. */
-static char *pull_reference(const char *image, const char *tag, berth_error **err)
+ * after '@'; neither in either is every tag (*all). */
+static char *pull_reference(const char *image, const char *tag, bool *all, berth_error **err)
 {
 	berth_image_ref ref;
 	if (berth_image_ref_parse(image, &ref, err) < 0)
 		return NULL;
+	*all = !(tag && *tag) && !ref.tag && !ref.digest;
 	char *s;
 	if (tag && *tag && !ref.tag && !ref.digest)
 		s = berth_xasprintf("%s%c%s", image, strncmp(tag, "sha256:", 7) == 0 ? '@' : ':', tag);
@@ -161,12 +165,14 @@ static char *pull_reference(const char *image, const char *tag, berth_error **er
 
 int berth_api_distribution_pull(berth_daemon *d, berth_api_req *req, berth_error **err)
 {
+	bool all = false;
 	char *ref = pull_reference(berth_api_query(req, "fromImage"), berth_api_query(req, "tag"),
-				   err);
+				   &all, err);
 	if (ref == NULL)
 		return -1;
 	dist_job *j = job_new(d, req);
 	j->ref = ref;
+	j->all_tags = all;
 	const char *platform = berth_api_query(req, "platform");
 	if (platform && *platform && !berth_api_version_below(req, "1.32"))
 		j->platform = berth_xstrdup(platform);

@@ -177,3 +177,72 @@ image_layers() {
 	[[ "$output" == *"Pull complete"* ]]
 	[[ "$output" == *"Status: Downloaded newer image for $REG/tty:v1"* ]]
 }
+
+# alltags_images: $REG/alltags:one and :two (the same image) and :three (another),
+# and $REG/elsewhere:x, which no all-tags push of alltags may send.
+alltags_images() {
+	busybox_image alltags:one
+	"$BERTH" tag alltags:one "$REG/alltags:one"
+	"$BERTH" tag alltags:one "$REG/alltags:two"
+	"$BERTH" tag alltags:one "$REG/elsewhere:x"
+	rootfs=$(mktemp -d "$BERTH_ROOT/three.XXXXXX")
+	busybox_rootfs "$rootfs/r"
+	echo three >"$rootfs/r/which"
+	tar -C "$rootfs/r" -cf "$rootfs/three.tar" .
+	curl -sf --unix-socket "$BERTH_SOCK" -X POST --data-binary "@$rootfs/three.tar" \
+		"http://berth/images/create?fromSrc=-&repo=$REG/alltags&tag=three" >/dev/null
+	rm -rf "$rootfs"
+}
+
+@test "berth push --all-tags: every tag of the repository in order, with the digests skopeo sees" {
+	alltags_images
+	run "$BERTH" push -a "$REG/alltags:one"
+	[ "$status" -ne 0 ]
+	[ "$output" = "tag can't be used with --all-tags/-a" ]
+	run "$BERTH" push --all-tags "$REG/alltags"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c '^The push refers to repository')" = 1 ]
+	[ "${lines[0]}" = "The push refers to repository [$REG/alltags]" ]
+	[ "$(echo "$output" | grep -E '^[a-z]+: digest: ' | cut -d: -f1 | tr '\n' ' ')" = "one three two " ]
+	for t in one two three; do
+		echo "$output" | grep -q "^$t: digest: $(registry_digest alltags:$t) size: "
+	done
+	[ "$(rcurl -sf "http://$REG/v2/alltags/tags/list" | jq -c '.tags | sort')" = '["one","three","two"]' ]
+	[ "$(rcurl -s -o /dev/null -w '%{http_code}' "http://$REG/v2/elsewhere/tags/list")" = 404 ]
+	# the same through the API: no tag is every tag
+	run api POST "/images/$(jq -rn --arg v "$REG/alltags" '$v|@uri')/push"
+	api_split
+	[ "$(echo "$body" | jq -r 'select(.aux) | .aux.Tag' | tr '\n' ' ')" = "one three two " ]
+	run api POST "/images/$(jq -rn --arg v "$REG/nothing" '$v|@uri')/push"
+	api_split
+	[ "$(echo "$body" | jq -r 'select(.error) | .error')" = "An image does not exist locally with the tag: $REG/nothing" ]
+}
+
+@test "berth pull --all-tags: every tag from tags/list; the API without a tag does the same" {
+	one=$(api GET "/images/$REG/alltags:one/json" | head -1 | jq -r .Id)
+	three=$(api GET "/images/$REG/alltags:three/json" | head -1 | jq -r .Id)
+	[ "$one" != "$three" ]
+	"$BERTH" rmi "$REG/alltags:one" "$REG/alltags:two" "$REG/alltags:three" >/dev/null
+	run "$BERTH" pull -a "$REG/alltags:one"
+	[ "$status" -ne 0 ]
+	[ "$output" = "tag can't be used with --all-tags/-a" ]
+	run "$BERTH" pull --all-tags "$REG/alltags"
+	[ "$status" -eq 0 ]
+	# in the registry's order, as dockerd pulls them
+	[ "$(echo "$output" | grep -E '^[a-z]+: Pulling from alltags$' | cut -d: -f1 | sort | tr '\n' ' ')" = "one three two " ]
+	[ "$(echo "$output" | grep -c '^Digest: sha256:')" = 3 ]
+	echo "$output" | grep -q "^Status: Downloaded newer image for $REG/alltags$"
+	[ "${lines[-1]}" = "$REG/alltags" ]
+	for t in one two; do
+		[ "$(api GET "/images/$REG/alltags:$t/json" | head -1 | jq -r .Id)" = "$one" ]
+	done
+	[ "$(api GET "/images/$REG/alltags:three/json" | head -1 | jq -r .Id)" = "$three" ]
+	run "$BERTH" run --rm "$REG/alltags:three" cat /which
+	[ "$output" = three ]
+	pull "$REG/alltags"
+	[ "$status" = 200 ]
+	has --arg s "Status: Image is up to date for $REG/alltags" '.status == $s'
+	[ "$(echo "$body" | jq -r 'select(.status == "Pulling from alltags") | .id' | sort | tr '\n' ' ')" = "one three two " ]
+	pull "$REG/never-pushed"
+	[ "$status" = 404 ]
+}
