@@ -230,6 +230,27 @@ int berth_cli_report_errors(berth_cli *cli, berth_strlist *errors);
 void berth_cli_load_config(berth_cli *cli);
 /* A string from the client's config.json ("psFormat", "detachKeys"), or NULL. */
 char *berth_cli_config_string(berth_cli *cli, const char *key);
+
+/* Registry credentials as the docker CLI keeps them (credentials.c):
+ * config.json's "auths", or the credential helper docker-credential-NAME
+ * that "credHelpers" (per server) or "credsStore" names. server is
+ * config.json's key: "host:port", or "https://index.docker.io/v1/". */
+typedef struct berth_cli_creds {
+	char *username, *password, *identitytoken;
+} berth_cli_creds;
+void berth_cli_creds_reset(berth_cli_creds *c);
+#define cleanup_creds __attribute__((cleanup(berth_cli_creds_reset)))
+/* Nothing stored is no error (all fields NULL); a failing helper is. */
+int berth_cli_creds_get(berth_cli *cli, const char *server, berth_cli_creds *out,
+			berth_error **err);
+int berth_cli_creds_store(berth_cli *cli, const char *server, const berth_cli_creds *c,
+			  berth_error **err);
+/* A helper that fails to erase is a warning on stderr, as in docker. */
+int berth_cli_creds_erase(berth_cli *cli, const char *server, berth_error **err);
+/* config.json's key for a registry host ("docker.io" is the Hub's URL). */
+char *berth_cli_server_key(const char *host);
+/* The X-Registry-Auth value for server: "e30=" ({}) when not logged in. */
+char *berth_cli_server_auth(berth_cli *cli, const char *server, berth_error **err);
 /* docker inspect of refs: objects of one type ("container", "image",
  * "volume"), or any type (NULL) tried as docker does; size asks for
  * container sizes. */
@@ -423,7 +444,8 @@ int berth_cli_push(berth_invocation *inv);
 int berth_cli_login(berth_invocation *inv);
 int berth_cli_logout(berth_invocation *inv);
 /* The X-Registry-Auth value for the registry of an image reference, from
- * config.json ("{}" encoded when not logged in). */
+ * config.json or its credential helper ("{}" encoded when not logged in; a
+ * failing helper is a warning). */
 char *berth_cli_registry_auth(berth_cli *cli, const char *image);
 #define BERTH_CLI_PULL_ROW(category)                                                    \
 	{"pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",     \

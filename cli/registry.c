@@ -1,10 +1,9 @@
 /*
  * registry.c - `berth pull|push|login|logout` (and `berth image pull|push`).
  *
- * Credentials live in the docker CLI's config.json ("auths": {server:
- * {"auth": base64(user:pass)}}), keyed by the registry host, or
- * "https://index.docker.io/v1/" for Docker Hub, and travel to the daemon in
- * X-Registry-Auth as the docker CLI sends it (base64url of an AuthConfig).
+ * Credentials are where the docker CLI keeps them (credentials.c: config.json
+ * or a credential helper) and travel to the daemon in X-Registry-Auth as the
+ * docker CLI sends them (base64url of an AuthConfig).
  * Progress is drawn as docker's jsonmessage does: one line per layer that
  * is redrawn in place on a terminal, plain status lines otherwise.
  */
@@ -18,42 +17,6 @@
 
 #define HUB_SERVER "https://index.docker.io/v1/"
 
-/* ------------------------------------------------------------ config.json */
-
-static char *config_path(berth_cli *cli)
-{
-	return berth_xasprintf("%s/config.json", cli->config_dir);
-}
-
-static json_t *config_load(berth_cli *cli)
-{
-	char *path cleanup_free = config_path(cli);
-	json_t *cfg = json_load_file(path, 0, NULL);
-	if (!json_is_object(cfg)) {
-		json_decref(cfg);
-		cfg = json_object();
-	}
-	return cfg;
-}
-
-static int config_save(berth_cli *cli, json_t *cfg, berth_error **err)
-{
-	if (berth_mkdir_all(cli->config_dir, 0700, err) < 0)
-		return -1;
-	char *path cleanup_free = config_path(cli);
-	char *text cleanup_free = json_dumps(cfg, JSON_INDENT(2));
-	return berth_file_write_atomic(path, text, strlen(text), 0600, err);
-}
-
-/* The key config.json uses for a registry host. */
-static char *server_key(const char *host)
-{
-	if (strcmp(host, "docker.io") == 0 || strcmp(host, "index.docker.io") == 0 ||
-	    strcmp(host, "registry-1.docker.io") == 0)
-		return berth_xstrdup(HUB_SERVER);
-	return berth_xstrdup(host);
-}
-
 /* "http://h:1/v2/" -> "h:1", as the docker CLI's ConvertToHostname. */
 static char *hostname_of(const char *server)
 {
@@ -62,90 +25,25 @@ static char *hostname_of(const char *server)
 	return berth_xstrndup(p, strcspn(p, "/"));
 }
 
-static char *base64url(const char *s)
-{
-	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t n = strlen(s);
-	berth_buf b = {0};
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)s[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned char)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)s[i + 2];
-		char out[5] = {tbl[v >> 18 & 63], tbl[v >> 12 & 63],
-			       i + 1 < n ? tbl[v >> 6 & 63] : '=', i + 2 < n ? tbl[v & 63] : '=', 0};
-		berth_buf_puts(&b, out);
-	}
-	return berth_buf_steal(&b);
-}
-
-static char *base64_std(const char *s)
-{
-	char *u = base64url(s);
-	for (char *p = u; *p; p++)
-		*p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
-	return u;
-}
-
-static char *base64_decode(const char *s)
-{
-	berth_buf b = {0};
-	unsigned acc = 0;
-	int bits = 0;
-	for (const char *p = s; *p && *p != '='; p++) {
-		const char *tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-		const char *at = strchr(tbl, *p);
-		if (at == NULL)
-			break;
-		acc = acc << 6 | (unsigned)(at - tbl);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			char c = (char)(acc >> bits & 0xff);
-			berth_buf_append(&b, &c, 1);
-		}
-	}
-	return berth_buf_steal(&b);
-}
-
-/* The X-Registry-Auth value for a registry host: "{}" when not logged in. */
-static char *registry_auth(berth_cli *cli, const char *host)
-{
-	json_t *cfg cleanup_json = config_load(cli);
-	char *key cleanup_free = server_key(host);
-	json_t *entry = json_object_get(json_object_get(cfg, "auths"), key);
-	json_t *auth cleanup_json = json_object();
-	const char *encoded = berth_json_string(entry, "auth");
-	if (encoded && *encoded) {
-		char *plain cleanup_free = base64_decode(encoded);
-		char *colon = strchr(plain, ':');
-		if (colon) {
-			*colon = '\0';
-			json_object_set_new(auth, "username", json_string(plain));
-			json_object_set_new(auth, "password", json_string(colon + 1));
-		}
-	}
-	const char *token = berth_json_string(entry, "identitytoken");
-	if (token && *token)
-		json_object_set_new(auth, "identitytoken", json_string(token));
-	if (json_object_size(auth))
-		json_object_set_new(auth, "serveraddress", json_string(key));
-	char *text cleanup_free = json_dumps(auth, JSON_COMPACT);
-	return base64url(text);
-}
-
 char *berth_cli_registry_auth(berth_cli *cli, const char *image)
 {
 	berth_image_ref ref = {0};
-	if (berth_image_ref_parse(image, &ref, NULL) < 0)
-		return registry_auth(cli, "docker.io");
-	const char *slash = strchr(ref.name, '/');
-	char *host cleanup_free = berth_xstrndup(ref.name, slash ? (size_t)(slash - ref.name)
-							     : strlen(ref.name));
-	berth_image_ref_reset(&ref);
-	return registry_auth(cli, host);
+	char *host cleanup_free = NULL;
+	if (berth_image_ref_parse(image, &ref, NULL) < 0) {
+		host = berth_xstrdup("docker.io");
+	} else {
+		const char *slash = strchr(ref.name, '/');
+		host = berth_xstrndup(ref.name, slash ? (size_t)(slash - ref.name) : strlen(ref.name));
+		berth_image_ref_reset(&ref);
+	}
+	char *server cleanup_free = berth_cli_server_key(host);
+	berth_error *err cleanup_error = NULL;
+	char *auth = berth_cli_server_auth(cli, server, &err);
+	if (auth == NULL) { /* anonymous then: the registry will say what it wants */
+		fprintf(cli->err, "WARNING: %s\n", err->msg);
+		auth = berth_xstrdup("e30=");
+	}
+	return auth;
 }
 
 /* ---------------------------------------------------------------- progress */
@@ -254,7 +152,10 @@ static int stream(berth_cli *cli, const char *path, const char *host, progress *
 	berth_client *c;
 	if (berth_cli_client(cli, &c, err) < 0)
 		return -1;
-	char *auth cleanup_free = registry_auth(cli, host);
+	char *server cleanup_free = berth_cli_server_key(host);
+	char *auth cleanup_free = berth_cli_server_auth(cli, server, err);
+	if (auth == NULL)
+		return -1;
 	berth_client_set_header(c, "X-Registry-Auth", auth);
 	int r = berth_cli_stream(cli, "POST", path, NULL, 0, on_chunk, p, err);
 	berth_client_set_header(c, "X-Registry-Auth", NULL);
@@ -407,7 +308,7 @@ static char *login_server(const char *arg)
 	if (arg == NULL || *arg == '\0')
 		return berth_xstrdup(HUB_SERVER);
 	char *host cleanup_free = hostname_of(arg);
-	return server_key(host);
+	return berth_cli_server_key(host);
 }
 
 int berth_cli_login(berth_invocation *inv)
@@ -470,20 +371,14 @@ int berth_cli_login(berth_invocation *inv)
 						 0, NULL);
 	berth_client_response_reset(&resp);
 	const char *token = berth_json_string(answer, "IdentityToken");
-	json_t *cfg cleanup_json = config_load(cli);
-	json_t *auths = json_object_get(cfg, "auths");
-	if (!json_is_object(auths)) {
-		auths = json_object();
-		json_object_set_new(cfg, "auths", auths);
-	}
-	char *plain cleanup_free = berth_xasprintf("%s:%s", u, token && *token ? "" : pw);
-	char *encoded cleanup_free = base64_std(plain);
-	json_t *entry = json_pack("{s:s}", "auth", encoded);
-	if (token && *token)
-		json_object_set_new(entry, "identitytoken", json_string(token));
-	json_object_set_new(auths, server, entry);
-	if (config_save(cli, cfg, &err) < 0)
+	berth_cli_creds creds = {.username = u, .password = pw,
+				 .identitytoken = (char *)(token && *token ? token : NULL)};
+	if (berth_cli_creds_store(cli, server, &creds, &err) < 0) {
+		char *msg cleanup_free = berth_xstrdup(err->msg);
+		berth_error_free(&err);
+		berth_error_set(&err, 500, "Error saving credentials: %s", msg);
 		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+	}
 	fprintf(cli->out, "Login Succeeded\n");
 	return BERTH_EXIT_OK;
 }
@@ -495,16 +390,14 @@ int berth_cli_logout(berth_invocation *inv)
 		return status;
 	berth_cli *cli = inv->cli;
 	char *server cleanup_free = login_server(inv->args.n ? inv->args.v[0] : NULL);
-	json_t *cfg cleanup_json = config_load(cli);
-	json_t *auths = json_object_get(cfg, "auths");
-	if (json_object_get(auths, server) == NULL) {
+	berth_error *err cleanup_error = NULL;
+	/* logged in is an entry in "auths" (empty when a helper keeps the secret) */
+	if (json_object_get(json_object_get(cli->config, "auths"), server) == NULL) {
 		fprintf(cli->out, "Not logged in to %s\n", server);
 		return BERTH_EXIT_OK;
 	}
 	fprintf(cli->out, "Removing login credentials for %s\n", server);
-	json_object_del(auths, server);
-	berth_error *err cleanup_error = NULL;
-	if (config_save(cli, cfg, &err) < 0)
+	if (berth_cli_creds_erase(cli, server, &err) < 0)
 		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
 	return BERTH_EXIT_OK;
 }

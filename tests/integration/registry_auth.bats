@@ -81,3 +81,66 @@ push_pull_checks() {
 	[ "$status" -ne 0 ]
 	[ "$output" = "Cannot perform an interactive login from a non TTY device" ]
 }
+
+# A docker-credential-test helper (tests/tools) on PATH, its store in the test's dir.
+use_helper() {
+	export PATH="$(cd "$BATS_TEST_DIRNAME/../tools" && pwd):$PATH"
+	export CRED_TEST_STORE="$BATS_TEST_TMPDIR/creds.json"
+	mkdir -p "$DOCKER_CONFIG"
+	echo "$1" >"$DOCKER_CONFIG/config.json"
+}
+
+@test "credsStore: login stores through the helper, push and pull get from it, logout erases" {
+	registry_start --htpasswd
+	use_helper '{"credsStore": "test"}'
+	run "$BERTH" login -u "$REG_USER" --password-stdin "$REG" <<<"$REG_PASS"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Login Succeeded" ]
+	# the secret is in the helper; config.json keeps an empty entry, as docker's does
+	[ "$(jq -c --arg r "$REG" '.[$r]' "$CRED_TEST_STORE")" = "{\"Username\":\"$REG_USER\",\"Secret\":\"$REG_PASS\"}" ]
+	[ "$(jq -c --arg r "$REG" '.auths[$r]' "$DOCKER_CONFIG/config.json")" = '{}' ]
+	[ "$(jq -r .credsStore "$DOCKER_CONFIG/config.json")" = test ]
+	"$BERTH" tag local:v1 "$REG/helped:v1"
+	run "$BERTH" push "$REG/helped:v1"
+	[ "$status" -eq 0 ]
+	grep -qx "get $REG" "$CRED_TEST_STORE.log"
+	"$BERTH" rmi "$REG/helped:v1" >/dev/null
+	run "$BERTH" pull "$REG/helped:v1"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "$REG/helped:v1" ]
+	run "$BERTH" logout "$REG"
+	[ "$output" = "Removing login credentials for $REG" ]
+	grep -qx "erase $REG" "$CRED_TEST_STORE.log"
+	[ "$(jq -c --arg r "$REG" '.[$r]' "$CRED_TEST_STORE")" = null ]
+	[ "$(jq -c --arg r "$REG" '.auths[$r]' "$DOCKER_CONFIG/config.json")" = null ]
+	# nothing in the helper now ("not found" is no error): an anonymous pull, refused
+	"$BERTH" rmi "$REG/helped:v1" >/dev/null
+	run "$BERTH" pull "$REG/helped:v1"
+	[ "$status" -ne 0 ]
+	echo "$output" | grep -q "no basic auth credentials"
+}
+
+@test "credHelpers: the registry's own helper wins over credsStore; a missing helper is docker's error" {
+	registry_start --htpasswd
+	use_helper "{\"credsStore\": \"absent\", \"credHelpers\": {\"$REG\": \"test\"}}"
+	run "$BERTH" login -u "$REG_USER" --password-stdin "$REG" <<<"$REG_PASS"
+	[ "$status" -eq 0 ]
+	grep -qx "store $REG" "$CRED_TEST_STORE.log"
+	"$BERTH" tag local:v1 "$REG/helped:v2"
+	run "$BERTH" push "$REG/helped:v2"
+	[ "$status" -eq 0 ]
+	# another registry goes to credsStore, whose helper is not installed
+	run "$BERTH" pull 127.0.0.1:1/other:v1
+	[ "$status" -ne 0 ]
+	[ "$output" = 'error getting credentials - err: exec: "docker-credential-absent": executable file not found in $PATH, out: ``' ]
+	# a helper that fails says so, as the docker CLI quotes it
+	CRED_TEST_FAIL="keychain locked" run "$BERTH" pull "$REG/helped:v2"
+	[ "$status" -ne 0 ]
+	[ "$output" = 'error getting credentials - err: exit status 3, out: `keychain locked`' ]
+	# and logout still forgets the login, with docker's warning
+	CRED_TEST_FAIL="keychain locked" run "$BERTH" logout "$REG"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Removing login credentials for $REG" ]
+	[ "${lines[1]}" = "WARNING: could not erase credentials: $REG: error erasing credentials - err: exit status 3, out: \`keychain locked\`" ]
+	[ "$(jq -c --arg r "$REG" '.auths[$r]' "$DOCKER_CONFIG/config.json")" = null ]
+}
