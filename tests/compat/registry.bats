@@ -69,6 +69,26 @@ teardown() {
 	echo "$output" | grep -q "An image does not exist locally with the tag: $REG/nothere"
 }
 
+@test "docker push -a, docker pull -a: every tag of the repository, as docker prints them" {
+	docker tag "$REG/compat:v1" "$REG/compat:v2"
+	run docker push -a "$REG/compat"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "The push refers to repository [$REG/compat]" ]
+	for t in v1 v2; do
+		want=$(rskopeo inspect --tls-verify=false --creds "$REG_USER:$REG_PASS" --format '{{.Digest}}' "docker://$REG/compat:$t")
+		echo "$output" | grep -q "^$t: digest: $want size: "
+	done
+	docker rmi "$REG/compat:v1" "$REG/compat:v2" >/dev/null
+	run docker pull -a "$REG/compat"
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q "^v1: Pulling from compat$"
+	echo "$output" | grep -q "^v2: Pulling from compat$"
+	echo "$output" | grep -q "^Status: Downloaded newer image for $REG/compat$"
+	[ "${lines[-1]}" = "$REG/compat" ]
+	[ "$(docker images --format '{{.Tag}}' "$REG/compat" | sort | tr '\n' ' ')" = "v1 v2 " ]
+	docker rmi "$REG/compat:v2" >/dev/null
+}
+
 @test "docker logout: credentials gone, pulls unauthorized" {
 	run docker logout "$REG"
 	[ "$output" = "Removing login credentials for $REG" ]
