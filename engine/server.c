@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <h2o.h>
 #include <h2o/http1.h>
@@ -288,6 +289,21 @@ static berth_api_splice *h2o_hijack(berth_api_req *r, const char *content_type,
 				    berth_api_splice_done_cb on_done, void *userdata,
 				    berth_error **err);
 
+/* h2o holds a body larger than its mmap threshold in an unlinked temp file
+ * mapped at the buffer's start (h2o_buffer_t, then the bytes). */
+static int h2o_body_file(const berth_api_req *r, off_t *offset)
+{
+	h2o_req_t *req = r->transport_data;
+	h2o_socket_t *sock = req->conn->callbacks->get_socket ?
+				     req->conn->callbacks->get_socket(req->conn) : NULL;
+	h2o_buffer_t *in = sock ? sock->input : NULL;
+	if (in == NULL || in->_fd < 0 || req->entity.base == NULL ||
+	    req->entity.base < in->bytes || req->entity.base + req->entity.len > in->bytes + in->size)
+		return -1;
+	*offset = req->entity.base - (char *)in;
+	return fcntl(in->_fd, F_DUPFD_CLOEXEC, 0);
+}
+
 static const berth_api_transport h2o_transport = {
 	.hijack = h2o_hijack,
 	.reply = h2o_reply,
@@ -295,6 +311,7 @@ static const berth_api_transport h2o_transport = {
 	.stream_write = h2o_stream_write,
 	.stream_end = h2o_stream_end,
 	.header = h2o_header,
+	.body_file = h2o_body_file,
 };
 
 

@@ -101,6 +101,20 @@ int berth_api_query_int(const berth_api_req *req, const char *key, int64_t def, 
 			berth_error **err);
 /* The request body (may be empty, never NULL). */
 const char *berth_api_body(const berth_api_req *req, size_t *len);
+/*
+ * The body, kept for work that outlives the request (a client may go while
+ * its upload is being loaded). A large body sits in h2o's file-backed buffer:
+ * it is mapped once more rather than copied, so keeping a 1 GiB upload costs
+ * no copy and no time on the loop; a small one is copied.
+ */
+typedef struct berth_api_kept_body {
+	const char *data;
+	size_t len;
+	void *map;        /* what to unmap, or NULL when data is a copy */
+	size_t map_len;
+} berth_api_kept_body;
+void berth_api_body_keep(const berth_api_req *req, berth_api_kept_body *out);
+void berth_api_body_release(berth_api_kept_body *b);
 /* The body as a JSON object; an empty body gives an empty object when
  * allow_empty, else 400. */
 int berth_api_body_json(const berth_api_req *req, bool allow_empty, json_t **out,

@@ -26,8 +26,7 @@ typedef struct image_job {
 	bool force, prune, quiet;
 	berth_filters *raw;
 	berth_image_filters filters;
-	char *body;            /* a copy: the request may go before the work ends */
-	size_t body_len;
+	berth_api_kept_body body; /* kept: the request may go before the work ends */
 	berth_image_save_plan *plan;
 	pump *pump;
 	json_t *result, *events;
@@ -50,7 +49,7 @@ static void job_free(image_job *j)
 	free(j->platform);
 	berth_strv_free(j->changes);
 	berth_filters_free(j->raw);
-	free(j->body);
+	berth_api_body_release(&j->body);
 	berth_image_save_free(j->plan);
 	json_decref(j->result);
 	json_decref(j->events);
@@ -62,15 +61,6 @@ static void job_free(image_job *j)
 static char *dup_or_null(const char *s)
 {
 	return s ? berth_xstrdup(s) : NULL;
-}
-
-/* Every value of a repeated query parameter (names=a&names=b). api.h has
- * only the first; this reads the decoded query the router kept. */
-static void take_body(image_job *j, berth_api_req *req)
-{
-	const char *body = berth_api_body(req, &j->body_len);
-	j->body = berth_xmalloc(j->body_len + 1);
-	memcpy(j->body, body, j->body_len);
 }
 
 /* Queues a job; when the pool refuses it, the job (and its stream) end here. */
@@ -335,7 +325,7 @@ static void load_progress(void *ud, json_t *msg)
 static int load_work(void *ud, berth_error **err)
 {
 	image_job *j = ud;
-	berth_image_source src = {j->body, j->body_len};
+	berth_image_source src = {j->body.data, j->body.len};
 	return berth_image_load(j->s, &src, j->quiet, load_progress, j, &j->result, err);
 }
 
@@ -360,7 +350,7 @@ static int images_load(berth_daemon *d, berth_api_req *req, berth_error **err)
 {
 	image_job *j = job_new(d);
 	j->quiet = berth_api_query_bool(req, "quiet", true);
-	take_body(j, req);
+	berth_api_body_keep(req, &j->body);
 	j->pump = pump_start(d, req, "application/json");
 	if (j->pump == NULL) {
 		job_free(j);
@@ -434,7 +424,7 @@ static int images_get_all(berth_daemon *d, berth_api_req *req, berth_error **err
 static int import_work(void *ud, berth_error **err)
 {
 	image_job *j = ud;
-	berth_image_source src = {j->body, j->body_len};
+	berth_image_source src = {j->body.data, j->body.len};
 	berth_image_import_opts o = {.repo = j->repo, .tag = j->tag, .message = j->message,
 				     .changes = j->changes, .platform = j->platform};
 	return berth_image_import(j->s, &src, &o, &j->id, err);
@@ -493,7 +483,7 @@ static int images_create(berth_daemon *d, berth_api_req *req, berth_error **err)
 	j->changes = berth_api_query_all(req, "changes");
 	if (!berth_api_version_below(req, "1.32"))
 		j->platform = dup_or_null(berth_api_query(req, "platform"));
-	take_body(j, req);
+	berth_api_body_keep(req, &j->body);
 	return defer_job(d, req, import_work, import_done, j, err);
 }
 

@@ -22,6 +22,10 @@ typedef struct berth_api_transport {
 				    berth_error **err);
 	/* A request header by name (case-insensitive), or NULL. */
 	const char *(*header)(const berth_api_req *req, const char *name);
+	/* The file the body sits in, when the transport buffers it in one: a
+	 * new descriptor and the body's offset in it; -1 otherwise. May be
+	 * NULL. */
+	int (*body_file)(const berth_api_req *req, off_t *offset);
 } berth_api_transport;
 
 typedef struct berth_api_query_kv {

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -270,6 +271,55 @@ const char *berth_api_body(const berth_api_req *req, size_t *len)
 	if (len)
 		*len = req->body_len;
 	return req->body;
+}
+
+/* A second mapping of the body's file, checked against the first. */
+static bool body_map(const berth_api_req *req, berth_api_kept_body *out)
+{
+	if (req->transport->body_file == NULL)
+		return false;
+	off_t offset = 0;
+	int fd = req->transport->body_file(req, &offset);
+	if (fd < 0)
+		return false;
+	long page = sysconf(_SC_PAGESIZE);
+	off_t start = offset - offset % page;
+	size_t len = (size_t)(offset - start) + req->body_len;
+	void *map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, start);
+	close(fd);
+	if (map == MAP_FAILED)
+		return false;
+	const char *data = (const char *)map + (offset - start);
+	/* the transport's idea of where the body sits must be right: both ends
+	 * compared, a page each */
+	size_t edge = req->body_len < 4096 ? req->body_len : 4096;
+	if (memcmp(data, req->body, edge) != 0 ||
+	    memcmp(data + req->body_len - edge, req->body + req->body_len - edge, edge) != 0) {
+		berth_warn("request body: its file does not hold it; copying");
+		munmap(map, len);
+		return false;
+	}
+	*out = (berth_api_kept_body){.data = data, .len = req->body_len, .map = map, .map_len = len};
+	return true;
+}
+
+void berth_api_body_keep(const berth_api_req *req, berth_api_kept_body *out)
+{
+	if (req->body_len > 0 && body_map(req, out))
+		return;
+	char *copy = berth_xmalloc(req->body_len + 1);
+	memcpy(copy, req->body, req->body_len);
+	copy[req->body_len] = '\0';
+	*out = (berth_api_kept_body){.data = copy, .len = req->body_len};
+}
+
+void berth_api_body_release(berth_api_kept_body *b)
+{
+	if (b->map)
+		munmap(b->map, b->map_len);
+	else
+		free((char *)b->data);
+	memset(b, 0, sizeof(*b));
 }
 
 int berth_api_body_json(const berth_api_req *req, bool allow_empty, json_t **out,
