@@ -23,7 +23,8 @@ typedef struct xstream {
 	read_fn read;
 	void *userdata;
 	berth_error *src_err;   /* the source's own failure, preferred in messages */
-	sha256_ctx *blob_hash;  /* over the bytes as read */
+	sha256_ctx *blob_hash;  /* over the bytes as read; NULL once they are
+				 * known to be the tar itself */
 	sha256_ctx *diff_hash;  /* over the uncompressed tar */
 	struct archive *raw;
 	struct archive *tar;
@@ -43,7 +44,8 @@ static la_ssize_t source_read(struct archive *a, void *ud, const void **buf)
 		archive_set_error(a, EIO, "%s", xs->src_err ? xs->src_err->msg : "read error");
 		return -1;
 	}
-	sha256_update(xs->blob_hash, *buf, (size_t)n);
+	if (xs->blob_hash)
+		sha256_update(xs->blob_hash, *buf, (size_t)n);
 	return n;
 }
 
@@ -130,6 +132,12 @@ static int open_readers(xstream *xs, berth_error **err)
 	if (archive_read_open(xs->raw, xs, NULL, source_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(xs->raw, &e) != ARCHIVE_OK)
 		return stream_error(xs, xs->raw, err);
+	/* an uncompressed layer is its own blob: hashing every byte twice
+	 * would cost as much as writing it */
+	if (archive_filter_count(xs->raw) <= 1) {
+		sha256_free(xs->blob_hash);
+		xs->blob_hash = NULL;
+	}
 	xs->tar = archive_read_new();
 	archive_read_support_format_tar(xs->tar);
 	archive_read_support_format_gnutar(xs->tar);
@@ -204,7 +212,8 @@ static int drain_source(xstream *xs, berth_error **err)
 			return -1;
 		if (n == 0)
 			return 0;
-		sha256_update(xs->blob_hash, buf, (size_t)n);
+		if (xs->blob_hash)
+			sha256_update(xs->blob_hash, buf, (size_t)n);
 	}
 }
 
@@ -242,8 +251,11 @@ int layer_extract(read_fn read, void *userdata, const char *dir, extract_result 
 	berth_error_free(&xs.src_err);
 	berth_buf_reset(&xs.win);
 	res->tar_size = xs.pos;
-	sha256_final(xs.blob_hash, res->blob_digest);
 	sha256_final(xs.diff_hash, res->diff_id);
+	if (xs.blob_hash)
+		sha256_final(xs.blob_hash, res->blob_digest);
+	else
+		memcpy(res->blob_digest, res->diff_id, sizeof(res->blob_digest));
 	return rc;
 }
 

@@ -344,15 +344,12 @@ static void *extract_worker(void *arg)
 	}
 }
 
-/* Layers are independent directories, so they extract in parallel; file
- * creation is what a load spends its time on. */
+/* Layers are independent directories, so they extract in parallel, one
+ * per CPU: writing the files and hashing them (the diff IDs) is CPU work. */
 static void extract_parallel(extract_queue *q)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	/* half the CPUs: file creation contends in the kernel, and more
-	 * threads measured slower on a 2-CPU box */
-	long want = cpus / 2;
-	size_t nthreads = want < 1 ? 1 : want > MAX_EXTRACT_THREADS ? MAX_EXTRACT_THREADS : (size_t)want;
+	size_t nthreads = cpus < 1 ? 1 : cpus > MAX_EXTRACT_THREADS ? MAX_EXTRACT_THREADS : (size_t)cpus;
 	if (nthreads > q->n)
 		nthreads = q->n;
 	pthread_t threads[MAX_EXTRACT_THREADS];
