@@ -160,6 +160,49 @@ image_id() {
 	cmp "$BERTH_ROOT/bb.tar" "$ROOT2/bb2.tar"
 }
 
+@test "a load past the in-memory body size, sent with a length or chunked: same IDs, same bytes" {
+	require_python
+	second_start
+	mk_big_archive "$ROOT2"
+	run api2 POST /images/load --data-binary "@$ROOT2/big.tar"
+	api_split
+	[ "$status" = 200 ]
+	[[ "$body" == *'"stream":"Loaded image: bad:latest\n"'* ]] || { echo "$body"; return 1; }
+	same_layers "$SOCK2" "$ROOT2"
+	id=$(api2 GET /images/bad:latest/json | head -1 | jq -r .Id)
+	api2 DELETE /images/bad:latest >/dev/null
+	run api2 POST /images/load -H "Transfer-Encoding: chunked" --data-binary "@$ROOT2/big.tar"
+	api_split
+	[[ "$body" == *'"stream":"Loaded image: bad:latest\n"'* ]] || { echo "$body"; return 1; }
+	[ "$(api2 GET /images/bad:latest/json | head -1 | jq -r .Id)" = "$id" ]
+	same_layers "$SOCK2" "$ROOT2"
+	[ -z "$(ls "$ROOT2/data/image/tmp")" ]
+}
+
+@test "a client that goes away once its upload is in: the load still completes, whole" {
+	require_python
+	second_start
+	mk_big_archive "$ROOT2"
+	# the whole request, then the connection closed without reading a byte
+	python3 - "$SOCK2" "$ROOT2/big.tar" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+size = os.path.getsize(sys.argv[2])
+s.sendall(b"POST /images/load HTTP/1.1\r\nHost: berth\r\nContent-Type: application/x-tar\r\n"
+          b"Content-Length: %d\r\n\r\n" % size)
+with open(sys.argv[2], 'rb') as f:
+    s.sendfile(f)
+s.close()
+PY
+	for i in $(seq 1 600); do
+		[ "$(api2 GET /images/bad:latest/json | tail -1)" = 200 ] && break
+		sleep 0.1
+	done
+	same_layers "$SOCK2" "$ROOT2"
+	kill -0 "$PID2"
+}
+
 @test "skopeo inspects a berthd-saved archive" {
 	command -v skopeo >/dev/null || skip "skopeo is not installed"
 	curl -sf --unix-socket "$BERTH_SOCK" "http://berth/images/busybox/get" -o "$BERTH_ROOT/sk.tar"

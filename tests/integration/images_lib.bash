@@ -96,6 +96,38 @@ with tarfile.open(out, 'w', format=tarfile.PAX_FORMAT) as t:
 EOF
 }
 
+# mk_big_archive DIR: DIR/big.tar, an archive of two layers (DIR/a.tar,
+# DIR/b.tar) of random bytes, 44 MiB in all: past h2o's 32 MiB in-memory
+# limit, so the request body sits in h2o's file-backed buffer.
+mk_big_archive() {
+	local d=$1 l mib
+	for l in a b; do
+		mib=$([ "$l" = a ] && echo 24 || echo 20)
+		mkdir -p "$d/src-$l"
+		head -c $((mib << 20)) /dev/urandom >"$d/src-$l/big-$l"
+		tar -C "$d/src-$l" -cf "$d/$l.tar" "big-$l"
+		rm -rf "$d/src-$l"
+	done
+	mk_archive "$d/big.tar" "$d/a.tar" "$d/b.tar"
+}
+
+# same_layers SOCK DIR: the image bad:latest on SOCK has the diff IDs of
+# DIR/a.tar and DIR/b.tar, and saved again its layers are those bytes.
+same_layers() {
+	local sock=$1 d=$2 want got i=0 l
+	want=$(printf '["sha256:%s","sha256:%s"]' "$(sha256sum <"$d/a.tar" | cut -d' ' -f1)" \
+		"$(sha256sum <"$d/b.tar" | cut -d' ' -f1)")
+	got=$(curl -s --unix-socket "$sock" http://berth/images/bad:latest/json | jq -c .RootFS.Layers)
+	[ "$got" = "$want" ] || { echo "layers: $got, want $want"; return 1; }
+	curl -sf --unix-socket "$sock" "http://berth/images/bad:latest/get" -o "$d/saved.tar"
+	for l in a b; do
+		tar -xOf "$d/saved.tar" "$(tar -xOf "$d/saved.tar" manifest.json | jq -r ".[0].Layers[$i]")" |
+			cmp - "$d/$l.tar" || return 1
+		i=$((i + 1))
+	done
+	rm -f "$d/saved.tar"
+}
+
 require_python() {
 	command -v python3 >/dev/null 2>&1 || skip "python3 is needed to build test archives"
 }
