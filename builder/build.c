@@ -181,8 +181,8 @@ int build_load_image(build_state *st, berth_image_store *images, const char *id,
 	free(st->image_id);
 	st->image_id = berth_xstrdup(id);
 	json_decref(st->config);
-	json_t *cfg = json_object_get(img, "config");
-	st->config = json_is_object(cfg) ? json_deep_copy(cfg) : json_object();
+	json_t *full cleanup_json = berth_image_config_full(json_object_get(img, "config"));
+	st->config = json_deep_copy(full);
 	json_decref(st->history);
 	json_t *h = json_object_get(img, "history");
 	st->history = json_is_array(h) ? json_deep_copy(h) : json_array();
@@ -370,7 +370,7 @@ static int from_image(berth_build *b, build_state *st, const char *name,
 	if (strcasecmp(name, "scratch") == 0) {
 		build_platform host;
 		build_platform_host(&host);
-		st->config = json_object();
+		st->config = berth_image_config_full(NULL);
 		st->history = json_array();
 		st->arch = berth_steal_ptr(&host.arch);
 		st->os = berth_xstrdup(want && want->os ? want->os : host.os);
@@ -571,28 +571,58 @@ static void drop_build_files(const char *context, const char *dockerfile)
 	berth_dockerignore_free(di);
 }
 
-/* --label: dockerd appends a LABEL step to the Dockerfile. */
-static int add_label_step(berth_build *b, berth_error **err)
+/* A word the expander gives back as is: single-quoted, with each ' as "'". */
+static void literal_word(berth_buf *b, const char *s)
 {
-	if (json_object_size(b->opts->labels) == 0)
-		return 0;
-	berth_buf line cleanup_buf = {0};
-	berth_buf_puts(&line, "LABEL");
-	const char *k;
-	json_t *v;
-	json_object_foreach(b->opts->labels, k, v) {
-		json_t *ks = json_string(k);
-		char *q = json_dumps(ks, JSON_ENCODE_ANY);
-		berth_buf_printf(&line, " %s='%s'", q, json_string_value(v) ?: "");
-		free(q);
-		json_decref(ks);
+	berth_buf_puts(b, "'");
+	for (; *s; s++) {
+		if (*s == '\'')
+			berth_buf_puts(b, "'\"'\"'");
+		else
+			berth_buf_append(b, s, 1);
 	}
+	berth_buf_puts(b, "'");
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* --label: dockerd appends one "LABEL k=v" step per label, in key order,
+ * their values not expanded. */
+static int add_label_steps(berth_build *b, berth_error **err)
+{
+	size_t n = json_object_size(b->opts->labels), k = 0;
+	if (n == 0)
+		return 0;
+	const char **keys = berth_xcalloc(n, sizeof(char *));
+	const char *key;
+	json_t *v;
+	json_object_foreach(b->opts->labels, key, v)
+		keys[k++] = key;
+	qsort(keys, n, sizeof(char *), str_cmp);
 	berth_dockerfile *df = b->df;
-	df->instrs = berth_xrealloc(df->instrs, (df->n + 1) * sizeof(*df->instrs));
-	berth_df_instr *in = &df->instrs[df->n];
-	memset(in, 0, sizeof(*in));
-	df->n++;
-	return berth_df_instr_parse(line.data, df->escape, in, err);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *value = json_string_value(json_object_get(b->opts->labels, keys[i])) ?: "";
+		berth_buf line cleanup_buf = {0};
+		berth_buf_puts(&line, "LABEL ");
+		literal_word(&line, keys[i]);
+		berth_buf_puts(&line, "=");
+		literal_word(&line, value);
+		df->instrs = berth_xrealloc(df->instrs, (df->n + 1) * sizeof(*df->instrs));
+		berth_df_instr *in = &df->instrs[df->n];
+		memset(in, 0, sizeof(*in));
+		df->n++;
+		rc = berth_df_instr_parse(line.data, df->escape, in, err);
+		if (rc == 0) {
+			free(in->original);
+			in->original = berth_xasprintf("LABEL %s=%s", keys[i], value);
+		}
+	}
+	free(keys);
+	return rc;
 }
 
 int berth_build_prepare(const berth_builder_env *env, const char *context_dir,
@@ -610,7 +640,7 @@ int berth_build_prepare(const berth_builder_env *env, const char *context_dir,
 	if (rc == 0)
 		drop_build_files(context_dir, opts->dockerfile);
 	if (rc == 0)
-		rc = add_label_step(b, err);
+		rc = add_label_steps(b, err);
 	if (rc == 0)
 		rc = find_stages(b, err);
 	if (rc == 0 && opts->platform && *opts->platform)

@@ -90,9 +90,9 @@ static int write_file(struct archive *a, int pfd, const char *name, mode_t mode,
 	return 0;
 }
 
-/* One tar entry at path below root, owned as o says (NULL: by root). */
+/* One tar entry at path below root, owned as the archive says or by root. */
 static int extract_entry(struct archive *a, struct archive_entry *e, int root, const char *path,
-			 const ctx_owner *o, berth_error **err)
+			 bool owners, berth_error **err)
 {
 	char *parent cleanup_free = berth_xstrdup(path);
 	char *slash = strrchr(parent, '/');
@@ -128,9 +128,9 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int root, c
 	} else if (S_ISREG(mode)) {
 		rc = write_file(a, pfd, name, mode, archive_entry_size(e), path, err);
 	}
-	if (rc == 0 && o && !archive_entry_hardlink(e)) {
-		uid_t uid = o->fixed ? o->uid : (uid_t)archive_entry_uid(e);
-		gid_t gid = o->fixed ? o->gid : (gid_t)archive_entry_gid(e);
+	if (rc == 0 && owners && !archive_entry_hardlink(e)) {
+		uid_t uid = (uid_t)archive_entry_uid(e);
+		gid_t gid = (gid_t)archive_entry_gid(e);
 		fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
 		/* chown clears set-id bits: the archive's mode goes on after */
 		if (!S_ISLNK(mode))
@@ -189,7 +189,7 @@ bool ctx_is_archive(int fd)
 	return yes;
 }
 
-int ctx_extract_fd(int fd, int root, const char *dest, const ctx_owner *o, berth_error **err)
+int ctx_extract_fd(int fd, int root, const char *dest, bool owners, berth_error **err)
 {
 	struct archive *a = open_fd_archive(fd);
 	if (a == NULL)
@@ -199,7 +199,7 @@ int ctx_extract_fd(int fd, int root, const char *dest, const ctx_owner *o, berth
 	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		char *path cleanup_free = entry_path(e, dest);
 		if (path)
-			rc = extract_entry(a, e, root, path, o, err);
+			rc = extract_entry(a, e, root, path, owners, err);
 	}
 	if (rc == 0 && r != ARCHIVE_EOF)
 		rc = berth_error_set(err, 400, "failed to read the archive: %s", archive_error_string(a));
@@ -230,7 +230,7 @@ int berth_builder_context_extract(const void *data, size_t len, const char *dir,
 		bool keep = strcmp(path, ".dockerignore") == 0 || strcmp(path, df) == 0 ||
 			    !berth_dockerignore_excluded(di, path);
 		if (keep)
-			rc = extract_entry(a, e, root, path, NULL, err);
+			rc = extract_entry(a, e, root, path, false, err);
 	}
 	if (rc == 0 && r != ARCHIVE_EOF && !truncated_after(a, archive_file_count(a) > 0))
 		rc = berth_error_set(err, 400, "failed to read the build context: %s", archive_error_string(a));

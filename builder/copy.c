@@ -471,9 +471,10 @@ static int write_entry(int src_root, int dst_root, parent_cache *pc, const copy_
 	if (in < 0)
 		return -1;
 	if (e->extract) {
-		ctx_owner own = {.fixed = o->chown, .uid = o->uid, .gid = o->gid};
-		return copy_mkdir_in(dst_root, e->dst, uid, gid, err) < 0 ||
-			       ctx_extract_fd(in, dst_root, e->dst, &own, err) < 0 ? -1 : 0;
+		/* dockerd's classic builder unpacks with the archive's owners:
+		 * --chown does not reach into it */
+		return copy_mkdir_in(dst_root, e->dst, 0, 0, err) < 0 ||
+			       ctx_extract_fd(in, dst_root, e->dst, true, err) < 0 ? -1 : 0;
 	}
 	int out cleanup_close = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0)

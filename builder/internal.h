@@ -137,21 +137,18 @@ typedef enum sum_flavor {
 } sum_flavor;
 /* "file:<hex>" or "dir:<hex>" of a source below root. */
 char *sum_source(int root, const char *rel, sum_flavor flavor);
-/* "file:<hex>" of a downloaded file named name, with the stat it gets. */
+/* The hash of a downloaded file named name, with the stat it gets: bare
+ * hex, as dockerd writes it for a URL. */
 char *sum_file(const char *path, const char *name, const struct stat *st);
 /* One source's hash, or "multi:<hex>" of several. */
 char *sum_sources(char *const *hashes, size_t n);
 
 /* context.c: archives unpacked into an image (ADD). */
-typedef struct ctx_owner {
-	bool fixed;          /* uid:gid below, else the archive's owners */
-	uid_t uid;
-	gid_t gid;
-} ctx_owner;
 /* Whether fd holds a tar (maybe compressed); rewinds it. */
 bool ctx_is_archive(int fd);
-/* Unpacks the archive in fd at dest below root. */
-int ctx_extract_fd(int fd, int root, const char *dest, const ctx_owner *o, berth_error **err);
+/* Unpacks the archive in fd at dest below root, with its owners or
+ * (owners false) owned by root. */
+int ctx_extract_fd(int fd, int root, const char *dest, bool owners, berth_error **err);
 
 /* fetch.c */
 /* The last segment of a URL's path ("f.tgz" of "http://h/a/f.tgz?x"). */

@@ -195,7 +195,7 @@ static int fetch_context(const char *remote, const char *dir, const char *docker
 		return rename(tmp, df) < 0 ? berth_error_set_errno(err, errno, "rename %s", df) : 0;
 	}
 	int root cleanup_close = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int rc = ctx_extract_fd(fd, root, ".", NULL, err);
+	int rc = ctx_extract_fd(fd, root, ".", false, err);
 	unlink(tmp);
 	return rc;
 }

@@ -192,7 +192,7 @@ char *sum_file(const char *path, const char *name, const struct stat *st)
 		return berth_xstrdup(name);
 	char hex[65];
 	sum_entry(name, st, NULL, fd, SUM_LAZY, hex);
-	return berth_xasprintf("file:%s", hex);
+	return berth_xstrdup(hex);
 }
 
 char *sum_sources(char *const *hashes, size_t n)

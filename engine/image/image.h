@@ -116,6 +116,12 @@ int berth_image_history(berth_image_store *s, const char *name, json_t **out, be
 int berth_image_df(berth_image_store *s, json_t **out, berth_error **err);
 /* The parsed config of an image (a new reference), for containers. */
 int berth_image_config(berth_image_store *s, const char *id, json_t **out, berth_error **err);
+/* A container config with every member Go's encoding/json writes for
+ * dockerd's container.Config (zero values filled in, omitempty ones left
+ * out when absent, unknown ones dropped): configs the builder writes are
+ * shaped as dockerd's. A new reference; NULL or a non-object gives the
+ * zero config. */
+json_t *berth_image_config_full(const json_t *config);
 /* Attributes for an image event: {"name": name} plus the image's labels. */
 json_t *berth_image_event_attributes(berth_image_store *s, const char *id, const char *name);
 

@@ -334,6 +334,12 @@ json_t *container_config_full(const json_t *cfg)
 	return out;
 }
 
+json_t *berth_image_config_full(const json_t *config)
+{
+	json_t *empty cleanup_json = json_object();
+	return container_config_full(json_is_object(config) ? config : empty);
+}
+
 static json_t *graph_driver(berth_image_store *s, const image *img)
 {
 	json_t *data = json_object();

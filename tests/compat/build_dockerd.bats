@@ -34,6 +34,7 @@ setup() {
 }
 
 teardown() {
+	[ -z "${HTTP_PID:-}" ] || kill "$HTTP_PID" 2>/dev/null || true
 	docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1 || true
 	[ -z "${DSOCK:-}" ] || dk ps -aq | xargs -r env DOCKER_HOST="unix://$DSOCK" docker rm -f >/dev/null 2>&1 || true
 }
@@ -66,14 +67,14 @@ image_view() {
 }
 
 # files_view ENGINE TAG: "mode owner size name[ -> target]" of an export,
-# without what dockerd's export adds from the container's init layer (not
-# the image's files: berthd's export leaves it out)
+# without the paths of dockerd's container init layer, which its export
+# adds (not the image's files; berthd's export leaves them out)
 files_view() {
 	local cid
 	cid=$("$1" create "$2" true)
 	"$1" export "$cid" | tar -tvf - --numeric-owner |
 		awk '{ s = $1 " " $2 " " ($1 ~ /^[cb]/ ? "dev" : $3); for (i = 6; i <= NF; i++) s = s " " $i; print s }' |
-		grep -vE ' (\.dockerenv|dev/console|dev/pts/|dev/shm/|etc/hostname|etc/hosts|etc/mtab -> /proc/mounts|etc/resolv\.conf)$' |
+		grep -vE ' (\.dockerenv|dev/|dev/console|dev/pts/|dev/shm/|etc/|etc/hostname|etc/hosts|etc/mtab -> /proc/mounts|etc/resolv\.conf|proc/|sys/)$' |
 		sort -k4
 	"$1" rm "$cid" >/dev/null
 }
@@ -112,7 +113,7 @@ CMD hello from "cmd"
 ONBUILD RUN echo triggered > /t
 ONBUILD LABEL from=onbuild
 EOF
-	build_both meta --build-arg V=2
+	build_both meta --build-arg V=2 --label z=1 --label "a.b=x y" --label "q=it's \$HOME"
 	same meta
 }
 
@@ -240,4 +241,33 @@ EOF
 	[ "$(docker image inspect --format '{{.Id}}' rebuilt)" = \
 	  "$(dk image inspect --format '{{.Id}}' from-dockerd)" ]
 	[ "$(docker run --rm rebuilt)" = one ]
+}
+
+@test "dockerd parity: FROM scratch, build args in RUN's history (proxy args left out), ADD of URLs and ADD --chown" {
+	mkdir -p "$CTX/www" "$CTX/tree/in"
+	echo served >"$CTX/www/remote.txt"
+	echo t >"$CTX/tree/in/t"
+	tar -C "$CTX/tree" -cf "$CTX/t.tar" in
+	port=$((20000 + RANDOM % 20000))
+	nsenter --net="$BERTH_NETNS" python3 -m http.server --bind 127.0.0.1 --directory "$CTX/www" "$port" >/dev/null 2>&1 &
+	HTTP_PID=$!
+	for _ in $(seq 1 100); do berth_netns curl -sf "http://127.0.0.1:$port/remote.txt" >/dev/null && break; sleep 0.05; done
+	cat >"$CTX/Dockerfile" <<EOF
+FROM busybox AS tools
+FROM scratch
+COPY --from=tools /bin/busybox /bin/sh
+ARG A=1
+ARG B
+ENV E=\$A
+RUN ["/bin/sh", "-c", "echo \$A \$B \$E > /args"]
+RUN echo \$B > /b
+ADD http://127.0.0.1:$port/remote.txt /fetched/
+ADD --chown=3:4 http://127.0.0.1:$port/remote.txt /owned.txt
+ADD --chown=5:6 t.tar /tarred/
+EOF
+	run build_both args --build-arg B=2 --build-arg HTTP_PROXY=http://127.0.0.1:9
+	kill "$HTTP_PID"
+	wait "$HTTP_PID" 2>/dev/null || true
+	[ "$status" -eq 0 ]
+	same args
 }

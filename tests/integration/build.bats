@@ -42,7 +42,7 @@ EOF
 	run "$BERTH" build -t app:1 -t app:latest --build-arg GREETING=hello --label team=core "$CTX"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Step 1/5 : FROM busybox"* ]]
-	[[ "$output" == *"Step 5/5 : LABEL \"team\"='core'"* ]]
+	[[ "$output" == *"Step 5/5 : LABEL team=core"* ]]
 	[[ "$output" == *"Successfully tagged app:1"*"Successfully tagged app:latest"* ]]
 	run "$BERTH" run --rm app:1 find /app
 	[ "$(sort <<<"$output" | paste -sd' ')" = "/app /app/.dockerignore /app/Dockerfile /app/greeting /app/src /app/src/main.c" ]
