@@ -120,6 +120,29 @@ static void test_maps_and_pointers(void **state)
 	      "fc07fa54b37327a3aa6dd1e9e1fc1066478386e1558a61eed7beb717cf4786c1");
 }
 
+static void test_refs_and_flags(void **state)
+{
+	/* secrets get compose-go's default target, configs do not; expose and
+	 * dns are lists of strings; sizes are quoted */
+	check("services:\n  a:\n    image: busybox\n    expose: [80, \"443\"]\n"
+	      "    restart: unless-stopped\n    stop_signal: SIGINT\n"
+	      "    logging: {driver: json-file, options: {max-size: 1m}}\n"
+	      "    read_only: true\n    tty: true\n    stdin_open: true\n    privileged: true\n"
+	      "    pids_limit: 100\n    shm_size: 1g\n    secrets: [token]\n"
+	      "    configs: [{source: conf, target: /etc/c}]\n    dns: 1.1.1.1\n"
+	      "    healthcheck: {disable: true}\n"
+	      "secrets: {token: {file: ./t}}\nconfigs: {conf: {file: ./c}}\n",
+	      "a",
+	      "{\"command\":null,\"configs\":[{\"source\":\"conf\",\"target\":\"/etc/c\"}],\"dn"
+	      "s\":[\"1.1.1.1\"],\"entrypoint\":null,\"expose\":[\"80\",\"443\"],\"healthcheck"
+	      "\":{\"disable\":true},\"image\":\"busybox\",\"logging\":{\"driver\":\"json-file\""
+	      ",\"options\":{\"max-size\":\"1m\"}},\"networks\":{\"default\":null},\"pids_limit"
+	      "\":100,\"privileged\":true,\"read_only\":true,\"restart\":\"unless-stopped\",\"s"
+	      "ecrets\":[{\"source\":\"token\",\"target\":\"/run/secrets/token\"}],\"shm_size\""
+	      ":\"1073741824\",\"stdin_open\":true,\"stop_signal\":\"SIGINT\",\"tty\":true}",
+	      "d6103e73e7b9424d9ecde3322053bf3587e4c74c1e9a3bbfae1e07059138712e");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_web),
 		cmocka_unit_test(test_deploy_hosts_duration),
 		cmocka_unit_test(test_maps_and_pointers),
+		cmocka_unit_test(test_refs_and_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
