@@ -262,21 +262,6 @@ static long long number_of(const json_t *v)
 	return n;
 }
 
-/* Scalars as fmt.Sprint writes them (map values, list items, strings the
- * YAML gave as numbers). */
-static char *text_of(const json_t *v)
-{
-	if (json_is_string(v))
-		return berth_xstrdup(json_string_value(v));
-	if (json_is_integer(v))
-		return berth_xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
-	if (json_is_real(v))
-		return berth_xasprintf("%g", json_real_value(v));
-	if (json_is_boolean(v))
-		return berth_xstrdup(json_is_true(v) ? "true" : "false");
-	return NULL;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -305,7 +290,7 @@ static void emit_list(berth_buf *b, const json_t *v)
 	size_t i;
 	const json_t *item;
 	json_array_foreach(v, i, item) {
-		char *s cleanup_free = text_of(item);
+		char *s cleanup_free = compose_scalar_text(item);
 		if (i)
 			berth_buf_puts(b, ",");
 		go_string(b, s ? s : "");
@@ -325,7 +310,7 @@ static void emit_map(berth_buf *b, const json_t *v, const gofield *f)
 			berth_buf_puts(b, ",");
 		go_string(b, keys[i]);
 		berth_buf_puts(b, ":");
-		char *s cleanup_free = text_of(item);
+		char *s cleanup_free = compose_scalar_text(item);
 		if (f->kind == G_OBJMAP && json_is_object(item))
 			emit_struct(b, item, f->sub);
 		else if (f->kind == G_ULIMIT && json_is_object(item))
@@ -348,7 +333,7 @@ static void emit_hosts(berth_buf *b, const json_t *v)
 	char **items = berth_xcalloc(n + 1, sizeof(*items));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		char *s = text_of(json_array_get(v, i));
+		char *s = compose_scalar_text(json_array_get(v, i));
 		if (s == NULL)
 			continue;
 		char *sep = strpbrk(s, "=:");
@@ -424,7 +409,7 @@ static bool emit_value(berth_buf *b, const json_t *v, const gofield *f)
 		return false;
 	switch (f->kind) {
 	case G_STR: {
-		char *s cleanup_free = text_of(v);
+		char *s cleanup_free = compose_scalar_text(v);
 		if (s == NULL || *s == '\0')
 			return false;
 		go_string(b, s);
@@ -444,7 +429,7 @@ static bool emit_value(berth_buf *b, const json_t *v, const gofield *f)
 		berth_buf_puts(b, "true");
 		return true;
 	case G_F32: {
-		char *s cleanup_free = text_of(v);
+		char *s cleanup_free = compose_scalar_text(v);
 		float f32 = s ? strtof(s, NULL) : 0;
 		if (f32 == 0)
 			return false;

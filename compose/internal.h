@@ -47,6 +47,10 @@ void compose_apply_tags(json_t *base, json_t *over, const json_t *tags);
 /* Splits a command line as a POSIX shell would (quotes, backslashes). */
 int compose_shell_split(const char *s, json_t **out, berth_error **err);
 
+/* A scalar as text ("8080" for 8080, "true" for true), NULL for the rest.
+ * Caller frees. */
+char *compose_scalar_text(const json_t *v);
+
 /* docker's RAMInBytes: "512m", "1g", "1024" (bytes). */
 int compose_parse_size(const char *s, long long *out);
 

@@ -146,6 +146,22 @@ static int read_text(loader *l, const char *path, char **text, size_t *len, bert
 
 /* -------------------------------------------------------------- env files */
 
+/* One env file into out (lookup: what its values may interpolate); a
+ * missing one is skipped unless it was named. */
+static int env_file_read(const char *path, bool named, const json_t *lookup, json_t *out,
+			 berth_error **err)
+{
+	char *text cleanup_free = NULL;
+	size_t len;
+	berth_error *e cleanup_error = NULL;
+	if (berth_file_read_all(path, &text, &len, &e) < 0) {
+		if (!named && e->status == 404)
+			return 0;
+		return berth_error_set(err, 400, "couldn't find env file: %s", path);
+	}
+	return berth_compose_env_parse(path, text, lookup, out, err);
+}
+
 /* .env of the project directory (or --env-file), under the shell's values. */
 static int load_dotenv(loader *l, berth_error **err)
 {
@@ -157,17 +173,9 @@ static int load_dotenv(loader *l, berth_error **err)
 	bool explicit = files && files[0];
 	for (const char *const *f = explicit ? files : defaults; *f; f++) {
 		char *path cleanup_free = compose_abs_path(l->workdir, *f);
-		char *text cleanup_free = NULL;
-		size_t len;
-		berth_error *e cleanup_error = NULL;
-		if (berth_file_read_all(path, &text, &len, &e) < 0) {
-			if (!explicit && e->status == 404)
-				continue;
-			return berth_error_set(err, 400, "couldn't find env file: %s", path);
-		}
 		json_t *lookup cleanup_json = json_copy(shell);
 		json_object_update(lookup, dot);
-		if (berth_compose_env_parse(path, text, lookup, dot, err) < 0)
+		if (env_file_read(path, explicit, lookup, dot, err) < 0)
 			return -1;
 	}
 	json_object_update(dot, shell);
@@ -277,19 +285,9 @@ static int include_env(loader *l, const json_t *files, bool explicit, json_t **o
 	json_t *added cleanup_json = json_object();
 	size_t i;
 	json_t *f;
-	json_array_foreach(files, i, f) {
-		const char *path = json_string_value(f);
-		char *text cleanup_free = NULL;
-		size_t len;
-		berth_error *e cleanup_error = NULL;
-		if (berth_file_read_all(path, &text, &len, &e) < 0) {
-			if (!explicit && e->status == 404)
-				continue;
-			return berth_error_set(err, 400, "couldn't find env file: %s", path);
-		}
-		if (berth_compose_env_parse(path, text, env, added, err) < 0)
+	json_array_foreach(files, i, f)
+		if (env_file_read(json_string_value(f), explicit, env, added, err) < 0)
 			return -1;
-	}
 	const char *k;
 	json_t *v;
 	json_object_foreach(added, k, v)

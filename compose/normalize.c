@@ -137,7 +137,7 @@ static const char *const size_fields[] = {"mem_limit", "mem_reservation", "memsw
 
 /* ------------------------------------------------------------ collections */
 
-static char *scalar_text(const json_t *v)
+char *compose_scalar_text(const json_t *v)
 {
 	if (json_is_string(v))
 		return berth_xstrdup(json_string_value(v));
@@ -162,7 +162,7 @@ static int list_to_map(norm *n, json_t *obj, const char *key, const json_t *look
 		size_t i;
 		json_t *item;
 		json_array_foreach(v, i, item) {
-			char *s cleanup_free = scalar_text(item);
+			char *s cleanup_free = compose_scalar_text(item);
 			if (s == NULL) {
 				json_decref(map);
 				const char *p = field_path(n, key);
@@ -181,7 +181,7 @@ static int list_to_map(norm *n, json_t *obj, const char *key, const json_t *look
 		const char *k;
 		json_t *item;
 		json_object_foreach(v, k, item) {
-			char *s cleanup_free = scalar_text(item);
+			char *s cleanup_free = compose_scalar_text(item);
 			json_object_set_new(map, k, s ? json_string(s) : json_null());
 		}
 	}
@@ -291,7 +291,7 @@ static int norm_ports(norm *n, json_t *svc, berth_error **err)
 	size_t i;
 	json_t *v;
 	json_array_foreach(ports, i, v) {
-		char *s cleanup_free = scalar_text(v);
+		char *s cleanup_free = compose_scalar_text(v);
 		if (json_is_object(v)) {
 			json_t *e = json_copy(v);
 			json_t *pub = json_object_get(e, "published");
@@ -329,7 +329,7 @@ static void norm_expose(json_t *svc)
 	size_t i;
 	json_t *v;
 	json_array_foreach(ex, i, v) {
-		char *s = scalar_text(v);
+		char *s = compose_scalar_text(v);
 		if (s)
 			json_array_append_new(out, json_string(s));
 		free(s);

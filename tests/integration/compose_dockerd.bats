@@ -111,24 +111,5 @@ teardown() {
 }
 
 @test "compose against dockerd: a recreated container keeps its anonymous volume (dockerd's names), -V renews it" {
-	cat >compose.yaml <<-'EOF2'
-	services:
-	  s:
-	    image: busybox
-	    command: [sleep, "1000"]
-	    environment: [GEN=1]
-	    volumes: [/data]
-	EOF2
-	"$BERTH" compose up -d 2>/dev/null
-	"$BERTH" exec "$PROJECT-s-1" sh -c 'echo kept >/data/f'
-	vol=$("$BERTH" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' "$PROJECT-s-1")
-	sed -i 's/GEN=1/GEN=2/' compose.yaml
-	run_berth compose up -d
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"Container $PROJECT-s-1  Recreate"* ]]
-	[ "$("$BERTH" exec "$PROJECT-s-1" cat /data/f)" = kept ]
-	run_berth compose up -d --force-recreate -V
-	[ "$status" -eq 0 ]
-	[ "$("$BERTH" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' "$PROJECT-s-1")" != "$vol" ]
-	"$BERTH" volume rm "$vol" >/dev/null
+	check_anon_volume_inherited
 }

@@ -42,3 +42,27 @@ engine_has_health() {
 engine_has_networks() {
 	[ "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$BERTH_SOCK" http://berth/networks)" = 200 ]
 }
+
+# up keeps a recreated container's anonymous volume (its data and name);
+# up -V gives it a new one. Shared by the berthd and dockerd files.
+check_anon_volume_inherited() {
+	local old vol
+	printf 'services:\n  s:\n    image: busybox\n    command: [sleep, "1000"]\n    environment: [GEN=1]\n    volumes: [/data]\n' >compose.yaml
+	"$BERTH" compose up -d 2>/dev/null
+	old=$(cid s)
+	"$BERTH" exec "$PROJECT-s-1" sh -c 'echo kept >/data/f'
+	vol=$("$BERTH" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' "$PROJECT-s-1")
+	sed -i 's/GEN=1/GEN=2/' compose.yaml
+	run_berth compose up -d
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Container $PROJECT-s-1  Recreate"* ]]
+	[ "$(cid s)" != "$old" ]
+	[ "$("$BERTH" exec "$PROJECT-s-1" cat /data/f)" = kept ]
+	[ "$("$BERTH" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' "$PROJECT-s-1")" = "$vol" ]
+	run_berth compose up -d --force-recreate -V
+	[ "$status" -eq 0 ]
+	[ "$("$BERTH" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' "$PROJECT-s-1")" != "$vol" ]
+	run "$BERTH" exec "$PROJECT-s-1" cat /data/f
+	[ "$status" -ne 0 ]
+	"$BERTH" volume rm "$vol" >/dev/null
+}

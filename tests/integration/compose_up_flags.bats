@@ -23,32 +23,7 @@ teardown() {
 }
 
 @test "compose up: a recreated container keeps its anonymous volumes, -V renews them" {
-	cat >compose.yaml <<-'EOF'
-	services:
-	  s:
-	    image: busybox
-	    command: [sleep, "1000"]
-	    environment: [GEN=1]
-	    volumes: [/data]
-	EOF
-	"$BERTH" compose up -d 2>/dev/null
-	old=$(cid s)
-	"$BERTH" exec "$PROJECT-s-1" sh -c 'echo kept >/data/f'
-	vol=$("$BERTH" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' "$PROJECT-s-1")
-	sed -i 's/GEN=1/GEN=2/' compose.yaml
-	run_berth compose up -d
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"Container $PROJECT-s-1  Recreate"* ]]
-	[ "$(cid s)" != "$old" ]
-	[ "$("$BERTH" exec "$PROJECT-s-1" cat /data/f)" = kept ]
-	[ "$("$BERTH" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' "$PROJECT-s-1")" = "$vol" ]
-	# -V: the recreated container gets a new, empty anonymous volume
-	run_berth compose up -d --force-recreate -V
-	[ "$status" -eq 0 ]
-	[ "$("$BERTH" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' "$PROJECT-s-1")" != "$vol" ]
-	run "$BERTH" exec "$PROJECT-s-1" cat /data/f
-	[ "$status" -ne 0 ]
-	"$BERTH" volume rm "$vol" >/dev/null
+	check_anon_volume_inherited
 }
 
 @test "compose up --always-recreate-deps: the named service's dependencies are recreated" {
