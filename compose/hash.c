@@ -12,7 +12,7 @@
  * their order; each field says how its Go type renders (UnitBytes as a
  * quoted number, Duration as Go's String(), HostsList as sorted "host=ip").
  */
-#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,43 +207,39 @@ static void go_float32(berth_buf *b, float f)
 }
 
 /* time.Duration.String(): "0s", "1.5s", "1m30s", "1h0m0s", "300ms", "2µs". */
+/* "V[.frac]UNIT": frac is rest in `digits` digits, trailing zeros off. */
+static void go_fixed(berth_buf *b, uint64_t v, uint64_t rest, int digits, const char *unit)
+{
+	char frac[32];
+	snprintf(frac, sizeof(frac), "%0*llu", digits, (unsigned long long)rest);
+	size_t n = digits ? strlen(frac) : 0;
+	while (n > 0 && frac[n - 1] == '0')
+		n--;
+	berth_buf_printf(b, "%llu%s%.*s%s", (unsigned long long)v, n ? "." : "", (int)n, frac,
+			 unit);
+}
+
 void compose_go_duration(berth_buf *b, int64_t ns)
 {
-	if (ns < 0) {
+	uint64_t u = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+	if (ns < 0)
 		berth_buf_puts(b, "-");
-		ns = -ns;
-	}
-	static const struct {
-		int64_t unit;
-		const char *name;
-	} small[] = {{1, "ns"}, {1000, "µs"}, {1000000, "ms"}};
-	if (ns == 0) {
+	if (u == 0) {
 		berth_buf_puts(b, "0s");
-		return;
+	} else if (u < 1000) {
+		go_fixed(b, u, 0, 0, "ns");
+	} else if (u < 1000000) {
+		go_fixed(b, u / 1000, u % 1000, 3, "µs");
+	} else if (u < 1000000000) {
+		go_fixed(b, u / 1000000, u % 1000000, 6, "ms");
+	} else {
+		uint64_t h = u / 3600000000000ULL, m = u / 60000000000ULL % 60;
+		if (h)
+			berth_buf_printf(b, "%lluh", (unsigned long long)h);
+		if (h || m)
+			berth_buf_printf(b, "%llum", (unsigned long long)m);
+		go_fixed(b, u / 1000000000 % 60, u % 1000000000, 9, "s");
 	}
-	if (ns < 1000000000) {
-		int u = ns < 1000 ? 0 : ns < 1000000 ? 1 : 2;
-		char frac[16];
-		snprintf(frac, sizeof(frac), "%0*lld", u * 3, (long long)(ns % small[u].unit));
-		size_t n = strlen(frac);
-		while (n > 0 && frac[n - 1] == '0')
-			frac[--n] = '\0';
-		berth_buf_printf(b, "%lld%s%s%s", (long long)(ns / small[u].unit), n ? "." : "",
-				 frac, small[u].name);
-		return;
-	}
-	int64_t h = ns / 3600000000000LL, m = ns / 60000000000LL % 60;
-	int64_t s = ns / 1000000000 % 60, rest = ns % 1000000000;
-	if (h)
-		berth_buf_printf(b, "%lldh", (long long)h);
-	if (h || m)
-		berth_buf_printf(b, "%lldm", (long long)m);
-	char frac[16];
-	snprintf(frac, sizeof(frac), "%09lld", (long long)rest);
-	size_t n = strlen(frac);
-	while (n > 0 && frac[n - 1] == '0')
-		frac[--n] = '\0';
-	berth_buf_printf(b, "%lld%s%ss", (long long)s, n ? "." : "", frac);
 }
 
 /* The model keeps some numbers as text ("1024" for sizes, "2" after
