@@ -197,8 +197,9 @@ static int push_done(berth_daemon *d, berth_api_req *req, void *ud, berth_error 
 		char *id cleanup_free = NULL;
 		char *name cleanup_free = j->tag && *j->tag ? berth_xasprintf("%s:%s", j->ref, j->tag)
 							    : berth_xstrdup(j->ref);
-		if (berth_image_resolve(d->images, name, &id, NULL) == 0)
-			publish(d, "push", id, name);
+		/* an all-tags push names the repository, which may have no image of its own */
+		berth_image_resolve(d->images, name, &id, NULL);
+		publish(d, "push", id ? id : "", name);
 	}
 	finish_stream(j, work_err);
 	job_free(j);

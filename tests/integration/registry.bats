@@ -213,6 +213,10 @@ alltags_images() {
 	run api POST "/images/$(jq -rn --arg v "$REG/alltags" '$v|@uri')/push"
 	api_split
 	[ "$(echo "$body" | jq -r 'select(.aux) | .aux.Tag' | tr '\n' ' ')" = "one three two " ]
+	# one push event, for the repository (it has no "latest" here)
+	run api GET "/events?since=0&until=$(($(date +%s) + 1))&filters=$(jq -rn '{"event":["push"]}|tojson|@uri')"
+	api_split
+	has --arg n "$REG/alltags" '.Actor.ID == $n and .Action == "push"'
 	run api POST "/images/$(jq -rn --arg v "$REG/nothing" '$v|@uri')/push"
 	api_split
 	[ "$(echo "$body" | jq -r 'select(.error) | .error')" = "An image does not exist locally with the tag: $REG/nothing" ]
