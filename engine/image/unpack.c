@@ -322,7 +322,6 @@ static void entry_times(struct archive_entry *e, struct timespec t[2])
 	t[1].tv_nsec = archive_entry_mtime_nsec(e);
 }
 
-/* Owner, then mode (chown clears set-id bits), xattrs, times. */
 /* Owner, then mode (chown clears set-id bits), xattrs, times. A file just
  * created already has our owner and its mode (less the umask): those
  * calls are skipped when they would change nothing, which is most files. */
@@ -405,11 +404,15 @@ static int unpack_dir(unpacker *u, struct archive_entry *e, int dirfd, const cha
 	return 0;
 }
 
+/* For an entry just created (a symlink, a node): as for files, an owner it
+ * already has is not set again. */
 static int set_meta_at(unpacker *u, int dirfd, const char *base, struct archive_entry *e,
 		       bool chmod_ok, berth_error **err)
 {
-	if (fchownat(dirfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
-		     AT_SYMLINK_NOFOLLOW) < 0 && u->root_user)
+	uid_t uid = (uid_t)archive_entry_uid(e);
+	gid_t gid = (gid_t)archive_entry_gid(e);
+	if (!(uid == u->euid && gid == u->new_gid) &&
+	    fchownat(dirfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && u->root_user)
 		return berth_error_set_errno(err, errno, "chown %s", u->clean);
 	if (chmod_ok && fchmodat(dirfd, base, archive_entry_perm(e), 0) < 0)
 		return berth_error_set_errno(err, errno, "chmod %s", u->clean);

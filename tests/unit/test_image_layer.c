@@ -145,6 +145,13 @@ static void check_rich_tree(const char *dir)
 	char target[64] = "";
 	assert_int_equal(readlink(p, target, sizeof(target)), 7);
 	assert_string_equal(target, "busybox");
+	/* a symlink's and a node's owners are the entries', not the creator's */
+	assert_int_equal(lstat(p, &st), 0);
+	assert_int_equal(st.st_uid, 1005);
+	assert_int_equal(st.st_gid, 100);
+	snprintf(p, sizeof(p), "%s/diff/dev/null", dir);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_int_equal(st.st_uid, 1007);
 	snprintf(p, sizeof(p), "%s/diff/bin/busybox", dir);
 	assert_int_equal(lstat(p, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 04755);
