@@ -108,6 +108,9 @@ typedef struct berth_format {
 	const berth_template_type *type;
 	bool missingkey_error;
 	const char *name; /* the template's name in errors ("version"); NULL: "" */
+	/* Set per row: the Go type a row is tried as first, as docker inspect
+	 * does; on an error the row runs again on the raw document. */
+	const berth_go_type *go_type;
 } berth_format;
 
 /*
@@ -141,12 +144,6 @@ int berth_cli_natural_cmp(const char *a, const char *b);
 /* An object's keys ("k=v" with values) sorted and joined with ",": docker's
  * Labels column (its map order is random, ours is stable). "" when none. */
 char *berth_cli_joined_keys(const json_t *obj, bool with_values);
-/* Go's time.Time.String() in the local zone:
- * "2026-12-06 21:06:38.167529753 +0000 UTC". */
-char *berth_cli_go_time(int64_t ns);
-/* The same of an RFC 3339 time from the daemon (Go's zero time when it
- * does not parse). */
-char *berth_cli_go_time_rfc3339(const char *rfc3339);
 
 /* ---------------------------------------------------------------- the CLI */
 
@@ -256,6 +253,9 @@ char *berth_cli_server_auth(berth_cli *cli, const char *server, berth_error **er
  * container sizes. */
 int berth_cli_inspect_objects(berth_cli *cli, const berth_strlist *refs, const char *format,
 			      const char *type, bool size);
+/* The Go type docker inspect renders an object of this type ("container",
+ * "image", "network", "volume") from; NULL for others (cli/inspect_types.c). */
+const berth_go_type *berth_cli_inspect_go_type(const char *object_type);
 /* "k=v" items (or bare "k": "") into an object; later items win. */
 json_t *berth_cli_kv_object(const berth_strlist *l);
 /* Writes a buffer to cli->out. */

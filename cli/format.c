@@ -199,6 +199,12 @@ int berth_format_row_aux(berth_format *f, const json_t *data, const json_t *aux,
 	berth_template_struct st = {data, f->type, aux};
 	berth_template_env env = {.missingkey_error = f->missingkey_error,
 				  .structs = &st, .nstructs = f->type ? 1 : 0};
+	berth_template_env typed = {.go_type = f->go_type};
+	berth_error *typed_err cleanup_error = NULL;
+	if (f->go_type && berth_template_execute_env(f->tmpl, data, &typed, dst, &typed_err) == 0) {
+		berth_buf_puts(dst, "\n");
+		return 0;
+	}
 	if (berth_template_execute_env(f->tmpl, data, &env, dst, err) < 0)
 		return -1;
 	berth_buf_puts(dst, "\n");
@@ -321,32 +327,4 @@ char *berth_cli_joined_keys(const json_t *obj, bool with_values)
 		berth_buf_printf(&b, "%s%s", i ? "," : "", items[i]);
 	berth_strv_free(items);
 	return berth_buf_steal(&b);
-}
-
-char *berth_cli_go_time(int64_t ns)
-{
-	time_t t = (time_t)(ns / 1000000000LL);
-	long frac = (long)(ns % 1000000000LL);
-	if (frac < 0)
-		t--, frac += 1000000000L;
-	struct tm tm;
-	localtime_r(&t, &tm);
-	char date[32], zone[32], digits[16] = "";
-	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
-	strftime(zone, sizeof(zone), "%z %Z", &tm);
-	if (frac) {
-		/* Go's ".999999999": the fraction without its trailing zeros */
-		snprintf(digits, sizeof(digits), ".%09ld", frac);
-		for (size_t n = strlen(digits); digits[n - 1] == '0'; n--)
-			digits[n - 1] = '\0';
-	}
-	return berth_xasprintf("%s%s %s", date, digits, zone);
-}
-
-char *berth_cli_go_time_rfc3339(const char *rfc3339)
-{
-	int64_t ns;
-	if (rfc3339 == NULL || *rfc3339 == '\0' || berth_time_parse(rfc3339, 0, &ns, NULL) < 0)
-		return berth_xstrdup("0001-01-01 00:00:00 +0000 UTC"); /* Go's zero time.Time */
-	return berth_cli_go_time(ns);
 }

@@ -208,7 +208,7 @@ static void add_row(json_t *rows, const json_t *img, const char *repo, const cha
 	int64_t shared = json_integer_value(json_object_get(img, "SharedSize"));
 	int64_t containers = json_integer_value(json_object_get(img, "Containers"));
 	char *cs cleanup_free = since(created);
-	char *ca cleanup_free = berth_cli_go_time(created * 1000000000LL);
+	char *ca cleanup_free = berth_time_go_string(created * 1000000000LL);
 	char *sz cleanup_free = human_size(size, 3);
 	char *vs cleanup_free = human_size(size, 4);
 	char *sh cleanup_free = shared < 0 ? berth_xstrdup("N/A") : human_size(shared, 4);

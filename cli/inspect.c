@@ -59,7 +59,7 @@ static int get_object(berth_cli *cli, const object_type *t, const char *ref, boo
 
 /* docker's inspectAll: the first type that knows ref; NotFound moves on. */
 static int find_object(berth_cli *cli, const inspect_opts *o, const char *ref, json_t **out,
-		       berth_error **err)
+		       const char **found_type, berth_error **err)
 {
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(types); i++) {
 		const object_type *t = &types[i];
@@ -69,6 +69,7 @@ static int find_object(berth_cli *cli, const inspect_opts *o, const char *ref, j
 		if (get_object(cli, t, ref, o->size, out, &e) == 0) {
 			if (o->size && !t->sized)
 				fprintf(cli->err, "WARNING: --size ignored for %s\n", t->name);
+			*found_type = t->name;
 			return 0;
 		}
 		bool skip = !(o->type && *o->type) &&
@@ -84,7 +85,8 @@ static int find_object(berth_cli *cli, const inspect_opts *o, const char *ref, j
 }
 
 /* docker's inspect.Inspect: every element, then the errors. Templates run
- * on the raw documents with missingkey=error, as docker's fallback does. */
+ * on the object's Go type first, then on the raw document with
+ * missingkey=error where that fails, as docker's fallback does. */
 int berth_cli_inspect_objects(berth_cli *cli, const berth_strlist *refs, const char *format,
 			      const char *type, bool size)
 {
@@ -102,10 +104,14 @@ int berth_cli_inspect_objects(berth_cli *cli, const berth_strlist *refs, const c
 	berth_strlist errors cleanup_strlist = {0};
 	for (size_t i = 0; i < refs->n; i++) {
 		json_t *obj = NULL;
+		const char *found_type = NULL;
 		berth_error *e cleanup_error = NULL;
-		if (find_object(cli, &o, refs->v[i], &obj, &e) < 0) {
+		if (find_object(cli, &o, refs->v[i], &obj, &found_type, &e) < 0) {
 			berth_strlist_push(&errors, e->msg);
-		} else if (fmt.tmpl && berth_format_row(&fmt, obj, &out, &e) < 0) {
+			continue;
+		}
+		fmt.go_type = berth_cli_inspect_go_type(found_type);
+		if (fmt.tmpl && berth_format_row(&fmt, obj, &out, &e) < 0) {
 			berth_error_wrap(&e, "template parsing error");
 			berth_strlist_push(&errors, e->msg);
 		}

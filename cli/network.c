@@ -154,7 +154,7 @@ static json_t *row_of(const json_t *net, bool no_trunc)
 	char short_id[13];
 	snprintf(short_id, sizeof(short_id), "%.12s", id);
 	char *labels cleanup_free = berth_cli_joined_keys(json_object_get(net, "Labels"), true);
-	char *created cleanup_free = berth_cli_go_time_rfc3339(berth_cli_str(net, "Created"));
+	char *created cleanup_free = berth_time_go_string_rfc3339(berth_cli_str(net, "Created"));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "CreatedAt", created,
 			 "Driver", berth_cli_str(net, "Driver"), "ID", no_trunc ? id : short_id,
 			 "IPv4", berth_cli_bool(json_is_true(json_object_get(net, "EnableIPv4"))),

@@ -276,7 +276,7 @@ json_t *berth_cli_ps_row(const json_t *c, bool trunc, int64_t now_ns)
 	const json_t *networks = json_object_get(json_object_get(c, "NetworkSettings"), "Networks");
 	json_t *row = json_object();
 	json_object_set_new(row, "Command", own(berth_cli_go_quote(cmd)));
-	json_object_set_new(row, "CreatedAt", own(berth_cli_go_time(created * 1000000000LL)));
+	json_object_set_new(row, "CreatedAt", own(berth_time_go_string(created * 1000000000LL)));
 	json_object_set_new(row, "ID", own(trunc ? truncate_id(id) : berth_xstrdup(id)));
 	json_object_set_new(row, "Image", own(image_field(c, trunc)));
 	json_object_set_new(row, "Labels", own(berth_cli_joined_keys(json_object_get(c, "Labels"), true)));

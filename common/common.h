@@ -183,6 +183,11 @@ void berth_log(berth_log_level level, const char *fmt, ...) BERTH_PRINTF(2, 3);
 int64_t berth_time_now_ns(void);
 /* RFC 3339 with nanoseconds, UTC: "2026-11-27T00:58:22.123456789Z". */
 void berth_time_format_rfc3339(int64_t ns, char *out, size_t outlen);
+/* Go's time.Time.String() in the local zone:
+ * "2026-12-06 21:06:38.167529753 +0000 UTC". */
+char *berth_time_go_string(int64_t ns);
+/* The same of an RFC 3339 time; Go's zero time for "" or what does not parse. */
+char *berth_time_go_string_rfc3339(const char *rfc3339);
 /* Docker's time arguments: Unix seconds with optional fraction ("1700000000.5"),
  * RFC 3339 ("2026-11-27T00:00:00Z"), or a duration before now ("10m", "1h30m").
  * Returns nanoseconds since the epoch. */
@@ -290,10 +295,39 @@ typedef struct berth_template_struct {
 	const json_t *aux;
 } berth_template_struct;
 
+/*
+ * A Go type, for templates run the way docker inspect runs them first: on
+ * its Go structs, where an absent slice prints "[]", an absent map "map[]",
+ * a nil pointer "<nil>", a struct "{field field ...}", a time.Time as Go
+ * prints it, and a field the struct does not have is an error (the caller
+ * then runs the template on the raw document, as docker falls back).
+ */
+typedef struct berth_go_type berth_go_type;
+typedef struct berth_go_field {
+	const char *name; /* Go's */
+	const char *key;  /* the JSON key */
+	const berth_go_type *type;
+	bool embedded;    /* its fields are the struct's own; %v prints it nested */
+	bool omitempty;   /* json leaves it out when empty */
+} berth_go_field;
+struct berth_go_type {
+	/* 's' string, 'i' integer, 'f' float, 'b' bool, 't' time.Time (RFC 3339
+	 * in JSON), 'd' time.Duration, 'a' interface{}, 'S' struct, 'L' slice,
+	 * 'M' map (string keys), 'P' pointer */
+	char kind;
+	const char *name;          /* structs, as errors name them: "container.State" */
+	const berth_go_type *elem; /* L, M, P */
+	const berth_go_field *fields;
+	size_t nfields;
+	/* a String() method, which fmt prints instead of the fields */
+	void (*stringer)(const json_t *v, berth_buf *out);
+};
+
 typedef struct berth_template_env {
 	bool missingkey_error; /* Option("missingkey=error"), as docker inspect runs */
 	const berth_template_struct *structs;
 	size_t nstructs;
+	const berth_go_type *go_type; /* the data is this Go type (NULL: JSON values) */
 } berth_template_env;
 
 int berth_template_execute_env(const berth_template *t, const json_t *data,

@@ -422,6 +422,234 @@ static const char **sorted_keys(const json_t *obj, size_t *n)
 	return keys;
 }
 
+/* ------------------------------------------------------- Go-typed values */
+
+/* The values of a typed execution (env->go_type) that stand for Go types
+ * other than their JSON one: the nodes of the document reached through
+ * struct fields, and the zero values made for absent fields. Looked up by
+ * address, so each entry holds a reference until the execution ends. */
+typedef struct typed_entry {
+	json_t *v;
+	const berth_go_type *type;
+	bool nil; /* a nil slice, map or pointer: [], map[] or <nil> to print,
+		   * null to json, false to if */
+} typed_entry;
+
+typedef struct typed_reg {
+	typed_entry *e;
+	size_t n, cap;
+} typed_reg;
+
+/* The registry of the execution running on this thread (printing reaches
+ * it through print_value, whose callers know nothing of types). */
+static __thread typed_reg *cur_typed;
+
+static const typed_entry *typed_find(const json_t *v)
+{
+	for (size_t i = cur_typed && v ? cur_typed->n : 0; i-- > 0;)
+		if (cur_typed->e[i].v == v)
+			return &cur_typed->e[i];
+	return NULL;
+}
+
+/* Takes v (a new reference) and returns it, noted as a t unless its JSON
+ * type says all there is to say. */
+static json_t *typed_note(json_t *v, const berth_go_type *t, bool nil)
+{
+	bool plain = strchr("sibfa", t->kind) != NULL ||
+		     (t->kind == 'P' && !nil && strchr("sibf", t->elem->kind) != NULL);
+	if (cur_typed == NULL || plain || json_is_null(v) || json_is_boolean(v))
+		return v;
+	if (cur_typed->n == cur_typed->cap) {
+		cur_typed->cap = cur_typed->cap ? 2 * cur_typed->cap : 32;
+		cur_typed->e = grow(cur_typed->e, cur_typed->cap, sizeof(*cur_typed->e));
+	}
+	cur_typed->e[cur_typed->n++] = (typed_entry){json_incref(v), t, nil};
+	return v;
+}
+
+static json_t *typed_zero(const berth_go_type *t)
+{
+	switch (t->kind) {
+	case 's':
+		return must(json_string(""));
+	case 'i':
+		return must(json_integer(0));
+	case 'f':
+		return must(json_real(0));
+	case 'b':
+		return json_false();
+	case 't':
+		return typed_note(must(json_string("")), t, false);
+	case 'd':
+		return typed_note(must(json_integer(0)), t, false);
+	case 'L':
+		return typed_note(must(json_array()), t, true);
+	case 'M':
+	case 'S':
+		return typed_note(must(json_object()), t, t->kind == 'M');
+	case 'P': /* a value of its own: null is "no value" to a template */
+		return typed_note(must(json_object()), t, true);
+	default:
+		return json_null();
+	}
+}
+
+/* The struct a value of type t has fields of (through one pointer). */
+static const berth_go_type *go_struct(const berth_go_type *t)
+{
+	if (t && t->kind == 'P')
+		t = t->elem;
+	return t && t->kind == 'S' ? t : NULL;
+}
+
+/* A field of a struct or of the structs embedded in it. */
+static const berth_go_field *go_field(const berth_go_type *st, const char *name)
+{
+	for (size_t i = 0; i < st->nfields; i++) {
+		const berth_go_field *f = &st->fields[i], *in;
+		if (strcmp(f->name, name) == 0) /* an embedded struct by its type's name too */
+			return f;
+		if (f->embedded && go_struct(f->type) && (in = go_field(go_struct(f->type), name)))
+			return in;
+	}
+	return NULL;
+}
+
+/* The value of field f of obj, typed: Go's zero value when absent or null. */
+static json_t *typed_member(const json_t *obj, const berth_go_field *f)
+{
+	if (f->embedded) /* a copy: the object itself stays typed as the outer struct */
+		return typed_note(must(json_copy((json_t *)obj)), f->type, false);
+	json_t *v = json_object_get(obj, f->key);
+	if (v == NULL || json_is_null(v))
+		return typed_zero(f->type);
+	return typed_note(json_incref(v), f->type, false);
+}
+
+/* child (a new reference), an element of container: typed as its elements. */
+static json_t *typed_elem(const json_t *container, json_t *child)
+{
+	const typed_entry *te = typed_find(container);
+	if (te == NULL || (te->type->kind != 'L' && te->type->kind != 'M'))
+		return child;
+	if (child == NULL || json_is_null(child)) {
+		json_decref(child);
+		return typed_zero(te->type->elem);
+	}
+	return typed_note(child, te->type->elem, false);
+}
+
+/* Go's Duration.String(): "1h2m3.5s", "1.5ms", "0s". */
+static void put_duration(berth_buf *b, json_int_t ns)
+{
+	if (ns == 0) {
+		berth_buf_puts(b, "0s");
+		return;
+	}
+	if (ns < 0) {
+		berth_buf_puts(b, "-");
+		ns = -ns;
+	}
+	static const struct { json_int_t unit; const char *name; } small[] = {
+		{1000000, "ms"}, {1000, "\xc2\xb5s"}, {1, "ns"}};
+	for (size_t i = 0; ns < 1000000000 && i < BERTH_ARRAY_SIZE(small); i++) {
+		if (ns < small[i].unit)
+			continue;
+		char frac[16];
+		int w = snprintf(frac, sizeof(frac), "%0*" JSON_INTEGER_FORMAT, i == 2 ? 1 : (int)(3 * (2 - i)),
+				 ns % small[i].unit);
+		while (w > 0 && frac[w - 1] == '0')
+			frac[--w] = '\0';
+		berth_buf_printf(b, "%" JSON_INTEGER_FORMAT "%s%s%s", ns / small[i].unit,
+				 *frac && i < 2 ? "." : "", i < 2 ? frac : "", small[i].name);
+		return;
+	}
+	json_int_t secs = ns / 1000000000, h = secs / 3600, m = secs / 60 % 60;
+	char frac[16];
+	int w = snprintf(frac, sizeof(frac), "%09" JSON_INTEGER_FORMAT, ns % 1000000000);
+	while (w > 0 && frac[w - 1] == '0')
+		frac[--w] = '\0';
+	if (h)
+		berth_buf_printf(b, "%" JSON_INTEGER_FORMAT "h", h);
+	if (h || m)
+		berth_buf_printf(b, "%" JSON_INTEGER_FORMAT "m", m);
+	berth_buf_printf(b, "%" JSON_INTEGER_FORMAT "%s%ss", secs % 60, *frac ? "." : "", frac);
+}
+
+static int print_raw(berth_buf *b, const json_t *v, int depth);
+
+/* fmt's %v of a Go value of type t held in v (NULL or null: its zero value). */
+static int print_typed(berth_buf *b, const json_t *v, const berth_go_type *t, int depth)
+{
+	if (depth > MAX_VALUE_DEPTH)
+		return -1;
+	bool none = v == NULL || json_is_null(v);
+	switch (t->kind) {
+	case 'P':
+		if (none)
+			berth_buf_puts(b, "<nil>");
+		else if (t->elem->stringer)
+			t->elem->stringer(v, b);
+		else if (depth > 0) /* fmt prints where a nested pointer points */
+			berth_buf_puts(b, "0xc000010000");
+		else
+			return print_typed(b, v, t->elem, depth);
+		return 0;
+	case 'S':
+		if (t->stringer && !none) {
+			t->stringer(v, b);
+			return 0;
+		}
+		berth_buf_puts(b, "{");
+		for (size_t i = 0; i < t->nfields; i++) {
+			const berth_go_field *f = &t->fields[i];
+			if (i > 0)
+				berth_buf_puts(b, " ");
+			const json_t *fv = f->embedded ? v : (none ? NULL : json_object_get(v, f->key));
+			if (print_typed(b, fv, f->type, depth + 1) < 0)
+				return -1;
+		}
+		berth_buf_puts(b, "}");
+		return 0;
+	case 'L':
+		berth_buf_puts(b, "[");
+		for (size_t i = 0; !none && i < json_array_size(v); i++) {
+			if (i > 0)
+				berth_buf_puts(b, " ");
+			if (print_typed(b, json_array_get(v, i), t->elem, depth + 1) < 0)
+				return -1;
+		}
+		berth_buf_puts(b, "]");
+		return 0;
+	case 'M': {
+		size_t n = 0;
+		const char **keys cleanup_free = none ? NULL : sorted_keys(v, &n);
+		berth_buf_puts(b, "map[");
+		for (size_t i = 0; i < n; i++) {
+			berth_buf_printf(b, "%s%s:", i > 0 ? " " : "", keys[i]);
+			if (print_typed(b, json_object_get(v, keys[i]), t->elem, depth + 1) < 0)
+				return -1;
+		}
+		berth_buf_puts(b, "]");
+		return 0;
+	}
+	case 't': {
+		char *s cleanup_free = berth_time_go_string_rfc3339(none ? "" : json_string_value(v));
+		berth_buf_puts(b, s);
+		return 0;
+	}
+	case 'd':
+		put_duration(b, none ? 0 : json_integer_value(v));
+		return 0;
+	default:
+		if (!none)
+			return print_raw(b, v, depth);
+		berth_buf_puts(b, t->kind == 's' ? "" : t->kind == 'b' ? "false" : t->kind == 'a' ? "<nil>" : "0");
+		return 0;
+	}
+}
+
 static int print_value(berth_buf *b, const json_t *v, int depth);
 
 static int print_array(berth_buf *b, const json_t *v, int depth)
@@ -451,9 +679,20 @@ static int print_map(berth_buf *b, const json_t *v, int depth)
 	return 0;
 }
 
-/* fmt's %v: strings raw, [a b] for slices, map[k:v] for maps, <nil> for nil.
- * Fails only on values nested deeper than MAX_VALUE_DEPTH. */
+/* fmt's %v: strings raw, [a b] for slices, map[k:v] for maps, <nil> for nil;
+ * a Go-typed value as its type prints. Fails only on values nested deeper
+ * than MAX_VALUE_DEPTH. */
 static int print_value(berth_buf *b, const json_t *v, int depth)
+{
+	const typed_entry *te = typed_find(v);
+	if (te && te->nil && te->type->kind == 'P') {
+		berth_buf_puts(b, "<nil>");
+		return 0;
+	}
+	return te ? print_typed(b, v, te->type, depth) : print_raw(b, v, depth);
+}
+
+static int print_raw(berth_buf *b, const json_t *v, int depth)
 {
 	if (depth > MAX_VALUE_DEPTH)
 		return -1;
@@ -541,7 +780,156 @@ static int json_encode_object(berth_buf *b, const json_t *v, int depth, bool mar
 	return 0;
 }
 
+/* encoding/json's omitempty: false, 0, "", and nil or empty slices, maps
+ * and pointers (NULL: absent). Structs are never empty. */
+static bool go_empty(const json_t *v, const berth_go_type *t)
+{
+	if (v == NULL || json_is_null(v))
+		return true;
+	switch (t->kind) {
+	case 's':
+	case 't':
+		return json_is_string(v) && json_string_length(v) == 0 && t->kind == 's';
+	case 'i':
+	case 'd':
+		return json_is_integer(v) && json_integer_value(v) == 0;
+	case 'f':
+		return json_number_value(v) == 0;
+	case 'b':
+		return json_is_false(v);
+	case 'L':
+		return json_is_array(v) && json_array_size(v) == 0;
+	case 'M':
+		return json_is_object(v) && json_object_size(v) == 0;
+	default:
+		return false;
+	}
+}
+
+static int json_typed(berth_buf *b, const json_t *v, const berth_go_type *t, int depth);
+static int json_encode_raw(berth_buf *b, const json_t *v, int depth, bool marshal);
+
+/* A struct's fields, embedded ones inline, in Go's order. */
+static int json_fields(berth_buf *b, const json_t *obj, const berth_go_type *t, int depth,
+		       bool *first)
+{
+	for (size_t i = 0; i < t->nfields; i++) {
+		const berth_go_field *f = &t->fields[i];
+		if (f->embedded && go_struct(f->type)) {
+			if (json_fields(b, obj, go_struct(f->type), depth, first) < 0)
+				return -1;
+			continue;
+		}
+		const json_t *fv = obj ? json_object_get(obj, f->key) : NULL;
+		if (f->omitempty && go_empty(fv, f->type))
+			continue;
+		berth_buf_puts(b, *first ? "" : ",");
+		*first = false;
+		json_quote(b, f->key, strlen(f->key), false);
+		berth_buf_puts(b, ":");
+		if (json_typed(b, fv, f->type, depth + 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* encoding/json of a Go value of type t held in v (NULL or null: its zero
+ * value): fields in the struct's order, map keys sorted, nil as null. */
+static int json_typed(berth_buf *b, const json_t *v, const berth_go_type *t, int depth)
+{
+	if (depth > MAX_VALUE_DEPTH)
+		return -1;
+	bool none = v == NULL || json_is_null(v);
+	switch (t->kind) {
+	case 'P':
+		if (none)
+			break;
+		return json_typed(b, v, t->elem, depth);
+	case 'S': {
+		bool first = true;
+		berth_buf_puts(b, "{");
+		if (json_fields(b, none || !json_is_object(v) ? NULL : v, t, depth, &first) < 0)
+			return -1;
+		berth_buf_puts(b, "}");
+		return 0;
+	}
+	case 'L':
+		if (none || !json_is_array(v))
+			break;
+		berth_buf_puts(b, "[");
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			berth_buf_puts(b, i ? "," : "");
+			if (json_typed(b, json_array_get(v, i), t->elem, depth + 1) < 0)
+				return -1;
+		}
+		berth_buf_puts(b, "]");
+		return 0;
+	case 'M': {
+		if (none || !json_is_object(v))
+			break;
+		size_t n;
+		const char **keys cleanup_free = sorted_keys(v, &n);
+		berth_buf_puts(b, "{");
+		for (size_t i = 0; i < n; i++) {
+			berth_buf_puts(b, i ? "," : "");
+			json_quote(b, keys[i], strlen(keys[i]), false);
+			berth_buf_puts(b, ":");
+			if (json_typed(b, json_object_get(v, keys[i]), t->elem, depth + 1) < 0)
+				return -1;
+		}
+		berth_buf_puts(b, "}");
+		return 0;
+	}
+	case 't': {
+		if (none || json_string_length(v) == 0) {
+			berth_buf_puts(b, "\"0001-01-01T00:00:00Z\"");
+			return 0;
+		}
+		/* RFC3339Nano: the fraction without its trailing zeros */
+		const char *str = json_string_value(v), *dot = strchr(str, '.');
+		size_t digits = dot ? strspn(dot + 1, "0123456789") : 0, keep = digits;
+		while (keep > 0 && dot[keep] == '0')
+			keep--;
+		if (dot == NULL || digits == keep)
+			return json_encode_raw(b, v, depth, false);
+		berth_buf_printf(b, "\"%.*s%s\"", (int)(dot - str) + (keep ? (int)keep + 1 : 0), str,
+				 dot + 1 + digits);
+		return 0;
+	}
+	case 's':
+		berth_buf_puts(b, none ? "\"\"" : "");
+		return none ? 0 : json_encode(b, v, depth, false);
+	case 'i':
+	case 'd':
+	case 'f':
+	case 'b':
+		if (none) {
+			berth_buf_puts(b, t->kind == 'b' ? "false" : "0");
+			return 0;
+		}
+		return json_encode_raw(b, v, depth, false);
+	default:
+		if (!none)
+			return json_encode_raw(b, v, depth, false);
+		break;
+	}
+	berth_buf_puts(b, "null");
+	return 0;
+}
+
 static int json_encode(berth_buf *b, const json_t *v, int depth, bool marshal)
+{
+	const typed_entry *te = typed_find(v);
+	if (te && te->nil) {
+		berth_buf_puts(b, "null");
+		return 0;
+	}
+	if (te)
+		return json_typed(b, v, te->type, depth);
+	return json_encode_raw(b, v, depth, marshal);
+}
+
+static int json_encode_raw(berth_buf *b, const json_t *v, int depth, bool marshal)
 {
 	if (depth > MAX_VALUE_DEPTH)
 		return -1;
@@ -1839,6 +2227,9 @@ static int write_out(exec *ex, const char *s, size_t len)
 /* Go's truth: false, 0, "", nil and empty collections are false. */
 static bool truth(const json_t *v)
 {
+	const typed_entry *te = typed_find(v);
+	if (te && strchr("PSt", te->type->kind)) /* Go: structs are true, pointers unless nil */
+		return !te->nil;
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		return json_string_length(v) > 0;
@@ -2022,6 +2413,19 @@ static int struct_field(exec *ex, const berth_template_struct *st, const char *n
 	return 0;
 }
 
+/* A field of a Go struct (a typed execution). */
+static int go_struct_field(exec *ex, const json_t *recv, const berth_go_type *st, const char *name,
+			   const call_args *a, json_t **out)
+{
+	const berth_go_field *f = go_field(st, name);
+	if (f == NULL)
+		return xerr(ex, "can't evaluate field %s in type %s", name, st->name);
+	if (a)
+		return xerr(ex, "%s has arguments but cannot be invoked as function", name);
+	*out = typed_member(recv, f);
+	return 0;
+}
+
 static int eval_field(exec *ex, json_t *recv, const char *name, const call_args *a, json_t **out)
 {
 	/* a field of no value is no value, whatever Go says of nil pointers */
@@ -2032,6 +2436,11 @@ static int eval_field(exec *ex, json_t *recv, const char *name, const call_args 
 	const berth_template_struct *st = struct_of(ex, recv);
 	if (st)
 		return struct_field(ex, st, name, a, out);
+	const typed_entry *te = typed_find(recv);
+	if (te && te->nil && te->type->kind == 'P')
+		return xerr(ex, "nil pointer evaluating %s.%s", te->type->elem->name ? te->type->elem->name : "pointer", name);
+	if (te && go_struct(te->type))
+		return go_struct_field(ex, recv, go_struct(te->type), name, a, out);
 	if (!json_is_object(recv))
 		return xerr(ex, "can't evaluate field %s in type %s", name, type_name(recv));
 	if (a)
@@ -2039,7 +2448,7 @@ static int eval_field(exec *ex, json_t *recv, const char *name, const call_args 
 	json_t *v = json_object_get(recv, name);
 	if (v == NULL && ex->env && ex->env->missingkey_error)
 		return xerr(ex, "map has no entry for key \"%s\"", name);
-	*out = v ? ref(v) : json_null();
+	*out = v ? typed_elem(recv, ref(v)) : json_null();
 	return 0;
 }
 
@@ -2493,6 +2902,8 @@ static int fn_index(exec *ex, json_t *const *a, size_t n, json_t **out)
 	for (size_t i = 1; i < n; i++) {
 		json_t *next = NULL;
 		int rc = index_one(ex, item, a[i], &next);
+		if (rc == 0)
+			next = typed_elem(item, next);
 		json_decref(item);
 		if (rc < 0)
 			return -1;
@@ -3128,7 +3539,8 @@ static int range_array(exec *ex, const tpl_node *n, json_t *arr, size_t mark)
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < json_array_size(arr); i++) {
 		json_t *index cleanup_json = must(json_integer((json_int_t)i));
-		rc = range_once(ex, n, index, json_array_get(arr, i), mark);
+		json_t *elem cleanup_json = typed_elem(arr, ref(json_array_get(arr, i)));
+		rc = range_once(ex, n, index, elem, mark);
 	}
 	return rc;
 }
@@ -3140,7 +3552,8 @@ static int range_object(exec *ex, const tpl_node *n, json_t *obj, size_t mark)
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < count; i++) {
 		json_t *key cleanup_json = must(json_string_nocheck(keys[i]));
-		rc = range_once(ex, n, key, json_object_get(obj, keys[i]), mark);
+		json_t *elem cleanup_json = typed_elem(obj, ref(json_object_get(obj, keys[i])));
+		rc = range_once(ex, n, key, elem, mark);
 	}
 	return rc;
 }
@@ -3253,9 +3666,17 @@ int berth_template_execute_env(const berth_template *t, const json_t *data,
 {
 	json_t *root = data ? (json_t *)data : json_null();
 	exec ex = {.t = t, .env = env, .err = err};
+	typed_reg reg = {0}, *outer = cur_typed;
+	cur_typed = env && env->go_type ? &reg : NULL;
+	if (cur_typed)
+		json_decref(typed_note(json_incref(root), env->go_type, false));
 	push_var(&ex, "$", root);
 	int rc = walk_list(&ex, root, &t->root);
 	pop_vars(&ex, 0);
+	for (size_t i = 0; i < reg.n; i++)
+		json_decref(reg.e[i].v);
+	free(reg.e);
+	cur_typed = outer;
 	free(ex.vars);
 	free(ex.why);
 	if (rc == 0)

@@ -166,6 +166,34 @@ bad:
 	return berth_error_set(err, 400, "failed to parse value as time or duration: \"%s\"", s);
 }
 
+char *berth_time_go_string(int64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000LL);
+	long frac = (long)(ns % 1000000000LL);
+	if (frac < 0)
+		t--, frac += 1000000000L;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	char date[32], zone[32], digits[16] = "";
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+	strftime(zone, sizeof(zone), "%z %Z", &tm);
+	if (frac) {
+		/* Go's ".999999999": the fraction without its trailing zeros */
+		snprintf(digits, sizeof(digits), ".%09ld", frac);
+		for (size_t n = strlen(digits); digits[n - 1] == '0'; n--)
+			digits[n - 1] = '\0';
+	}
+	return berth_xasprintf("%s%s %s", date, digits, zone);
+}
+
+char *berth_time_go_string_rfc3339(const char *rfc3339)
+{
+	int64_t ns;
+	if (rfc3339 == NULL || *rfc3339 == '\0' || berth_time_parse(rfc3339, 0, &ns, NULL) < 0)
+		return berth_xstrdup("0001-01-01 00:00:00 +0000 UTC"); /* Go's zero time.Time */
+	return berth_time_go_string(ns);
+}
+
 void berth_random_id(char out[65])
 {
 	unsigned char raw[32];

@@ -22,7 +22,8 @@
 GOLDEN_LISTS_DIR=${GOLDEN_LISTS_DIR:-$BATS_TEST_DIRNAME}
 
 # golden_mask: stdin to stdout with what legitimately differs between two runs
-# of the same command replaced by placeholders.
+# of the same command replaced by placeholders (<PTR>: where Go's fmt prints
+# a pointer inside a struct).
 golden_mask() {
 	sed -E \
 		-e 's/\b(docker|Docker|berth)\b/CLI/g' \
@@ -32,7 +33,8 @@ golden_mask() {
 		-e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)? [+-][0-9]{4} [A-Z]+/<TIME>/g' \
 		-e 's/(Less than a second|About an? (minute|hour)|[0-9]+ (second|minute|hour|day|week|month|year)s?)/<DUR>/g' \
 		-e 's/"Created": ?[0-9]{10}/"Created":<EPOCH>/g' \
-		-e 's/\btime="[^"]*"//g'
+		-e 's/\btime="[^"]*"//g' \
+		-e 's/\b0xc[0-9a-f]+\b/<PTR>/g'
 }
 
 # golden_side CLI LINE STDIN BEFORE AFTER: runs one side, prints its masked record.

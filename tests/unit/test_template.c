@@ -682,10 +682,93 @@ static void test_structs(void **state)
 		  "Nope in type *formatter.ContainerContext");
 }
 
+/* A small Go type, as docker inspect's: struct Obj { Name string; Env
+ * []string; Labels map[string]string; Policy struct{Name string; Max int};
+ * Health *struct{...}; Started time.Time; Every time.Duration;
+ * Tags []string `json:",omitempty"`; Inner (embedded) struct{Deep int} }. */
+static const berth_go_type t_s = {'s'}, t_i = {'i'}, t_t = {'t'}, t_d = {'d'};
+static const berth_go_type t_strs = {'L', NULL, &t_s}, t_labels = {'M', NULL, &t_s};
+static const berth_go_field policy_fields[] = {{"Name", "Name", &t_s}, {"Max", "Max", &t_i}};
+static const berth_go_type t_policy = {'S', "main.Policy", NULL, policy_fields, 2};
+static const berth_go_type t_health = {'P', NULL, &t_policy};
+static const berth_go_field inner_fields[] = {{"Deep", "Deep", &t_i}};
+static const berth_go_type t_inner = {'S', "main.Inner", NULL, inner_fields, 1};
+static const berth_go_field obj_fields[] = {
+	{"Name", "Name", &t_s},	       {"Env", "Env", &t_strs},
+	{"Labels", "Labels", &t_labels}, {"Policy", "Policy", &t_policy},
+	{"Health", "Health", &t_health}, {"Started", "Started", &t_t},
+	{"Every", "Every", &t_d},	       {"Tags", "Tags", &t_strs, false, true},
+	{"Inner", NULL, &t_inner, true},
+};
+static const berth_go_type t_obj = {'S', "main.Obj", NULL, obj_fields, 9};
+
+static char *run_typed(const char *tpl, const char *json)
+{
+	berth_error *err cleanup_error = NULL;
+	berth_template *t cleanup_template = NULL;
+	json_t *data cleanup_json = json_loads(json, 0, NULL);
+	assert_non_null(data);
+	assert_int_equal(berth_template_parse(tpl, &t, &err), 0);
+	berth_template_env env = {.go_type = &t_obj};
+	berth_buf out = {0};
+	if (berth_template_execute_env(t, data, &env, &out, &err) < 0)
+		return berth_xasprintf("ERR: %s", err->msg);
+	return berth_buf_steal(&out);
+}
+
+#define check_typed(tpl, json, want)                                                             \
+	do {                                                                                       \
+		char *got_ cleanup_free = run_typed(tpl, json);                                     \
+		if (strcmp(got_, want) != 0)                                                       \
+			fail_msg("template %s\n  want [%s]\n  got  [%s]", tpl, want, got_);        \
+	} while (0)
+
+static void test_go_types(void **state)
+{
+	/* absent or null fields are Go's zero values, not "no value" */
+	check_typed("{{.Name}}|{{.Env}}|{{.Labels}}|{{.Policy}}|{{.Health}}|{{.Every}}|{{.Tags}}",
+		    "{\"Env\":null}", "|[]|map[]|{ 0}|<nil>|0s|[]");
+	check_typed("{{.Started}}", "{}", "0001-01-01 00:00:00 +0000 UTC");
+	check_typed("{{.Started}}", "{\"Started\":\"2026-12-06T21:06:38.1675Z\"}",
+		    "2026-12-06 21:06:38.1675 +0000 UTC");
+	check_typed("{{.Every}} {{.Policy.Max}}", "{\"Every\":5400000000000,\"Policy\":{\"Max\":3}}",
+		    "1h30m0s 3");
+	/* structs print their fields in order, embedded ones nested; pointers
+	 * nested in a struct print as an address */
+	check_typed("{{.}}",
+		    "{\"Name\":\"x\",\"Env\":[\"A=1\"],\"Health\":{\"Name\":\"ok\"},\"Deep\":7}",
+		    "{x [A=1] map[] { 0} 0xc000010000 0001-01-01 00:00:00 +0000 UTC 0s [] {7}}");
+	check_typed("{{.Health}} {{.Inner.Deep}} {{.Deep}}", "{\"Health\":{\"Name\":\"ok\"},\"Deep\":7}",
+		    "{ok 0} 7 7");
+	/* map lookups: a missing key is no value by field, the zero value by index */
+	check_typed("{{.Labels.a}}|{{.Labels.b}}|{{index .Labels \"b\"}}|", "{\"Labels\":{\"a\":\"1\"}}",
+		    "1|<no value>||");
+	/* json: nil slices and maps are null, fields in Go's order, omitempty
+	 * ones left out, map keys sorted */
+	check_typed("{{json .Env}} {{json .Labels}} {{json .Health}} {{json .Policy}}", "{}",
+		    "null null null {\"Name\":\"\",\"Max\":0}");
+	check_typed("{{json .}}", "{\"Labels\":{\"b\":\"2\",\"a\":\"1\"},\"Name\":\"x\",\"Extra\":1}",
+		    "{\"Name\":\"x\",\"Env\":null,\"Labels\":{\"a\":\"1\",\"b\":\"2\"},\"Policy\":"
+		    "{\"Name\":\"\",\"Max\":0},\"Health\":null,\"Started\":\"0001-01-01T00:00:00Z\","
+		    "\"Every\":0,\"Deep\":0}");
+	/* if: a nil pointer is false, a struct true; range over a nil slice */
+	check_typed("{{if .Health}}h{{else}}-{{end}}{{if .Policy}}p{{end}}{{range .Env}}e{{else}}0{{end}}",
+		    "{}", "-p0");
+	/* what the struct does not have is an error (docker then runs the raw
+	 * document), and so is a field of a nil pointer */
+	check_typed("{{.Nope}}", "{\"Nope\":1}",
+		    "ERR: template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in "
+		    "type main.Obj");
+	check_typed("{{.Health.Name}}", "{}",
+		    "ERR: template: :1:9: executing \"\" at <.Health.Name>: nil pointer evaluating "
+		    "main.Policy.Name");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_go_types),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_pipelines),
 		cmocka_unit_test(test_json_function),
