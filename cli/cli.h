@@ -240,6 +240,7 @@ void berth_cli_creds_reset(berth_cli_creds *c);
 /* Nothing stored is no error (all fields NULL); a failing helper is. */
 int berth_cli_creds_get(berth_cli *cli, const char *server, berth_cli_creds *out,
 			berth_error **err);
+/* In config.json itself it is docker's "stored unencrypted" warning. */
 int berth_cli_creds_store(berth_cli *cli, const char *server, const berth_cli_creds *c,
 			  berth_error **err);
 /* A helper that fails to erase is a warning on stderr, as in docker. */

@@ -242,7 +242,15 @@ int berth_cli_creds_store(berth_cli *cli, const char *server, const berth_cli_cr
 		if (token)
 			json_object_set_new(entry, "identitytoken", json_string(c->identitytoken));
 	}
-	return config_save(cli, cfg, err);
+	if (config_save(cli, cfg, err) < 0)
+		return -1;
+	if (helper == NULL) {
+		char *path cleanup_free = config_path(cli);
+		fprintf(cli->err, "\nWARNING! Your credentials are stored unencrypted in '%s'.\n"
+				  "Configure a credential helper to remove this warning. See\n"
+				  "https://docs.docker.com/go/credential-store/\n\n", path);
+	}
+	return 0;
 }
 
 int berth_cli_creds_erase(berth_cli *cli, const char *server, berth_error **err)

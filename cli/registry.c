@@ -311,6 +311,73 @@ static char *login_server(const char *arg)
 	return berth_cli_server_key(host);
 }
 
+/* POST /auth with u/pw; *token gets the identity token the registry gave,
+ * if any. *unauthorized: the daemon said 401. */
+static int login_with(berth_cli *cli, const char *server, const char *u, const char *pw,
+		      char **token, bool *unauthorized, berth_error **err)
+{
+	json_t *body cleanup_json = json_pack("{s:s, s:s, s:s}", "username", u, "password", pw,
+					      "serveraddress", server);
+	char *text cleanup_free = json_dumps(body, JSON_COMPACT);
+	berth_client *c;
+	berth_client_response resp = {0};
+	if (berth_cli_client(cli, &c, err) < 0 ||
+	    berth_client_request(c, "POST", "/auth", "application/json", text, strlen(text), &resp,
+				 err) < 0)
+		return -1;
+	if (resp.status >= 400) {
+		char *msg cleanup_free = berth_client_error_message(&resp);
+		*unauthorized = resp.status == 401;
+		berth_client_response_reset(&resp);
+		return berth_error_set(err, 401, "Error response from daemon: %s", msg);
+	}
+	json_t *answer cleanup_json = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len,
+						 0, NULL);
+	berth_client_response_reset(&resp);
+	const char *t = berth_json_string(answer, "IdentityToken");
+	*token = t && *t ? berth_xstrdup(t) : NULL;
+	return 0;
+}
+
+/* Keeps the login where the docker CLI would (the identity token rather
+ * than the password when there is one). */
+static int save_login(berth_cli *cli, const char *server, const char *u, const char *pw,
+		      const char *token, berth_error **err)
+{
+	berth_cli_creds creds = {.username = (char *)u, .password = (char *)pw,
+				 .identitytoken = (char *)token};
+	if (berth_cli_creds_store(cli, server, &creds, err) == 0)
+		return 0;
+	char *msg cleanup_free = berth_xstrdup((*err)->msg);
+	berth_error_free(err);
+	return berth_error_set(err, 500, "Error saving credentials: %s", msg);
+}
+
+/* `docker login HOST` without credentials tries the stored ones first (from
+ * config.json or the credential helper); true when they worked. */
+static bool login_stored(berth_cli *cli, const char *server)
+{
+	berth_cli_creds stored cleanup_creds = {0};
+	berth_error *err cleanup_error = NULL;
+	if (berth_cli_creds_get(cli, server, &stored, &err) < 0 || stored.username == NULL ||
+	    !*stored.username || stored.password == NULL || !*stored.password)
+		return false;
+	fprintf(cli->err, "Authenticating with existing credentials... [Username: %s]\n\n"
+			  " Info -> To login with a different account, run 'docker logout' "
+			  "followed by 'docker login'\n\n\n", stored.username);
+	bool unauthorized = false;
+	char *token cleanup_free = NULL;
+	if (login_with(cli, server, stored.username, stored.password, &token, &unauthorized,
+		       &err) == 0)
+		return token == NULL || save_login(cli, server, stored.username, stored.password,
+						   token, &err) == 0;
+	if (unauthorized)
+		fprintf(cli->err, "Stored credentials invalid or expired\n");
+	else
+		fprintf(cli->err, "Login did not succeed, error: %s\n", err->msg);
+	return false;
+}
+
 int berth_cli_login(berth_invocation *inv)
 {
 	const char *user = NULL, *pass = NULL;
@@ -334,6 +401,10 @@ int berth_cli_login(berth_invocation *inv)
 	if (pass)
 		fprintf(cli->err, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
 	char *server cleanup_free = login_server(inv->args.n ? inv->args.v[0] : NULL);
+	if (user == NULL && pass == NULL && !pass_stdin && login_stored(cli, server)) {
+		fprintf(cli->out, "Login Succeeded\n");
+		return BERTH_EXIT_OK;
+	}
 	char *u cleanup_free = user ? berth_xstrdup(user) : NULL;
 	char *pw cleanup_free = pass ? berth_xstrdup(pass) : NULL;
 	if (pass_stdin)
@@ -352,33 +423,11 @@ int berth_cli_login(berth_invocation *inv)
 		fflush(cli->out);
 		pw = read_line(stdin, false);
 	}
-	json_t *body cleanup_json = json_pack("{s:s, s:s, s:s}", "username", u, "password", pw,
-					      "serveraddress", server);
-	char *text cleanup_free = json_dumps(body, JSON_COMPACT);
-	berth_client *c;
-	berth_client_response resp = {0};
-	if (berth_cli_client(cli, &c, &err) < 0 ||
-	    berth_client_request(c, "POST", "/auth", "application/json", text, strlen(text), &resp,
-				 &err) < 0)
+	bool unauthorized = false;
+	char *token cleanup_free = NULL;
+	if (login_with(cli, server, u, pw, &token, &unauthorized, &err) < 0 ||
+	    save_login(cli, server, u, pw, token, &err) < 0)
 		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
-	if (resp.status >= 400) {
-		char *msg cleanup_free = berth_client_error_message(&resp);
-		berth_client_response_reset(&resp);
-		berth_error_set(&err, 401, "Error response from daemon: %s", msg);
-		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
-	}
-	json_t *answer cleanup_json = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len,
-						 0, NULL);
-	berth_client_response_reset(&resp);
-	const char *token = berth_json_string(answer, "IdentityToken");
-	berth_cli_creds creds = {.username = u, .password = pw,
-				 .identitytoken = (char *)(token && *token ? token : NULL)};
-	if (berth_cli_creds_store(cli, server, &creds, &err) < 0) {
-		char *msg cleanup_free = berth_xstrdup(err->msg);
-		berth_error_free(&err);
-		berth_error_set(&err, 500, "Error saving credentials: %s", msg);
-		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
-	}
 	fprintf(cli->out, "Login Succeeded\n");
 	return BERTH_EXIT_OK;
 }

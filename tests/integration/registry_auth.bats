@@ -32,6 +32,7 @@ login_checks() {
 	run "$BERTH" login -u "$REG_USER" --password-stdin "$REG" <<<"$REG_PASS"
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = "Login Succeeded" ]
+	echo "$output" | grep -qx "WARNING! Your credentials are stored unencrypted in '$DOCKER_CONFIG/config.json'."
 	[ "$(jq -r --arg r "$REG" '.auths[$r].auth' "$DOCKER_CONFIG/config.json" | base64 -d)" = "$REG_USER:$REG_PASS" ]
 }
 
@@ -96,6 +97,7 @@ use_helper() {
 	run "$BERTH" login -u "$REG_USER" --password-stdin "$REG" <<<"$REG_PASS"
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = "Login Succeeded" ]
+	[[ "$output" != *"stored unencrypted"* ]]
 	# the secret is in the helper; config.json keeps an empty entry, as docker's does
 	[ "$(jq -c --arg r "$REG" '.[$r]' "$CRED_TEST_STORE")" = "{\"Username\":\"$REG_USER\",\"Secret\":\"$REG_PASS\"}" ]
 	[ "$(jq -c --arg r "$REG" '.auths[$r]' "$DOCKER_CONFIG/config.json")" = '{}' ]
@@ -108,6 +110,18 @@ use_helper() {
 	run "$BERTH" pull "$REG/helped:v1"
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = "$REG/helped:v1" ]
+	# login without credentials tries the stored ones, as the docker CLI does
+	run "$BERTH" login "$REG" </dev/null
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Authenticating with existing credentials... [Username: $REG_USER]" ]
+	[ "${lines[-1]}" = "Login Succeeded" ]
+	jq --arg r "$REG" '.[$r].Secret = "stale"' "$CRED_TEST_STORE" >"$CRED_TEST_STORE.new"
+	mv "$CRED_TEST_STORE.new" "$CRED_TEST_STORE"
+	run "$BERTH" login "$REG" </dev/null
+	[ "$status" -ne 0 ]
+	[ "${lines[1]}" = " Info -> To login with a different account, run 'docker logout' followed by 'docker login'" ]
+	[ "${lines[2]}" = "Stored credentials invalid or expired" ]
+	[ "${lines[3]}" = "Cannot perform an interactive login from a non TTY device" ]
 	run "$BERTH" logout "$REG"
 	[ "$output" = "Removing login credentials for $REG" ]
 	grep -qx "erase $REG" "$CRED_TEST_STORE.log"
