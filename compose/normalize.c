@@ -263,7 +263,8 @@ static int port_short(norm *n, const char *spec, size_t idx, json_t *out, berth_
 					container);
 	if (host && *host && port_range(host, &hlo, &hhi) < 0)
 		return compose_error_at(err, n->pos, p, "%s[%zu]: invalid hostPort: %s", p, idx, host);
-	if (host && *host && hhi - hlo != chi - clo && hlo != hhi)
+	/* as nat.ParsePortSpec: a host range only for one container port */
+	if (host && *host && hhi - hlo != chi - clo && clo != chi)
 		return compose_error_at(err, n->pos, p,
 					"%s[%zu]: invalid ranges specified for container and host "
 					"Ports: %s and %s",
@@ -271,10 +272,12 @@ static int port_short(norm *n, const char *spec, size_t idx, json_t *out, berth_
 	for (long port = clo; port <= chi; port++) {
 		json_t *e = json_pack("{ss sI ss}", "mode", "ingress", "target", (json_int_t)port,
 				      "protocol", proto);
-		if (host && *host) {
-			long pub = hlo == hhi ? hlo : hlo + (port - clo);
-			json_object_set_new(e, "published", json_sprintf("%ld", pub));
-		}
+		if (host && *host && clo == chi && hlo != hhi)
+			/* one container port, a host range: the engine picks in it */
+			json_object_set_new(e, "published", json_sprintf("%ld-%ld", hlo, hhi));
+		else if (host && *host)
+			json_object_set_new(e, "published",
+					    json_sprintf("%ld", hlo == hhi ? hlo : hlo + (port - clo)));
 		if (ip && *ip)
 			json_object_set_new(e, "host_ip", json_string(ip));
 		json_array_append_new(out, e);

@@ -79,3 +79,21 @@ teardown() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'invalid argument "x" for "--wait-timeout" flag'* ]]
 }
+
+@test "compose up: a host port range for one container port publishes on a port of that range" {
+	engine_has_networks || skip "this berthd has no /networks yet"
+	printf 'services:\n  web:\n    image: busybox\n    command: [httpd, -f, -p, "90"]\n    ports: ["19000-19009:90"]\n' >compose.yaml
+	run_berth compose config --format json
+	[ "$(jq -r '.services.web.ports[0].published' <<<"$output")" = 19000-19009 ]
+	run_berth compose up -d
+	[ "$status" -eq 0 ]
+	[ "$("$BERTH" inspect -f '{{(index (index .HostConfig.PortBindings "90/tcp") 0).HostPort}}' "$PROJECT-web-1")" = 19000-19009 ]
+	run_berth compose port web 90
+	[ "$status" -eq 0 ]
+	port=${output##*:}
+	[ "$port" -ge 19000 ] && [ "$port" -le 19009 ]
+	printf 'services:\n  web:\n    image: busybox\n    ports: ["8080:80-81"]\n' >compose.yaml
+	run_berth compose config
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"invalid ranges specified for container and host Ports: 80-81 and 8080"* ]]
+}

@@ -248,7 +248,7 @@ static void test_short_syntaxes(void **state)
 		   "services:\n"
 		   "  s:\n"
 		   "    image: busybox\n"
-		   "    ports: ['127.0.0.1:8000-8001:80-81/udp', 3000, '[::1]::53']\n"
+		   "    ports: ['127.0.0.1:8000-8001:80-81/udp', 3000, '[::1]::53', '9000-9009:90']\n"
 		   "    volumes: ['/host:/c:ro', 'named:/n:nocopy', /anon]\n"
 		   "    depends_on: {d: {condition: service_healthy}}\n"
 		   "    extra_hosts: {db: 10.0.0.1}\n"
@@ -269,7 +269,9 @@ static void test_short_syntaxes(void **state)
 		   "{\"host_ip\":\"127.0.0.1\",\"mode\":\"ingress\",\"protocol\":\"udp\","
 		   "\"published\":\"8001\",\"target\":81},"
 		   "{\"mode\":\"ingress\",\"protocol\":\"tcp\",\"target\":3000},"
-		   "{\"host_ip\":\"::1\",\"mode\":\"ingress\",\"protocol\":\"tcp\",\"target\":53}]");
+		   "{\"host_ip\":\"::1\",\"mode\":\"ingress\",\"protocol\":\"tcp\",\"target\":53},"
+		   /* a host range for one container port stays a range, as in nat.ParsePortSpecs */
+		   "{\"mode\":\"ingress\",\"protocol\":\"tcp\",\"published\":\"9000-9009\",\"target\":90}]");
 	check_json(json_object_get(s, "volumes"),
 		   "[{\"type\":\"bind\",\"source\":\"/host\",\"target\":\"/c\",\"read_only\":true,"
 		   "\"bind\":{\"create_host_path\":true}},"
