@@ -11,6 +11,9 @@
  * escapes <, > and & in strings. The tables below are compose-go's structs in
  * their order; each field says how its Go type renders (UnitBytes as a
  * quoted number, Duration as Go's String(), HostsList as sorted "host=ip").
+ * The structs are compose-go v2's, which Docker Compose v2 (and v5) build
+ * with: a bind's create_host_path is a plain bool there (compose-go v3's
+ * OptOut would leave out the true that short syntax sets).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,7 +40,6 @@ typedef enum gokind {
 	G_OBJS,   /* []struct, omitempty */
 	G_OBJMAP, /* map[string]*struct, sorted, null values kept */
 	G_ULIMIT, /* map[string]*UlimitsConfig: a number, or {soft, hard} */
-	G_OPTOUT, /* OptOut, omitzero: true (the default) is omitted */
 	G_MODE,   /* *FileMode: "0%o" quoted */
 } gokind;
 
@@ -84,7 +86,7 @@ static const gofield port_fields[] = {
 	{"name", G_STR}, {"mode", G_STR}, {"host_ip", G_STR}, {"target", G_INT},
 	{"published", G_STR}, {"protocol", G_STR}, {"app_protocol", G_STR}, END};
 static const gofield bind_fields[] = {
-	{"selinux", G_STR}, {"propagation", G_STR}, {"create_host_path", G_OPTOUT},
+	{"selinux", G_STR}, {"propagation", G_STR}, {"create_host_path", G_BOOL},
 	{"recursive", G_STR}, END};
 static const gofield volvol_fields[] = {
 	{"labels", G_MAP}, {"nocopy", G_BOOL}, {"subpath", G_STR}, END};
@@ -393,12 +395,6 @@ static bool emit_value(berth_buf *b, const json_t *v, const gofield *f)
 	}
 	if (f->kind == G_VOBJ) {
 		emit_struct(b, json_is_object(v) ? v : NULL, f->sub);
-		return true;
-	}
-	if (f->kind == G_OPTOUT) {
-		if (v == NULL || json_is_true(v))
-			return false;
-		berth_buf_puts(b, "false");
 		return true;
 	}
 	if (v == NULL)

@@ -584,15 +584,11 @@ static int norm_refs(norm *n, json_t *svc, const char *key, berth_error **err)
 	json_t *v;
 	json_array_foreach(list, i, v) {
 		if (json_is_string(v)) {
-			json_array_set_new(list, i, v = json_pack("{sO}", "source", v));
+			json_array_set_new(list, i, json_pack("{sO}", "source", v));
 		} else if (!json_is_object(v) || berth_json_string(v, "source") == NULL) {
 			const char *p = field_path(n, key);
 			return compose_error_at(err, n->pos, p, "%s[%zu] must be a string or a mapping with a source", p, i);
 		}
-		/* compose-go's default for secrets (configs get theirs at create) */
-		if (strcmp(key, "secrets") == 0 && !json_object_get(v, "target"))
-			json_object_set_new(v, "target", json_sprintf("/run/secrets/%s",
-								     berth_json_string(v, "source")));
 	}
 	return 0;
 }

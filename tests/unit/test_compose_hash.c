@@ -65,7 +65,8 @@ static void test_cleared_fields(void **state)
 
 static void test_web(void **state)
 {
-	/* short ports and volumes in their long forms, UnitBytes quoted, the
+	/* short ports and volumes in their long forms (a short bind creates its
+	 * host path: create_host_path, a plain bool), UnitBytes quoted, the
 	 * Duration as Go prints it, HTML characters escaped, env null kept */
 	check("services:\n  web:\n    image: busybox\n    command: httpd -f -p 80\n"
 	      "    ports: [\"8080:80\"]\n    environment:\n      B:\n      A: \"1\"\n"
@@ -81,8 +82,9 @@ static void test_web(void **state)
 	      "\"networks\":{\"default\":null},\"ports\":[{\"mode\":\"ingress\",\"target\":80,"
 	      "\"published\":\"8080\",\"protocol\":\"tcp\"}],\"volumes\":[{\"type\":\"volume\","
 	      "\"source\":\"data\",\"target\":\"/data\",\"volume\":{}},{\"type\":\"bind\","
-	      "\"source\":\"/srv/app/site\",\"target\":\"/www\",\"read_only\":true,\"bind\":{}}]}",
-	      "0bad97adb880e401fbb848efaee3b3eb6356cc0981b4a7efcb637128a457017c");
+	      "\"source\":\"/srv/app/site\",\"target\":\"/www\",\"read_only\":true,"
+	      "\"bind\":{\"create_host_path\":true}}]}",
+	      "ca417795d148d2734f787efbb896c611e16ab2ee2d4864b84ae34f7780fa2f4e");
 }
 
 static void test_deploy_hosts_duration(void **state)
@@ -123,7 +125,8 @@ static void test_maps_and_pointers(void **state)
 
 static void test_refs_and_flags(void **state)
 {
-	/* secrets get compose-go's default target, configs do not; expose and
+	/* secrets and configs keep no target they were not given (compose-go
+	 * v2 sets none; the engine side mounts at /run/secrets/NAME); expose and
 	 * dns are lists of strings; sizes are quoted */
 	check("services:\n  a:\n    image: busybox\n    expose: [80, \"443\"]\n"
 	      "    restart: unless-stopped\n    stop_signal: SIGINT\n"
@@ -139,9 +142,9 @@ static void test_refs_and_flags(void **state)
 	      "\":{\"disable\":true},\"image\":\"busybox\",\"logging\":{\"driver\":\"json-file\""
 	      ",\"options\":{\"max-size\":\"1m\"}},\"networks\":{\"default\":null},\"pids_limit"
 	      "\":100,\"privileged\":true,\"read_only\":true,\"restart\":\"unless-stopped\",\"s"
-	      "ecrets\":[{\"source\":\"token\",\"target\":\"/run/secrets/token\"}],\"shm_size\""
+	      "ecrets\":[{\"source\":\"token\"}],\"shm_size\""
 	      ":\"1073741824\",\"stdin_open\":true,\"stop_signal\":\"SIGINT\",\"tty\":true}",
-	      "d6103e73e7b9424d9ecde3322053bf3587e4c74c1e9a3bbfae1e07059138712e");
+	      "b1713f870bb65ca590f44aece3a91c2cbf30eba648ee3ffe0bbb84040c0dc615");
 }
 
 static void test_go_duration(void **state)
