@@ -422,6 +422,11 @@ static int norm_volumes(norm *n, json_t *svc, berth_error **err)
 						type ? "target" : "type");
 		if (strcmp(type, "bind") == 0 && src)
 			json_object_set_new(e, "source", abs_json(n->dir, src));
+		/* a bind section creates the host path unless it says not to
+		 * (compose-go's defaultVolumeBind) */
+		json_t *bind = json_object_get(e, "bind");
+		if (json_is_object(bind) && !json_object_get(bind, "create_host_path"))
+			json_object_set_new(bind, "create_host_path", json_true());
 		if (to_bool(n, e, "read_only", p, err) < 0)
 			return -1;
 	}
@@ -584,11 +589,16 @@ static int norm_refs(norm *n, json_t *svc, const char *key, berth_error **err)
 	json_t *v;
 	json_array_foreach(list, i, v) {
 		if (json_is_string(v)) {
-			json_array_set_new(list, i, json_pack("{sO}", "source", v));
+			json_array_set_new(list, i, v = json_pack("{sO}", "source", v));
 		} else if (!json_is_object(v) || berth_json_string(v, "source") == NULL) {
 			const char *p = field_path(n, key);
 			return compose_error_at(err, n->pos, p, "%s[%zu] must be a string or a mapping with a source", p, i);
 		}
+		/* compose-go's default (transform.defaultSecretMount); configs
+		 * get theirs ("/NAME") only when mounted */
+		if (strcmp(key, "secrets") == 0 && !json_object_get(v, "target"))
+			json_object_set_new(v, "target", json_sprintf("/run/secrets/%s",
+								     berth_json_string(v, "source")));
 	}
 	return 0;
 }

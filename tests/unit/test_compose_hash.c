@@ -125,8 +125,9 @@ static void test_maps_and_pointers(void **state)
 
 static void test_refs_and_flags(void **state)
 {
-	/* secrets and configs keep no target they were not given (compose-go
-	 * v2 sets none; the engine side mounts at /run/secrets/NAME); expose and
+	/* secrets get compose-go's default target, configs none; a long bind
+	 * with a bind section creates its host path (defaultVolumeBind), one
+	 * without has no section; expose and
 	 * dns are lists of strings; sizes are quoted */
 	check("services:\n  a:\n    image: busybox\n    expose: [80, \"443\"]\n"
 	      "    restart: unless-stopped\n    stop_signal: SIGINT\n"
@@ -135,6 +136,8 @@ static void test_refs_and_flags(void **state)
 	      "    pids_limit: 100\n    shm_size: 1g\n    secrets: [token]\n"
 	      "    configs: [{source: conf, target: /etc/c}]\n    dns: 1.1.1.1\n"
 	      "    healthcheck: {disable: true}\n"
+	      "    volumes:\n      - {type: bind, source: ./x, target: /x, bind: {propagation: rshared}}\n"
+	      "      - {type: bind, source: /y, target: /y}\n"
 	      "secrets: {token: {file: ./t}}\nconfigs: {conf: {file: ./c}}\n",
 	      "a",
 	      "{\"command\":null,\"configs\":[{\"source\":\"conf\",\"target\":\"/etc/c\"}],\"dn"
@@ -142,9 +145,12 @@ static void test_refs_and_flags(void **state)
 	      "\":{\"disable\":true},\"image\":\"busybox\",\"logging\":{\"driver\":\"json-file\""
 	      ",\"options\":{\"max-size\":\"1m\"}},\"networks\":{\"default\":null},\"pids_limit"
 	      "\":100,\"privileged\":true,\"read_only\":true,\"restart\":\"unless-stopped\",\"s"
-	      "ecrets\":[{\"source\":\"token\"}],\"shm_size\""
-	      ":\"1073741824\",\"stdin_open\":true,\"stop_signal\":\"SIGINT\",\"tty\":true}",
-	      "b1713f870bb65ca590f44aece3a91c2cbf30eba648ee3ffe0bbb84040c0dc615");
+	      "ecrets\":[{\"source\":\"token\",\"target\":\"/run/secrets/token\"}],\"shm_size\""
+	      ":\"1073741824\",\"stdin_open\":true,\"stop_signal\":\"SIGINT\",\"tty\":true,"
+	      "\"volumes\":[{\"type\":\"bind\",\"source\":\"/srv/app/x\",\"target\":\"/x\","
+	      "\"bind\":{\"propagation\":\"rshared\",\"create_host_path\":true}},"
+	      "{\"type\":\"bind\",\"source\":\"/y\",\"target\":\"/y\"}]}",
+	      "426521a348aa68cc86b0a3adda6482c3c53e1903f93a6448100b3d479bd656e5");
 }
 
 static void test_go_duration(void **state)

@@ -283,7 +283,7 @@ static void test_short_syntaxes(void **state)
 	check_json(json_object_get(s, "scale"), "2");
 	check_json(json_object_get(s, "mem_limit"), "\"67108864\"");
 	check_json(json_object_get(s, "tmpfs"), "[\"/run\"]");
-	check_json(json_object_get(s, "secrets"), "[{\"source\":\"token\"}]");
+	check_json(json_object_get(s, "secrets"), "[{\"source\":\"token\",\"target\":\"/run/secrets/token\"}]");
 	assert_int_equal(berth_compose_replicas(s), 2);
 	check_json(json_object_get(json_object_get(p->model, "volumes"), "named"),
 		   "{\"external\":true,\"name\":\"named\"}");
