@@ -225,7 +225,7 @@ load_must_fail() {
 	[ -z "$(image_state "$ROOT2/data" | grep -v ':$' | grep -v '^$')" ] || { image_state "$ROOT2/data"; return 1; }
 }
 
-@test "bad archives: truncated, corrupt gzip, digest mismatch, ../ entry, symlink escape" {
+@test "bad archives: truncated, corrupt gzip, digest mismatch, missing layer, bad blob, ../ entry, symlink escape" {
 	require_python
 	second_start
 	curl -sf --unix-socket "$BERTH_SOCK" "http://berth/images/busybox/get" -o "$BERTH_ROOT/good.tar"
@@ -238,6 +238,19 @@ load_must_fail() {
 	tar -C / -cf "$BERTH_ROOT/l1.tar" etc/hostname
 	DIFF_IDS="sha256:$(printf '%064d' 0)" mk_archive "$BERTH_ROOT/mismatch.tar" "$BERTH_ROOT/l1.tar"
 	load_must_fail "$BERTH_ROOT/mismatch.tar" "invalid diffID for layer 0"
+	# a layer the manifest names but the archive lacks
+	mk_archive "$BERTH_ROOT/missing.tar" "$BERTH_ROOT/l1.tar"
+	tar --delete -f "$BERTH_ROOT/missing.tar" "blobs/sha256/$(sha256sum <"$BERTH_ROOT/l1.tar" | cut -d' ' -f1)"
+	load_must_fail "$BERTH_ROOT/missing.tar" "no such file"
+	# an OCI layer blob whose bytes are not what its digest says (uncompressed:
+	# the blob is the tar, hashed once for both digests)
+	mk_oci_archive "$BERTH_ROOT/oci-good.tar" "$BERTH_ROOT/l1.tar"
+	BLOB_DIGEST="sha256:$(printf '%064d' 1)" mk_oci_archive "$BERTH_ROOT/oci-bad.tar" "$BERTH_ROOT/l1.tar"
+	load_must_fail "$BERTH_ROOT/oci-bad.tar" "invalid digest for layer 0"
+	run api2 POST /images/load --data-binary "@$BERTH_ROOT/oci-good.tar"
+	api_split
+	[[ "$body" == *"Loaded image: bad:latest"* ]] || { echo "$body"; return 1; }
+	api2 DELETE /images/bad:latest >/dev/null
 	mk_evil_layer "$BERTH_ROOT/dotdot.tar" dotdot
 	mk_archive "$BERTH_ROOT/evil1.tar" "$BERTH_ROOT/dotdot.tar"
 	load_must_fail "$BERTH_ROOT/evil1.tar" "path escapes the layer"

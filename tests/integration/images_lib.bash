@@ -62,6 +62,38 @@ with tarfile.open(out, 'w') as t:
 EOF
 }
 
+# mk_oci_archive OUT LAYER.tar: an OCI image layout archive of one image
+# (bad:latest) whose one layer is LAYER.tar, uncompressed. The manifest names
+# the layer blob by BLOB_DIGEST when set (a digest its bytes do not have).
+mk_oci_archive() {
+	python3 - "$@" <<'EOF'
+import hashlib, io, json, os, sys, tarfile
+out, layer = sys.argv[1], sys.argv[2]
+sha = lambda b: 'sha256:' + hashlib.sha256(b).hexdigest()
+blob = open(layer, 'rb').read()
+name = os.environ.get('BLOB_DIGEST') or sha(blob)
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+                  "rootfs": {"type": "layers", "diff_ids": [sha(blob)]}}).encode()
+man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(cfg),
+               "size": len(cfg)},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": name,
+                "size": len(blob)}]}).encode()
+index = json.dumps({"schemaVersion": 2, "manifests": [{"mediaType":
+    "application/vnd.oci.image.manifest.v1+json", "digest": sha(man), "size": len(man),
+    "annotations": {"io.containerd.image.name": "bad:latest"}}]}).encode()
+with tarfile.open(out, 'w') as t:
+    def add(path, data):
+        ti = tarfile.TarInfo(path); ti.size = len(data); ti.mode = 0o644
+        t.addfile(ti, io.BytesIO(data))
+    add('oci-layout', b'{"imageLayoutVersion":"1.0.0"}')
+    add('index.json', index)
+    for b in (cfg, man):
+        add('blobs/sha256/' + sha(b)[7:], b)
+    add('blobs/sha256/' + name[7:], blob)
+EOF
+}
+
 # mk_evil_layer OUT KIND: a layer tar with a "../" entry (dotdot) or a file
 # written through a symlink that leads out of the layer (symlink).
 mk_evil_layer() {
