@@ -326,7 +326,9 @@ static int load_work(void *ud, berth_error **err)
 {
 	image_job *j = ud;
 	berth_image_source src = {j->body.data, j->body.len};
-	return berth_image_load(j->s, &src, j->quiet, load_progress, j, &j->result, err);
+	int rc = berth_image_load(j->s, &src, j->quiet, load_progress, j, &j->result, err);
+	berth_api_body_release(&j->body); /* unmapping a large body takes a while: not on the loop */
+	return rc;
 }
 
 /* dockerd answers 200 and reports a failed load in the stream. */
@@ -427,7 +429,9 @@ static int import_work(void *ud, berth_error **err)
 	berth_image_source src = {j->body.data, j->body.len};
 	berth_image_import_opts o = {.repo = j->repo, .tag = j->tag, .message = j->message,
 				     .changes = j->changes, .platform = j->platform};
-	return berth_image_import(j->s, &src, &o, &j->id, err);
+	int rc = berth_image_import(j->s, &src, &o, &j->id, err);
+	berth_api_body_release(&j->body);
+	return rc;
 }
 
 /* Nothing is streamed before the import ends, so a failure is an HTTP
