@@ -584,7 +584,7 @@ static void literal_word(berth_buf *b, const char *s)
 	berth_buf_puts(b, "'");
 }
 
-static int str_cmp(const void *a, const void *b)
+int build_str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -601,7 +601,7 @@ static int add_label_steps(berth_build *b, berth_error **err)
 	json_t *v;
 	json_object_foreach(b->opts->labels, key, v)
 		keys[k++] = key;
-	qsort(keys, n, sizeof(char *), str_cmp);
+	qsort(keys, n, sizeof(char *), build_str_cmp);
 	berth_dockerfile *df = b->df;
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {

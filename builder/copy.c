@@ -253,11 +253,6 @@ static void plan_free(copy_plan *p)
 	free(p->downloads);
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void plan_hash(copy_plan *p, char *hash)
 {
 	p->hashes = berth_xrealloc(p->hashes, (p->nhashes + 1) * sizeof(char *));
@@ -285,7 +280,7 @@ char **copy_list_dir(int dirfd, berth_error **err)
 		names[n] = NULL;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(char *), name_cmp);
+	qsort(names, n, sizeof(char *), build_str_cmp);
 	return names;
 }
 

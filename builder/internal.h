@@ -107,6 +107,8 @@ json_t *build_command_line(const build_state *st, const berth_df_instr *in);
 char *build_join(const json_t *cmd);
 int build_load_image(build_state *st, berth_image_store *images, const char *id, berth_error **err);
 const char *build_short_id(const char *id);
+/* strcmp for qsort over an array of strings. */
+int build_str_cmp(const void *a, const void *b);
 
 /* steps.c: one function per instruction. */
 int build_dispatch(berth_build *b, build_state *st, const berth_df_instr *in, berth_error **err);

@@ -187,11 +187,6 @@ static int expose_port(json_t *ports, const char *spec, berth_error **err)
 	return 0;
 }
 
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int expose(berth_build *b, build_state *st, const berth_df_instr *in, berth_error **err)
 {
 	json_t *ports = config_member(st, "ExposedPorts", false);
@@ -200,7 +195,7 @@ static int expose(berth_build *b, build_state *st, const berth_df_instr *in, ber
 	/* dockerd's parser sorts the words before they are expanded */
 	char **sorted cleanup_free = berth_xcalloc(in->nargs + 1, sizeof(char *));
 	memcpy(sorted, in->args, in->nargs * sizeof(char *));
-	qsort(sorted, in->nargs, sizeof(char *), str_cmp);
+	qsort(sorted, in->nargs, sizeof(char *), build_str_cmp);
 	for (size_t i = 0; i < in->nargs; i++) {
 		char *p cleanup_free = NULL;
 		if (build_expand(b, st, sorted[i], &p, err) < 0 || expose_port(ports, p, err) < 0)

@@ -144,11 +144,6 @@ static void walk(int root, const char *rel, sum_flavor flavor, char ***sums, siz
 	berth_strv_free(names);
 }
 
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* prefix + ":" + sha256 of the strings joined with ",". */
 static char *hash_list(const char *prefix, char *const *v, size_t n)
 {
@@ -179,7 +174,7 @@ char *sum_source(int root, const char *rel, sum_flavor flavor)
 	size_t n = 0;
 	char *real cleanup_free = resolve_rel(root, rel);
 	walk(root, real ? real : rel, flavor, &sums, &n);
-	qsort(sums, n, sizeof(char *), str_cmp);
+	qsort(sums, n, sizeof(char *), build_str_cmp);
 	char *out = hash_list("dir", sums, n);
 	berth_strv_free(sums);
 	return out;
