@@ -254,6 +254,19 @@ char *berth_cli_server_auth(berth_cli *cli, const char *server, berth_error **er
  * container sizes. */
 int berth_cli_inspect_objects(berth_cli *cli, const berth_strlist *refs, const char *format,
 			      const char *type, bool size);
+/* `volume ls`, `network ls`: objects listed by name in natural order, each
+ * rendered from the row row_of makes of it (its methods read the object). */
+typedef struct berth_named_list {
+	const char *format;       /* --format or the configured one; "table" for none */
+	bool quiet;
+	const char *table;        /* the command's "table ..." */
+	const char *quiet_format; /* what -q makes of "table": "{{.ID}}" */
+	const berth_template_type *type;
+	const json_t *headers;
+	json_t *(*row_of)(const json_t *obj, const void *ud);
+	const void *ud;
+} berth_named_list;
+int berth_cli_print_named_list(berth_cli *cli, const berth_named_list *l, const json_t *objects);
 /* The Go type docker inspect renders an object of this type ("container",
  * "image", "network", "volume") from; NULL for others (cli/inspect_types.c). */
 const berth_go_type *berth_cli_inspect_go_type(const char *object_type);

@@ -328,3 +328,41 @@ char *berth_cli_joined_keys(const json_t *obj, bool with_values)
 	berth_strv_free(items);
 	return berth_buf_steal(&b);
 }
+
+static int by_name(const void *x, const void *y)
+{
+	return berth_cli_natural_cmp(berth_cli_str(*(json_t *const *)x, "Name"),
+				     berth_cli_str(*(json_t *const *)y, "Name"));
+}
+
+int berth_cli_print_named_list(berth_cli *cli, const berth_named_list *l, const json_t *objects)
+{
+	/* docker's New*Format: a bare "table" is the command's table, or the
+	 * quiet column with -q; another format is used as it is */
+	const char *format = strcmp(l->format, "table") == 0 && l->quiet ? l->quiet_format : l->format;
+	berth_format fmt cleanup_format = {.type = l->type};
+	berth_error *err cleanup_error = NULL;
+	if (berth_format_init(&fmt, format, l->table, &err) < 0) {
+		berth_error_wrap(&err, "template parsing error");
+		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+	}
+	size_t n = json_array_size(objects);
+	json_t **items = berth_xcalloc(n + 1, sizeof(*items));
+	for (size_t i = 0; i < n; i++)
+		items[i] = json_array_get(objects, i);
+	qsort(items, n, sizeof(*items), by_name);
+	berth_buf out cleanup_buf = {0};
+	int r = berth_format_header(&fmt, l->headers, &err);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		json_t *row cleanup_json = l->row_of(items[i], l->ud);
+		r = berth_format_row_aux(&fmt, row, items[i], &out, &err);
+	}
+	free(items);
+	if (r < 0) {
+		berth_error_wrap(&err, "template parsing error");
+		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+	}
+	berth_format_flush(&fmt, &out);
+	berth_cli_write(cli, &out);
+	return BERTH_EXIT_OK;
+}

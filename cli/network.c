@@ -141,15 +141,10 @@ static int network_inspect(berth_invocation *inv)
 
 /* ------------------------------------------------------------------- ls */
 
-static int by_name(const void *x, const void *y)
-{
-	return berth_cli_natural_cmp(berth_cli_str(*(json_t *const *)x, "Name"),
-				     berth_cli_str(*(json_t *const *)y, "Name"));
-}
-
 /* docker's networkContext, keys sorted as its MarshalJSON writes them. */
-static json_t *row_of(const json_t *net, bool no_trunc)
+static json_t *row_of(const json_t *net, const void *ud)
 {
+	bool no_trunc = *(const bool *)ud;
 	const char *id = berth_cli_str(net, "Id");
 	char short_id[13];
 	snprintf(short_id, sizeof(short_id), "%.12s", id);
@@ -174,42 +169,6 @@ static json_t *headers(void)
 
 static const berth_template_type network_context = {"*network.networkContext", true, NULL,
 						     berth_cli_label_method};
-
-/* docker's NewFormat: "table" (and no format) is the table, or the IDs with
- * -q; any other format is used as it is, -q or not. */
-static int print_networks(berth_cli *cli, const json_t *list, const char *format, bool quiet,
-			  bool no_trunc)
-{
-	if (strcmp(format, "table") == 0)
-		format = quiet ? "{{.ID}}" : NETWORK_TABLE;
-	berth_format fmt cleanup_format = {0};
-	berth_error *err cleanup_error = NULL;
-	if (berth_format_init(&fmt, format, NETWORK_TABLE, &err) < 0) {
-		berth_error_wrap(&err, "template parsing error");
-		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
-	}
-	fmt.type = &network_context;
-	size_t n = json_array_size(list);
-	json_t **items = berth_xcalloc(n + 1, sizeof(*items));
-	for (size_t i = 0; i < n; i++)
-		items[i] = json_array_get(list, i);
-	qsort(items, n, sizeof(*items), by_name);
-	json_t *hdr cleanup_json = headers();
-	berth_buf out cleanup_buf = {0};
-	int r = berth_format_header(&fmt, hdr, &err);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		json_t *row cleanup_json = row_of(items[i], no_trunc);
-		r = berth_format_row_aux(&fmt, row, items[i], &out, &err);
-	}
-	free(items);
-	if (r < 0) {
-		berth_error_wrap(&err, "template parsing error");
-		return fail(cli, &err);
-	}
-	berth_format_flush(&fmt, &out);
-	berth_cli_write(cli, &out);
-	return BERTH_EXIT_OK;
-}
 
 static int network_ls(berth_invocation *inv)
 {
@@ -237,9 +196,10 @@ static int network_ls(berth_invocation *inv)
 	char *config_format cleanup_free = NULL;
 	if ((format == NULL || *format == '\0') && !quiet)
 		format = config_format = berth_cli_config_string(inv->cli, "networksFormat");
-	if (format == NULL || *format == '\0')
-		format = "table";
-	return print_networks(inv->cli, list, format, quiet, no_trunc);
+	json_t *hdr cleanup_json = headers();
+	berth_named_list l = {format && *format ? format : "table", quiet, NETWORK_TABLE, "{{.ID}}",
+			      &network_context, hdr, row_of, &no_trunc};
+	return berth_cli_print_named_list(inv->cli, &l, list);
 }
 
 /* ------------------------------------------------------------ rm, prune */

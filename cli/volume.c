@@ -63,14 +63,8 @@ static int volume_create(berth_invocation *inv)
 
 /* --------------------------------------------------------------------- ls */
 
-static int by_name(const void *x, const void *y)
-{
-	return berth_cli_natural_cmp(berth_cli_str(*(json_t *const *)x, "Name"),
-				     berth_cli_str(*(json_t *const *)y, "Name"));
-}
-
 /* The fields docker's volume formatter offers templates. */
-static json_t *row_of(const json_t *vol)
+static json_t *row_of(const json_t *vol, const void *ud)
 {
 	char *labels cleanup_free = berth_cli_joined_keys(json_object_get(vol, "Labels"), true);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Availability",
@@ -90,41 +84,6 @@ static json_t *headers(void)
 
 static const berth_template_type volume_context = {"*formatter.volumeContext", true, NULL,
 						    berth_cli_label_method};
-
-static int print_volumes(berth_cli *cli, json_t *vols, const char *format, bool quiet)
-{
-	/* docker's NewVolumeFormat: no format is "table"; -q turns a bare
-	 * "table" into names only. */
-	if (format == NULL || *format == '\0' || strcmp(format, "table") == 0)
-		format = quiet ? "{{.Name}}" : VOLUME_TABLE;
-	berth_format fmt cleanup_format = {0};
-	berth_error *err cleanup_error = NULL;
-	json_t *hdr cleanup_json = headers();
-	if (berth_format_init(&fmt, format, VOLUME_TABLE, &err) < 0) {
-		berth_error_wrap(&err, "template parsing error");
-		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
-	}
-	fmt.type = &volume_context;
-	size_t n = json_array_size(vols);
-	json_t **items = berth_xcalloc(n + 1, sizeof(*items));
-	for (size_t i = 0; i < n; i++)
-		items[i] = json_array_get(vols, i);
-	qsort(items, n, sizeof(*items), by_name);
-	berth_buf out cleanup_buf = {0};
-	int r = berth_format_header(&fmt, hdr, &err);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		json_t *row cleanup_json = row_of(items[i]);
-		r = berth_format_row_aux(&fmt, row, items[i], &out, &err);
-	}
-	free(items);
-	if (r < 0) {
-		berth_error_wrap(&err, "template parsing error");
-		return fail(cli, &err);
-	}
-	berth_format_flush(&fmt, &out);
-	berth_cli_write(cli, &out);
-	return BERTH_EXIT_OK;
-}
 
 static int volume_ls(berth_invocation *inv)
 {
@@ -151,7 +110,10 @@ static int volume_ls(berth_invocation *inv)
 	char *config_format cleanup_free = NULL;
 	if (!quiet && (format == NULL || *format == '\0'))
 		format = config_format = berth_cli_config_string(inv->cli, "volumesFormat");
-	return print_volumes(inv->cli, json_object_get(list, "Volumes"), format, quiet);
+	json_t *hdr cleanup_json = headers();
+	berth_named_list l = {format && *format ? format : "table", quiet, VOLUME_TABLE, "{{.Name}}",
+			      &volume_context, hdr, row_of, NULL};
+	return berth_cli_print_named_list(inv->cli, &l, json_object_get(list, "Volumes"));
 }
 
 /* --------------------------------------------------------------------- rm */

@@ -77,10 +77,10 @@ setup() {
 	[ "$output" = "Failed to initialize: unable to resolve docker endpoint: invalid bind address format: ftp://x" ]
 }
 
-@test "config.json: psFormat, imagesFormat, volumesFormat from DOCKER_CONFIG; --config wins" {
+@test "config.json: psFormat, imagesFormat, volumesFormat, networksFormat from DOCKER_CONFIG; --config wins" {
 	"$BERTH" create --name cfg-c busybox true >/dev/null
 	cat >"$DOCKER_CONFIG/config.json" <<-'EOF'
-		{"psFormat": "ps {{.Names}}", "imagesFormat": "img {{.Repository}}", "volumesFormat": "vol {{.Name}}"}
+		{"psFormat": "ps {{.Names}}", "imagesFormat": "img {{.Repository}}", "volumesFormat": "vol {{.Name}}", "networksFormat": "net {{.Name}}"}
 	EOF
 	run "$BERTH" ps -a
 	[ "$output" = "ps cfg-c" ]
@@ -88,11 +88,15 @@ setup() {
 	[ "$output" = "img busybox" ]
 	run "$BERTH" volume ls
 	[ "$output" = "vol cfg-vol" ]
+	run "$BERTH" network ls --filter name=none
+	[ "$output" = "net none" ]
 	# a --format or -q of the command line comes first
 	run "$BERTH" ps -a --format '{{.State}}'
 	[ "$output" = created ]
 	run "$BERTH" volume ls -q
 	[ "$output" = cfg-vol ]
+	run "$BERTH" network ls -q --no-trunc --filter name=none
+	[ "$output" = "$("$BERTH" network inspect -f '{{.Id}}' none)" ]
 	mkdir "$BERTH_ROOT/other-config"
 	echo '{"psFormat": "other {{.Names}}"}' >"$BERTH_ROOT/other-config/config.json"
 	run "$BERTH" --config "$BERTH_ROOT/other-config" ps -a
