@@ -129,6 +129,30 @@ static void test_body_json(void **state)
 	berth_api_req_free(req);
 }
 
+/* A transport without a body file (tests, small bodies): the body is copied,
+ * so it outlives the request; release is safe twice. */
+static void test_body_keep_copies(void **state)
+{
+	char body[] = "layer bytes";
+	berth_api_req *req = berth_api_req_new("POST", "/images/load", 12, body, sizeof(body) - 1);
+	berth_api_kept_body kept;
+	berth_api_body_keep(req, &kept);
+	berth_api_req_free(req);
+	memset(body, 'x', sizeof(body) - 1);
+	assert_null(kept.map);
+	assert_int_equal(kept.len, 11);
+	assert_memory_equal(kept.data, "layer bytes", 11);
+	berth_api_body_release(&kept);
+	assert_null(kept.data);
+	berth_api_body_release(&kept);
+	req = berth_api_req_new("POST", "/images/load", 12, NULL, 0);
+	berth_api_body_keep(req, &kept);
+	assert_int_equal(kept.len, 0);
+	assert_non_null(kept.data);
+	berth_api_body_release(&kept);
+	berth_api_req_free(req);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_request_decoding),
 		cmocka_unit_test(test_dispatch_routing_errors),
 		cmocka_unit_test(test_body_json),
+		cmocka_unit_test(test_body_keep_copies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
