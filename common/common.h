@@ -126,6 +126,15 @@ int berth_file_read_all(const char *path, char **data, size_t *len, berth_error 
 /* Writes atomically: a temp file beside path, fsync, rename, fsync of the dir. */
 int berth_file_write_atomic(const char *path, const void *data, size_t len, int mode,
 			    berth_error **err);
+/* Replaces path atomically (temp file, rename) without syncing the
+ * directory, as Docker writes its files: readers never see a partial file,
+ * a crash of the process loses nothing, and only a power loss may bring
+ * back the previous version. sync: fsync the data first (a record that
+ * must not come back empty); without it, for files that live no longer
+ * than a boot or are written again (runtime state under the exec root,
+ * a container's /etc files). */
+int berth_file_replace(const char *path, const void *data, size_t len, int mode, bool sync,
+		       berth_error **err);
 /* mkdir -p; existing directories are fine. */
 int berth_mkdir_all(const char *path, int mode, berth_error **err);
 /* rm -rf: removes path and everything below it, not following symlinks

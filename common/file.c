@@ -64,14 +64,15 @@ static int fsync_dir_of(const char *path)
 	return fsync(fd);
 }
 
-int berth_file_write_atomic(const char *path, const void *data, size_t len, int mode,
-			    berth_error **err)
+int berth_file_replace(const char *path, const void *data, size_t len, int mode, bool sync,
+		       berth_error **err)
 {
 	char *tmp cleanup_free = berth_xasprintf("%s.tmp-XXXXXX", path);
 	int fd cleanup_close = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return berth_error_set_errno(err, errno, "create temp file for %s", path);
-	if (fchmod(fd, (mode_t)mode) < 0 || berth_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, (mode_t)mode) < 0 || berth_write_all(fd, data, len) < 0 ||
+	    (sync && fsync(fd) < 0)) {
 		int e = errno;
 		unlink(tmp);
 		return berth_error_set_errno(err, e, "write %s", tmp);
@@ -81,6 +82,14 @@ int berth_file_write_atomic(const char *path, const void *data, size_t len, int 
 		unlink(tmp);
 		return berth_error_set_errno(err, e, "rename %s", path);
 	}
+	return 0;
+}
+
+int berth_file_write_atomic(const char *path, const void *data, size_t len, int mode,
+			    berth_error **err)
+{
+	if (berth_file_replace(path, data, len, mode, true, err) < 0)
+		return -1;
 	if (fsync_dir_of(path) < 0)
 		return berth_error_set_errno(err, errno, "fsync directory of %s", path);
 	return 0;

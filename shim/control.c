@@ -98,7 +98,10 @@ static int cmd_start(ctl_client *cl, json_t *req, shim_proc *p, json_t *out, ber
 {
 	if (shim_proc_start(p, err) < 0)
 		return -1;
-	json_object_set_new(out, "pid", json_integer(p->pid));
+	/* the status with it: berthd needs no "state" call, which would wait
+	 * behind the teardown of a container that exited at once */
+	json_t *st cleanup_json = shim_proc_status_json(p);
+	json_object_update(out, st);
 	return 0;
 }
 
@@ -313,6 +316,20 @@ int shim_control_listen(shim *s, berth_error **err)
 	shim_loop_add(s->loop, &c->lw, fd, POLLIN, listen_cb, c);
 	s->control = c;
 	return 0;
+}
+
+void shim_control_flush(shim_control *c)
+{
+	for (ctl_client *cl = c ? c->clients : NULL; cl; cl = cl->next) {
+		while (cl->out.len > 0) {
+			ssize_t n = send(cl->fd, cl->out.data, cl->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break; /* the loop finishes it, or closes the client */
+			berth_buf_consume(&cl->out, (size_t)n);
+		}
+	}
 }
 
 void shim_control_free(shim_control *c)

@@ -337,5 +337,8 @@ int shim_read_pid_file(const char *path, pid_t *out, berth_error **err);
 /* control.c */
 int shim_control_listen(shim *s, berth_error **err);
 void shim_control_free(shim_control *c);
+/* Sends what replies are pending, as far as the sockets take them now:
+ * before the shim blocks (runc delete), so that a wait's answer is not held. */
+void shim_control_flush(shim_control *c);
 
 #endif

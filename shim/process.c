@@ -3,8 +3,9 @@
  * init, or an exec process. Each goes created -> running (-> paused) ->
  * exited. It is finalized, and its status.json says "exited", only when it
  * was reaped and its output has ended (or 2 s later, as dockerd waits for the
- * log copier), so that the log is complete when berthd sees the exit; for
- * the init also only after `runc delete` cleaned up the runtime's state.
+ * log copier), so that the log is complete when berthd sees the exit. `runc
+ * delete` cleans up the init's runtime state right after its exit is
+ * told; the shim exits (and lets go of its lock) only once that is done.
  */
 #include <errno.h>
 #include <signal.h>
@@ -88,7 +89,9 @@ void shim_proc_write_status(shim_proc *p)
 	char *text cleanup_free = berth_json_dump(j);
 	char *path cleanup_free = berth_xasprintf("%s/%s", p->dir, BERTH_SHIM_STATUS_FILE);
 	berth_error *err cleanup_error = NULL;
-	if (berth_file_write_atomic(path, text, strlen(text), 0644, &err) < 0)
+	/* Atomic for readers, unsynced: the exec root does not outlive a boot,
+	 * and berthd only needs it to outlive the shim's process. */
+	if (berth_file_replace(path, text, strlen(text), 0644, false, &err) < 0)
 		shim_log("%s", err->msg);
 }
 
@@ -179,24 +182,19 @@ static void finalize_unstarted_execs(shim *s)
 	}
 }
 
-static void finalize_init(shim *s)
-{
-	berth_error *err cleanup_error = NULL;
-	if (shim_runtime_delete(s, &err) < 0)
-		shim_log("runc delete: %s", err->msg);
-	shim_logfile_close(s->log);
-	s->log = NULL;
-	finalize_unstarted_execs(s);
-}
-
 static void finalize(shim_proc *p)
 {
 	if (p->finalized)
 		return;
+	shim *s = p->shim;
+	bool init = p == s->init;
 	p->finalized = true;
-	shim_timer_stop(p->shim->loop, &p->eof_timer);
-	if (p == p->shim->init)
-		finalize_init(p->shim);
+	shim_timer_stop(s->loop, &p->eof_timer);
+	if (init) {
+		shim_logfile_close(s->log);
+		s->log = NULL;
+		finalize_unstarted_execs(s);
+	}
 	p->status = SHIM_EXITED;
 	shim_proc_write_status(p);
 	while (p->waiters) {
@@ -204,6 +202,15 @@ static void finalize(shim_proc *p)
 		p->waiters = w->next;
 		w->cb(w->data, p);
 		free(w);
+	}
+	/* The exit is told first, the runtime's state goes after: berthd does
+	 * not wait for runc delete, and waits for this shim's exit (its lock)
+	 * before it starts another for the same container. */
+	if (init) {
+		berth_error *err cleanup_error = NULL;
+		shim_control_flush(s->control);
+		if (shim_runtime_delete(s, &err) < 0)
+			shim_log("runc delete: %s", err->msg);
 	}
 	shim_io_finish(&p->io, on_io_finished, p);
 }
@@ -510,6 +517,19 @@ int shim_proc_start(shim_proc *p, berth_error **err)
 
 /* ---------------------------------------------------------- kill, pause */
 
+/* SIGKILL to the init of a PID namespace of its own ends every process in
+ * it, as `runc kill --all` would, without running runc. */
+static bool kills_namespace(const shim_proc *p, int sig)
+{
+	if (sig != SIGKILL || p != p->shim->init)
+		return false;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)p->pid);
+	struct stat theirs, ours;
+	return stat(path, &theirs) == 0 && stat("/proc/self/ns/pid", &ours) == 0 &&
+	       (theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev);
+}
+
 int shim_proc_kill(shim_proc *p, int sig, bool all, berth_error **err)
 {
 	if (p->reaped || p->status == SHIM_EXITED || p->pid <= 0)
@@ -521,7 +541,7 @@ int shim_proc_kill(shim_proc *p, int sig, bool all, berth_error **err)
 		return berth_error_set(err, 400, "\"all\" is for the container only");
 	/* A frozen process does not die until thawed: runc thaws the cgroup
 	 * for SIGKILL. */
-	if (all || p->status == SHIM_PAUSED) {
+	if ((all && !kills_namespace(p, sig)) || p->status == SHIM_PAUSED) {
 		if (shim_runtime_kill(p->shim, sig, all, err) < 0)
 			return -1;
 		if (sig == SIGKILL && p->status == SHIM_PAUSED) {

@@ -80,20 +80,25 @@
  * a pending "wait" holds the connection until it is answered.
  *
  *   {"cmd":"start"}                       runc start; then "running"; the
- *                                         reply has "pid". Attach clients that
+ *                                         reply has the status object (as
+ *                                         "state" gives it). Attach clients that
  *                                         wrote their first line before see
  *                                         all of the output
  *   {"cmd":"kill","signal":15}            signal the container's init
  *                                         (signal defaults to 9; a paused
  *                                         container goes through runc kill,
  *                                         which thaws it for SIGKILL)
- *   {"cmd":"kill","signal":9,"all":true}  runc kill --all (every process)
+ *   {"cmd":"kill","signal":9,"all":true}  runc kill --all (every process;
+ *                                         SIGKILL to an init alone in its PID
+ *                                         namespace does it without runc)
  *   {"cmd":"pause"} / {"cmd":"resume"}    runc pause / resume
  *   {"cmd":"state"}                       the status object, plus "execs":[IDs]
  *                                         and "oom_kill" (the counter now)
  *   {"cmd":"wait"}                        answered with the status object once
  *                                         the process exited and its output is
- *                                         logged
+ *                                         logged; for the container, before
+ *                                         runc delete, which the shim runs
+ *                                         before it exits (shim.lock held)
  *   {"cmd":"resize","height":H,"width":W} TTY window size
  *   {"cmd":"close-stdin"}                 close the process's stdin (in TTY
  *                                         mode only the shim's writing side:

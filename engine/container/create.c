@@ -161,14 +161,15 @@ static json_t *host_config_defaults(json_t *hc)
 	return out;
 }
 
-/* /etc/hostname, /etc/hosts and /etc/resolv.conf for the container. */
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, unsynced
+ * as dockerd writes them: they are small and cheap to write again. */
 static int write_etc_files(berth_container *c, const json_t *config, const json_t *hc,
 			   berth_error **err)
 {
 	const char *hostname = berth_json_string(config, "Hostname");
 	char *path cleanup_free = berth_xasprintf("%s/hostname", c->dir);
 	char *line cleanup_free = berth_xasprintf("%s\n", hostname);
-	if (berth_file_write_atomic(path, line, strlen(line), 0644, err) < 0)
+	if (berth_file_replace(path, line, strlen(line), 0644, false, err) < 0)
 		return -1;
 	berth_buf hosts cleanup_buf = {0};
 	berth_buf_puts(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
@@ -183,7 +184,7 @@ static int write_etc_files(berth_container *c, const json_t *config, const json_
 			berth_buf_printf(&hosts, "%s\t%.*s\n", sep + 1, (int)(sep - eh), eh);
 	}
 	char *hosts_path cleanup_free = berth_xasprintf("%s/hosts", c->dir);
-	if (berth_file_write_atomic(hosts_path, hosts.data, hosts.len, 0644, err) < 0)
+	if (berth_file_replace(hosts_path, hosts.data, hosts.len, 0644, false, err) < 0)
 		return -1;
 	char *resolv cleanup_free = NULL;
 	size_t len = 0;
@@ -192,7 +193,7 @@ static int write_etc_files(berth_container *c, const json_t *config, const json_
 		len = 0;
 	}
 	char *resolv_path cleanup_free = berth_xasprintf("%s/resolv.conf", c->dir);
-	return berth_file_write_atomic(resolv_path, resolv, len, 0644, err);
+	return berth_file_replace(resolv_path, resolv, len, 0644, false, err);
 }
 
 static json_t *build_record(berth_container *c, const char *image_id, json_t *config, json_t *hc,

@@ -147,7 +147,7 @@ static int exec_prepare_work(void *data, berth_error **err)
 	if (container_exec_process(j->e->config, j->bundle_config, &proc, err) < 0)
 		return -1;
 	char *text cleanup_free = berth_json_dump(proc);
-	if (berth_file_write_atomic(j->process_path, text, strlen(text), 0600, err) < 0)
+	if (berth_file_replace(j->process_path, text, strlen(text), 0600, false, err) < 0)
 		return -1;
 	json_t *req cleanup_json = json_pack("{s:s, s:s, s:s, s:b, s:b}", "cmd", "exec", "exec_id",
 					     j->e->id, "process", j->process_path, "stdin",

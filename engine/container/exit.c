@@ -3,8 +3,10 @@
  * state, events, waiters, cleanup, restart policies and auto-removal.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "engine/image/image.h"
@@ -240,48 +242,113 @@ void container_wake_waiters(berth_container *c, waiter_kind kind, int exit_code)
 
 /* ------------------------------------------------------------- cleanup */
 
-typedef struct cleanup_job {
+/*
+ * What a container holds once its process is gone: its network namespace,
+ * volume and root mounts, and the exec-root dir of its bundle and shim. After
+ * an exit the cleanup runs in the container's op queue (a start after it
+ * finds everything released); after a removal it runs on its own, with the
+ * data dir too, once the removal has been answered.
+ */
+typedef struct teardown_job {
+	uv_work_t work;
 	berth_image_store *images;
 	berth_volume_store *volumes;
 	char id[65];
-	char *fs_dir, *run_dir;
+	char *fs_dir, *run_dir, *shim_dir;
+	char *dir;                  /* the data dir, when the container is removed */
 	berth_network_sandbox *net;
-} cleanup_job;
+} teardown_job;
 
-static int cleanup_work(void *data, berth_error **err)
+/* The shim tells the exit before `runc delete` and holds its lock until it
+ * is done: neither a new shim for the container nor the removal of the dir
+ * runc logs into may come before that. A shim that hangs is not waited for
+ * more than 10 s. */
+static void wait_shim_gone(const char *shim_dir)
 {
-	cleanup_job *j = data;
+	char *path cleanup_free = berth_xasprintf("%s/%s", shim_dir, BERTH_SHIM_LOCK_FILE);
+	int fd cleanup_close = open(path, O_RDONLY | O_CLOEXEC);
+	useconds_t delay = 500;
+	for (useconds_t waited = 0; fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0; waited += delay) {
+		if (waited >= 10000000) {
+			berth_warn("berth-shim of %s still runs 10 s after the exit", shim_dir);
+			return;
+		}
+		usleep(delay);
+		delay = delay < 8000 ? delay * 2 : delay;
+	}
+}
+
+static int teardown_work_fn(void *data, berth_error **err)
+{
+	teardown_job *j = data;
 	berth_error *e cleanup_error = NULL;
 	berth_network_teardown(j->net);
 	berth_volume_unmount(j->volumes, j->id);
 	if (berth_image_unmount(j->images, j->fs_dir, &e) < 0)
 		berth_warn("unmount %s: %s", j->fs_dir, e->msg);
-	return berth_remove_all(j->run_dir, err);
+	wait_shim_gone(j->shim_dir);
+	if (berth_remove_all(j->run_dir, err) < 0)
+		return -1;
+	return j->dir ? berth_remove_all(j->dir, err) : 0;
 }
 
-static void cleanup_done(berth_container *c, void *data, berth_error *work_err)
+static teardown_job *teardown_job_new(berth_container *c, bool with_dir)
 {
-	cleanup_job *j = data;
-	if (work_err)
-		berth_warn("container %s cleanup: %s", c->id, work_err->msg);
-	berth_network_sandbox_free(j->net);
-	free(j->fs_dir);
-	free(j->run_dir);
-	free(j);
-}
-
-static void cleanup_queue(berth_container *c)
-{
-	cleanup_job *j = berth_xcalloc(1, sizeof(*j));
+	teardown_job *j = berth_xcalloc(1, sizeof(*j));
+	j->work.data = j;
 	j->images = c->store->daemon->images;
 	j->volumes = c->store->daemon->volumes;
 	snprintf(j->id, sizeof(j->id), "%s", c->id);
 	j->fs_dir = berth_xasprintf("%s/fs", c->dir);
 	j->run_dir = berth_xstrdup(c->run_dir);
+	j->shim_dir = berth_xstrdup(c->shim_dir);
+	j->dir = with_dir ? berth_xstrdup(c->dir) : NULL;
 	j->net = berth_network_release(c->store->daemon->networks, c->record);
+	return j;
+}
+
+static void teardown_job_free(teardown_job *j)
+{
+	berth_network_sandbox_free(j->net);
+	free(j->fs_dir);
+	free(j->run_dir);
+	free(j->shim_dir);
+	free(j->dir);
+	free(j);
+}
+
+static void cleanup_done(berth_container *c, void *data, berth_error *work_err)
+{
+	if (work_err)
+		berth_warn("container %s cleanup: %s", c->id, work_err->msg);
+	teardown_job_free(data);
+}
+
+static void cleanup_queue(berth_container *c)
+{
+	teardown_job *j = teardown_job_new(c, false);
 	if (j->net)
 		container_save(c, NULL);
-	container_op_queue(c, cleanup_work, cleanup_done, j);
+	container_op_queue(c, teardown_work_fn, cleanup_done, j);
+}
+
+static void teardown_work(uv_work_t *w)
+{
+	teardown_job *j = w->data;
+	berth_error *err cleanup_error = NULL;
+	if (teardown_work_fn(j, &err) < 0)
+		berth_warn("container %s teardown: %s", j->id, err->msg);
+}
+
+static void teardown_after(uv_work_t *w, int status)
+{
+	teardown_job_free(w->data);
+}
+
+void container_teardown_detached(berth_container *c)
+{
+	teardown_job *j = teardown_job_new(c, true);
+	uv_queue_work(c->store->daemon->loop, &j->work, teardown_work, teardown_after);
 }
 
 typedef struct kill_job {
@@ -417,11 +484,15 @@ void container_exited(berth_container *c, json_t *status)
 	char code[16];
 	snprintf(code, sizeof(code), "%d", exit_code);
 	container_event(c, "die", json_pack("{s:s}", "exitCode", code));
-	cleanup_queue(c);
-	container_wake_waiters(c, WAIT_EXIT, exit_code);
 	bool autoremove = json_is_true(json_object_get(json_object_get(c->record, "HostConfig"),
 						       "AutoRemove"));
-	if (c->remove_after_exit || (autoremove && !c->removing)) {
+	bool remove = c->remove_after_exit || (autoremove && !c->removing);
+	/* a removal to come (this one, or rm -f's) releases everything itself,
+	 * after it has been answered */
+	if (!remove && !c->removing)
+		cleanup_queue(c);
+	container_wake_waiters(c, WAIT_EXIT, exit_code);
+	if (remove) {
 		c->removing = true;
 		container_remove_queue(c, autoremove);
 		return;

@@ -123,7 +123,7 @@ static int probe_run(container_health *h, const char *exec_id, berth_error **err
 	if (container_exec_process(h->exec_config, h->bundle_config, &proc, err) < 0)
 		return -1;
 	char *text cleanup_free = berth_json_dump(proc);
-	if (berth_file_write_atomic(h->process_path, text, strlen(text), 0600, err) < 0)
+	if (berth_file_replace(h->process_path, text, strlen(text), 0600, false, err) < 0)
 		return -1;
 	json_t *prep cleanup_json = json_pack("{s:s, s:s, s:s, s:b}", "cmd", "exec", "exec_id", exec_id,
 					      "process", h->process_path, "stdin", false);

@@ -168,6 +168,9 @@ void container_stop_shim(berth_container *c);
 /* Queues a signal to the container's init (or all processes). */
 void container_kill_queue(berth_container *c, int signum, berth_api_req *req);
 void container_remove_queue(berth_container *c, bool volumes);
+/* After a removal was answered: releases the network, mounts and dirs the
+ * container still holds, in the thread pool, on its own. */
+void container_teardown_detached(berth_container *c);
 
 /* ------------------------------------------------------------ runtime.c */
 

@@ -1,4 +1,5 @@
 /* lifecycle.c - stop, restart, kill, pause, wait, remove, rename, resize. */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "engine/image/image.h"
 #include "engine/volume/volume.h"
 #include "internal.h"
+#include "shim/shim.h"
 
 int berth_container_signal_parse(const char *s, int *signum, berth_error **err)
 {
@@ -246,8 +248,7 @@ int berth_container_wait(berth_container_store *s, berth_api_req *req, const cha
 typedef struct prune_batch prune_batch;
 
 typedef struct remove_job {
-	char *dir, *run_dir, *shim_dir;
-	berth_image_store *images;
+	char *dir, *shim_dir;
 	char id[65];
 	berth_volume_store *volumes;
 	bool remove_volumes;
@@ -258,8 +259,20 @@ typedef struct remove_job {
 
 static void prune_removed(prune_batch *b, const char *id, bool ok, int64_t size);
 
-/* A start queued before the removal (a restart policy) may have brought
- * the container up again: end it and its mounts before the files go. */
+/* Whether the shim's status says the container may run: a start queued
+ * before the removal (a restart policy) may have brought it up again. */
+static bool shim_may_run(const char *shim_dir)
+{
+	char *path cleanup_free = berth_xasprintf("%s/%s", shim_dir, BERTH_SHIM_STATUS_FILE);
+	char *data cleanup_free = NULL;
+	size_t len;
+	json_t *st cleanup_json = NULL;
+	if (berth_file_read_all(path, &data, &len, NULL) < 0)
+		return false; /* never started, or cleaned up */
+	berth_json_parse_object(data, len, &st, NULL);
+	return strcmp(berth_json_string(st, "status") ?: "", "exited") != 0;
+}
+
 static void remove_stop_leftovers(remove_job *j)
 {
 	json_t *kill cleanup_json = json_pack("{s:s, s:i, s:b}", "cmd", "kill", "signal", 9, "all", true);
@@ -267,25 +280,30 @@ static void remove_stop_leftovers(remove_job *j)
 		json_t *wait cleanup_json = json_pack("{s:s}", "cmd", "wait");
 		container_shim_call(j->shim_dir, wait, NULL, NULL);
 	}
-	char *fs cleanup_free = berth_xasprintf("%s/fs", j->dir);
-	berth_volume_unmount(j->volumes, j->id);
-	berth_image_unmount(j->images, fs, NULL);
 }
 
+/* The removal proper: what `docker rm` promises when it returns (the record
+ * and, with -v, the anonymous volumes gone). Unmounting the root and
+ * deleting the files come after the answer (container_teardown_detached). */
 static int remove_work(void *data, berth_error **err)
 {
 	remove_job *j = data;
 	berth_error *verr cleanup_error = NULL;
-	remove_stop_leftovers(j);
+	if (shim_may_run(j->shim_dir))
+		remove_stop_leftovers(j);
 	if (j->batch) {
 		char *upper cleanup_free = berth_xasprintf("%s/fs/upper", j->dir);
 		j->size_rw = berth_dir_usage(upper);
 	}
+	berth_volume_unmount(j->volumes, j->id);
 	if (berth_volume_release(j->volumes, j->id, j->remove_volumes, &verr) < 0)
 		berth_warn("container %s: %s", j->id, verr->msg);
-	if (berth_remove_all(j->run_dir, err) < 0)
-		return -1;
-	return berth_remove_all(j->dir, err);
+	/* Without its record the dir is a leftover: a berthd that stops before
+	 * the teardown is done finishes it at its next start. */
+	char *record cleanup_free = berth_xasprintf("%s/config.v2.json", j->dir);
+	if (unlink(record) < 0 && errno != ENOENT)
+		return berth_error_set_errno(err, errno, "remove %s", record);
+	return 0;
 }
 
 static void remove_done(berth_container *c, void *data, berth_error *work_err)
@@ -304,13 +322,13 @@ static void remove_done(berth_container *c, void *data, berth_error *work_err)
 		container_wake_waiters(c, WAIT_REMOVED, code);
 		if (req)
 			berth_api_reply_empty(req, 204);
+		container_teardown_detached(c);
 		container_unlink(c);
 	}
 	if (j->batch)
 		prune_removed(j->batch, j->id, work_err == NULL, j->size_rw);
 	berth_api_hold_free(j->hold);
 	free(j->dir);
-	free(j->run_dir);
 	free(j->shim_dir);
 	free(j);
 }
@@ -321,11 +339,9 @@ static void remove_queue_for(berth_container *c, berth_api_req *req, bool volume
 	remove_job *j = berth_xcalloc(1, sizeof(*j));
 	snprintf(j->id, sizeof(j->id), "%s", c->id);
 	j->volumes = c->store->daemon->volumes;
-	j->images = c->store->daemon->images;
 	j->shim_dir = berth_xstrdup(c->shim_dir);
 	j->remove_volumes = volumes;
 	j->dir = berth_xstrdup(c->dir);
-	j->run_dir = berth_xstrdup(c->run_dir);
 	j->hold = req ? berth_api_hold_new(req) : NULL;
 	j->batch = batch; /* before the queue: the work may start at once */
 	container_op_queue(c, remove_work, remove_done, j);

@@ -184,10 +184,8 @@ static int start_run_work(void *data, berth_error **err)
 {
 	start_job *j = data;
 	json_t *req cleanup_json = json_pack("{s:s}", "cmd", "start");
-	if (container_shim_call(j->shim_dir, req, NULL, err) < 0)
-		return -1;
-	json_t *st cleanup_json = json_pack("{s:s}", "cmd", "state");
-	return container_shim_call(j->shim_dir, st, &j->status, err);
+	/* the answer carries the status (pid, started_at) */
+	return container_shim_call(j->shim_dir, req, &j->status, err);
 }
 
 static void start_failed(berth_container *c, start_job *j, const berth_error *err)

@@ -71,7 +71,8 @@ int container_save(berth_container *c, berth_error **err)
 	container_usage_update(c->store);
 	char *path cleanup_free = berth_xasprintf("%s/config.v2.json", c->dir);
 	char *data cleanup_free = json_dumps(c->record, JSON_COMPACT);
-	return berth_file_write_atomic(path, data, strlen(data), 0600, err);
+	/* the file synced as Docker does, the directory not */
+	return berth_file_replace(path, data, strlen(data), 0600, true, err);
 }
 
 static void container_free(berth_container *c)
@@ -245,6 +246,20 @@ static int load_one(berth_container_store *s, const char *id, berth_error **err)
 	return berth_image_repin(s->daemon->images, fs, err);
 }
 
+/* A dir without its record: a removal is answered before its teardown,
+ * which the last berthd may not have finished. */
+static void remove_leftover(berth_container_store *s, const char *id)
+{
+	char *dir cleanup_free = berth_xasprintf("%s/%s", s->root, id);
+	char *fs cleanup_free = berth_xasprintf("%s/fs", dir);
+	char *run cleanup_free = berth_xasprintf("%s/%s", s->run_root, id);
+	berth_error *err cleanup_error = NULL;
+	if (berth_image_repin(s->daemon->images, fs, &err) < 0 ||
+	    berth_image_unmount(s->daemon->images, fs, &err) < 0 ||
+	    berth_remove_all(run, &err) < 0 || berth_remove_all(dir, &err) < 0)
+		berth_warn("removing what is left of container %s: %s", id, err->msg);
+}
+
 static bool container_known(void *userdata, const char *id, bool *running)
 {
 	berth_container *c = NULL;
@@ -280,6 +295,11 @@ int berth_container_store_open(berth_daemon *d, berth_container_store **out, ber
 	for (struct dirent *e; (e = readdir(dir));) {
 		if (strlen(e->d_name) != 64)
 			continue;
+		char *record cleanup_free = berth_xasprintf("%s/%s/config.v2.json", s->root, e->d_name);
+		if (access(record, F_OK) < 0 && errno == ENOENT) {
+			remove_leftover(s, e->d_name);
+			continue;
+		}
 		berth_error *one = NULL;
 		if (load_one(s, e->d_name, &one) < 0) {
 			/* a record half written by a crash is skipped, not fatal */

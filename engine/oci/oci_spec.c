@@ -155,5 +155,6 @@ char *berth_oci_spec_dump(const json_t *spec)
 int berth_oci_spec_write(const json_t *spec, const char *path, berth_error **err)
 {
 	char *text cleanup_free = berth_oci_spec_dump(spec);
-	return berth_file_write_atomic(path, text, strlen(text), 0600, err);
+	/* a bundle is runtime state, written again at every start: no fsync */
+	return berth_file_replace(path, text, strlen(text), 0600, false, err);
 }

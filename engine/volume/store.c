@@ -114,7 +114,9 @@ int store_save_record(berth_volume_store *s, container_rec *r, berth_error **err
 	json_t *doc cleanup_json = json_pack("{s:s, s:b, s:O}", "ID", r->id, "Running", r->running,
 					     "MountPoints", r->mounts);
 	char *text cleanup_free = berth_json_dump(doc);
-	return berth_file_write_atomic(path, text, strlen(text), 0600, err);
+	/* written at every create, start and exit: synced as dockerd syncs a
+	 * container's record, without the directory */
+	return berth_file_replace(path, text, strlen(text), 0600, true, err);
 }
 
 void store_drop_record(berth_volume_store *s, const char *id)
