@@ -5,6 +5,10 @@
 
 int main(int argc, char **argv)
 {
+	/* libuv's pool (4 threads by default) runs every container operation,
+	 * and most of them wait on a child (the shim, runc): 4 would make
+	 * concurrent starts and stops queue behind each other */
+	setenv("UV_THREADPOOL_SIZE", "16", 0);
 	berth_error *err cleanup_error = NULL;
 	berth_config *cfg = NULL;
 	bool exit_now = false;

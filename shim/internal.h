@@ -323,8 +323,9 @@ void shim_proc_drop_waiters(shim *s, void *data);
 void shim_maybe_exit(shim *s);
 
 /* runtime.c */
-int shim_runtime_create(shim *s, const int stdio[3], const char *console, berth_error **err);
-int shim_runtime_start(shim *s, berth_error **err);
+/* runc run --detach: the container created and started in one call. */
+int shim_runtime_run(shim *s, const char *pid_file, const int stdio[3], const char *console,
+		     berth_error **err);
 int shim_runtime_exec(shim *s, const char *process, const char *pid_file, const int stdio[3],
 		      const char *console, berth_error **err);
 int shim_runtime_kill(shim *s, int sig, bool all, berth_error **err);

@@ -352,30 +352,6 @@ static int open_log(shim *s, berth_error **err)
 	return shim_logfile_open(s->cfg.log_path, &s->cfg.log_opts, s->cfg.log_attrs, &s->log, err);
 }
 
-/* runc create, with stdio prepared and the pid read back. */
-static int create_container(shim *s, shim_proc *p, const proc_spec *spec, berth_error **err)
-{
-	proc_stdio st;
-	if (stdio_prepare(p, spec, &st, err) < 0) {
-		stdio_release(&st);
-		return -1;
-	}
-	int r = shim_runtime_create(s, spec->terminal ? NULL : st.child, st.console_peer, err);
-	for (int i = 0; i < 3; i++) {
-		if (st.child[i] >= 0)
-			close(st.child[i]);
-		st.child[i] = -1;
-	}
-	char *pid_file cleanup_free = berth_xasprintf("%s/init.pid", s->state_dir);
-	if (r == 0 && (shim_read_pid_file(pid_file, &p->pid, err) < 0 || stdio_complete(p, &st, err) < 0)) {
-		berth_error *derr cleanup_error = NULL;
-		(void)shim_runtime_delete(s, &derr);
-		r = -1;
-	}
-	stdio_release(&st);
-	return r;
-}
-
 int shim_proc_create_init(shim *s, berth_error **err)
 {
 	char *config cleanup_free = berth_xasprintf("%s/config.json", s->cfg.bundle);
@@ -387,12 +363,8 @@ int shim_proc_create_init(shim *s, berth_error **err)
 	if (open_log(s, err) < 0)
 		return -1;
 	p->io.log = s->log;
-	if (shim_io_attach_listen(&p->io, BERTH_SHIM_ATTACH_SOCK, err) < 0 ||
-	    create_container(s, p, &spec, err) < 0)
+	if (shim_io_attach_listen(&p->io, BERTH_SHIM_ATTACH_SOCK, err) < 0)
 		return -1;
-	s->oom_file = shim_cgroup_oom_file(p->pid);
-	s->oom_base = shim_cgroup_oom_count(s->oom_file);
-	shim_io_start(&p->io, on_output_eof, p);
 	shim_proc_write_status(p);
 	return 0;
 }
@@ -449,19 +421,28 @@ int shim_proc_exec_create(shim *s, const char *exec_id, const char *process_path
 
 /* ------------------------------------------------------------------ start */
 
-static int exec_start(shim_proc *p, berth_error **err)
+/* runc run --detach (the container) or runc exec --detach, with stdio
+ * prepared here and the pid read back. One runc for the container where
+ * create and start would take two: nothing runs before "start" but the
+ * attach socket, and clients connected to it see all of the output. */
+static int run_process(shim_proc *p, berth_error **err)
 {
 	shim *s = p->shim;
+	bool init = p->exec_id == NULL;
+	char *config cleanup_free = berth_xasprintf("%s/config.json", s->cfg.bundle);
 	proc_spec spec;
-	if (read_spec(p->process_path, false, &spec, err) < 0)
+	if (read_spec(init ? config : p->process_path, init, &spec, err) < 0)
 		return -1;
 	spec.terminal = p->io.tty; /* what the attach socket was set up for */
 	proc_stdio st;
-	char *pid_file cleanup_free = berth_xasprintf("%s/%s/pid", s->state_dir, p->dir);
+	char *pid_file cleanup_free = init ? berth_xasprintf("%s/init.pid", s->state_dir)
+					   : berth_xasprintf("%s/%s/pid", s->state_dir, p->dir);
+	const int *stdio = spec.terminal ? NULL : st.child;
 	int r = stdio_prepare(p, &spec, &st, err);
-	if (r == 0)
-		r = shim_runtime_exec(s, p->process_path, pid_file, spec.terminal ? NULL : st.child,
-				      st.console_peer, err);
+	if (r == 0 && init)
+		r = shim_runtime_run(s, pid_file, stdio, st.console_peer, err);
+	else if (r == 0)
+		r = shim_runtime_exec(s, p->process_path, pid_file, stdio, st.console_peer, err);
 	for (int i = 0; i < 3; i++) {
 		if (st.child[i] >= 0)
 			close(st.child[i]);
@@ -475,14 +456,19 @@ static int exec_start(shim_proc *p, berth_error **err)
 	return r;
 }
 
-static void exec_failed(shim_proc *p, const berth_error *err)
+static void start_failed(shim_proc *p, const berth_error *err)
 {
 	/* dockerd reports 126 for an exec that could not be started. */
 	p->exit_code = 126;
+	free(p->error);
 	p->error = berth_xstrdup(err->msg);
 	p->finished_ns = shim_now_ns();
-	if (p->pid > 0)
-		return; /* it did start: its exit is reaped as usual */
+	if (p->pid > 0) {
+		/* it did start: its exit is reaped as usual */
+		if (p->exec_id == NULL)
+			kill(p->pid, SIGKILL);
+		return;
+	}
 	/* What is in the pipes is runc's complaint, already in the error. */
 	shim_io_discard(&p->io);
 	finalize(p);
@@ -494,21 +480,19 @@ int shim_proc_start(shim_proc *p, berth_error **err)
 	if (p->status != SHIM_CREATED)
 		return berth_error_set(err, 409, "%s has already been started",
 				       p->exec_id ? "the exec process" : "the container");
-	if (p->reaped || (p->exec_id && s->init->status != SHIM_RUNNING))
+	if (p->reaped || p->finalized || (p->exec_id && s->init->status != SHIM_RUNNING))
 		return berth_error_set(err, 409, "Container %s is not running", s->cfg.id);
 	if (p->io.attach)
 		shim_attach_sync(p->io.attach);
-	if (p->exec_id == NULL && shim_runtime_start(s, err) < 0) {
-		free(p->error);
-		p->error = berth_xstrdup((*err)->msg);
+	if (run_process(p, err) < 0) {
+		start_failed(p, *err);
 		return -1;
 	}
-	if (p->exec_id && exec_start(p, err) < 0) {
-		exec_failed(p, *err);
-		return -1;
+	if (p->exec_id == NULL) {
+		s->oom_file = shim_cgroup_oom_file(p->pid);
+		s->oom_base = shim_cgroup_oom_count(s->oom_file);
 	}
-	if (p->exec_id)
-		shim_io_start(&p->io, on_output_eof, p);
+	shim_io_start(&p->io, on_output_eof, p);
 	p->started_ns = shim_now_ns();
 	p->status = SHIM_RUNNING;
 	shim_proc_write_status(p);
@@ -532,6 +516,17 @@ static bool kills_namespace(const shim_proc *p, int sig)
 
 int shim_proc_kill(shim_proc *p, int sig, bool all, berth_error **err)
 {
+	if (p == p->shim->init && p->status == SHIM_CREATED && p->pid <= 0 && !p->finalized) {
+		/* nothing runs before "start": the container ends as if the
+		 * signal had killed it */
+		if (sig <= 0 || sig >= NSIG)
+			return berth_error_set(err, 400, "invalid signal %d", sig);
+		p->exit_code = 128 + sig;
+		p->finished_ns = shim_now_ns();
+		shim_io_discard(&p->io);
+		finalize(p);
+		return 0;
+	}
 	if (p->reaped || p->status == SHIM_EXITED || p->pid <= 0)
 		return berth_error_set(err, 409, "%s is not running",
 				       p->exec_id ? "the exec process" : "the container");

@@ -4,7 +4,7 @@
  * runc's stderr is often the container's stderr pipe: errors are read back
  * from the log, never from the container's output.
  *
- * runc runs synchronously: create, start, exec --detach, kill and delete
+ * runc runs synchronously: run --detach, exec --detach, kill and delete
  * return in milliseconds, and waiting on runc's own pid (not -1) leaves the
  * container's exit to the loop's SIGCHLD handling.
  */
@@ -127,23 +127,17 @@ static int run(shim *s, const char *const *args, const int stdio[3], berth_error
 			       WEXITSTATUS(ws));
 }
 
-int shim_runtime_create(shim *s, const int stdio[3], const char *console, berth_error **err)
+int shim_runtime_run(shim *s, const char *pid_file, const int stdio[3], const char *console,
+		     berth_error **err)
 {
-	char *pid_file cleanup_free = berth_xasprintf("%s/init.pid", s->state_dir);
-	const char *args[10] = {"create", "--bundle", s->cfg.bundle, "--pid-file", pid_file};
-	size_t i = 5;
+	const char *args[11] = {"run", "--detach", "--bundle", s->cfg.bundle, "--pid-file", pid_file};
+	size_t i = 6;
 	if (console) {
 		args[i++] = "--console-socket";
 		args[i++] = console;
 	}
 	args[i] = s->cfg.id;
 	return run(s, args, stdio, err);
-}
-
-int shim_runtime_start(shim *s, berth_error **err)
-{
-	const char *args[] = {"start", s->cfg.id, NULL};
-	return run(s, args, NULL, err);
 }
 
 int shim_runtime_exec(shim *s, const char *process, const char *pid_file, const int stdio[3],

@@ -31,12 +31,14 @@
  *   --stdin-once  close the container's stdin when an attached writer closes
  *                 its side (docker run -i sets StdinOnce).
  *
- * The command returns once the container is created (`runc create` done,
- * sockets listening, status.json written) or creating it failed: exit 0 and
- * one line {"shim_pid":N,"pid":M} on stdout, or exit 1 and runc's error on
- * stderr (e.g. "runc create failed: unable to start container process: exec:
- * \"nope\": executable file not found in $PATH"). The container then waits,
- * created, for a "start" command.
+ * The command returns once the shim is ready (log open, sockets listening,
+ * status.json "created") or could not be: exit 0 and one line
+ * {"shim_pid":N,"pid":0} on stdout, or exit 1 and the error on stderr. The
+ * container is made by "start", in one `runc run --detach` (where create
+ * and start would run runc twice), so runc's errors come back from "start"
+ * (e.g. "runc run failed: unable to start container process: exec: \"nope\":
+ * executable file not found in $PATH"). Killing the container before that
+ * ends it at once, as if the signal had killed it.
  *
  * berthd must not be a child subreaper itself (the shim must be reparented
  * to init), and under systemd berthd's unit needs KillMode=process (or the
@@ -79,7 +81,7 @@
  * JSON object per line. Requests on one connection are answered in order;
  * a pending "wait" holds the connection until it is answered.
  *
- *   {"cmd":"start"}                       runc start; then "running"; the
+ *   {"cmd":"start"}                       runc run; then "running"; the
  *                                         reply has the status object (as
  *                                         "state" gives it). Attach clients that
  *                                         wrote their first line before see

@@ -1,7 +1,7 @@
 /*
  * start.c - starting a container: mount its root, write the OCI bundle,
- * start its berth-shim (which runs `runc create`), connect the clients that
- * attached while it was created, then tell the shim to start.
+ * start its berth-shim, connect the clients that attached while it was
+ * created, then tell the shim to start (it runs `runc run --detach`).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,8 +51,16 @@ static void start_job_free(start_job *j)
 	free(j);
 }
 
+/* runc's words, with dockerd's prefix the docker CLI matches on
+ * ("executable file not found" gives exit code 127). */
+static int create_task_error(const char *msg, berth_error **err)
+{
+	int code = strstr(msg, "not found") || strstr(msg, "no such file") ? 400 : 500;
+	return berth_error_set(err, code, "failed to create task for container: %s", msg);
+}
+
 /* Runs the shim and reads its one-line report. The shim daemonizes: the
- * process we wait for exits as soon as the container is created. */
+ * process we wait for exits as soon as the shim is ready for "start". */
 static int spawn_shim(start_job *j, berth_error **err)
 {
 	const json_t *log_cfg = json_object_get(json_object_get(json_object_get(j->record, "HostConfig"),
@@ -123,11 +131,7 @@ static int spawn_shim(start_job *j, berth_error **err)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		while (e.len && e.data[e.len - 1] == '\n')
 			e.data[--e.len] = '\0';
-		/* runc's words, with dockerd's prefix the docker CLI matches on
-		 * ("executable file not found" gives exit code 127) */
-		int code = strstr(e.data ? e.data : "", "not found") || strstr(e.data ? e.data : "", "no such file") ? 400 : 500;
-		return berth_error_set(err, code, "failed to create task for container: %s",
-				       e.len ? e.data : "berth-shim failed");
+		return create_task_error(e.len ? e.data : "berth-shim failed", err);
 	}
 	return 0;
 }
@@ -184,8 +188,12 @@ static int start_run_work(void *data, berth_error **err)
 {
 	start_job *j = data;
 	json_t *req cleanup_json = json_pack("{s:s}", "cmd", "start");
-	/* the answer carries the status (pid, started_at) */
-	return container_shim_call(j->shim_dir, req, &j->status, err);
+	berth_error *e cleanup_error = NULL;
+	/* the answer carries the status (pid, started_at); the shim creates
+	 * the container only now (runc run), so runc's errors come from here */
+	if (container_shim_call(j->shim_dir, req, &j->status, &e) < 0)
+		return create_task_error(e->msg, err);
+	return 0;
 }
 
 static void start_failed(berth_container *c, start_job *j, const berth_error *err)
