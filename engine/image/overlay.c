@@ -121,8 +121,10 @@ int berth_image_mount(berth_image_store *s, const char *image_id, const char *di
 		lowers[n] = NULL;
 	}
 	const char *top_chain = top ? top->chain : "";
+	/* unsynced: it matters while the mount does, and no mount outlives a
+	 * power loss */
 	if (rc == 0)
-		rc = berth_file_write_atomic(record, top_chain, strlen(top_chain), 0600, err);
+		rc = berth_file_replace(record, top_chain, strlen(top_chain), 0600, false, err);
 	if (rc == 0 && mount_fsconfig(lowers, n, upper, work, target) < 0 &&
 	    mount_legacy(lowers, n, upper, work, target) < 0)
 		rc = berth_error_set_errno(err, errno, "mount overlay on %s", target);
