@@ -246,11 +246,10 @@ void container_wake_waiters(berth_container *c, waiter_kind kind, int exit_code)
  * What a container holds once its process is gone: its network namespace,
  * volume and root mounts, and the exec-root dir of its bundle and shim. After
  * an exit the cleanup runs in the container's op queue (a start after it
- * finds everything released); after a removal it runs on its own, with the
- * data dir too, once the removal has been answered.
+ * finds everything released); after a removal, with the data dir too, once
+ * the removal has been answered.
  */
 typedef struct teardown_job {
-	uv_work_t work;
 	berth_image_store *images;
 	berth_volume_store *volumes;
 	char id[65];
@@ -282,11 +281,11 @@ static int teardown_work_fn(void *data, berth_error **err)
 {
 	teardown_job *j = data;
 	berth_error *e cleanup_error = NULL;
+	wait_shim_gone(j->shim_dir);
 	berth_network_teardown(j->net);
 	berth_volume_unmount(j->volumes, j->id);
 	if (berth_image_unmount(j->images, j->fs_dir, &e) < 0)
 		berth_warn("unmount %s: %s", j->fs_dir, e->msg);
-	wait_shim_gone(j->shim_dir);
 	if (berth_remove_all(j->run_dir, err) < 0)
 		return -1;
 	return j->dir ? berth_remove_all(j->dir, err) : 0;
@@ -295,7 +294,6 @@ static int teardown_work_fn(void *data, berth_error **err)
 static teardown_job *teardown_job_new(berth_container *c, bool with_dir)
 {
 	teardown_job *j = berth_xcalloc(1, sizeof(*j));
-	j->work.data = j;
 	j->images = c->store->daemon->images;
 	j->volumes = c->store->daemon->volumes;
 	snprintf(j->id, sizeof(j->id), "%s", c->id);
@@ -332,23 +330,11 @@ static void cleanup_queue(berth_container *c)
 	container_op_queue(c, teardown_work_fn, cleanup_done, j);
 }
 
-static void teardown_work(uv_work_t *w)
-{
-	teardown_job *j = w->data;
-	berth_error *err cleanup_error = NULL;
-	if (teardown_work_fn(j, &err) < 0)
-		berth_warn("container %s teardown: %s", j->id, err->msg);
-}
-
-static void teardown_after(uv_work_t *w, int status)
-{
-	teardown_job_free(w->data);
-}
-
+/* Queued: after an exit's cleanup that may still run, never beside it. The
+ * container is out of the store by then; the queue holds it until done. */
 void container_teardown_detached(berth_container *c)
 {
-	teardown_job *j = teardown_job_new(c, true);
-	uv_queue_work(c->store->daemon->loop, &j->work, teardown_work, teardown_after);
+	container_op_queue(c, teardown_work_fn, cleanup_done, teardown_job_new(c, true));
 }
 
 typedef struct kill_job {

@@ -64,6 +64,7 @@ struct berth_container {
 	bool remove_after_exit;     /* rm -f or AutoRemove while running */
 	bool remove_volumes;        /* rm -v: anonymous volumes go too */
 	bool removing;
+	bool starting;              /* a start is queued or running */
 	bool stop_requested;        /* by the user: no restart policy */
 	uv_timer_t *restart_timer;
 	container_health *health;   /* probes of a running container's healthcheck */
@@ -146,6 +147,10 @@ typedef int (*container_work_fn)(void *data, berth_error **err);
 typedef void (*container_done_fn)(berth_container *c, void *data, berth_error *work_err);
 void container_op_queue(berth_container *c, container_work_fn work, container_done_fn done,
 			void *data);
+/* The same, at once, beside whatever the queue runs: for work that touches
+ * nothing a queued operation does (or only under the other module's lock). */
+void container_op_run_now(berth_container *c, container_work_fn work, container_done_fn done,
+			  void *data);
 
 /* -------------------------------------------------------------- start.c */
 
@@ -169,7 +174,7 @@ void container_stop_shim(berth_container *c);
 void container_kill_queue(berth_container *c, int signum, berth_api_req *req);
 void container_remove_queue(berth_container *c, bool volumes);
 /* After a removal was answered: releases the network, mounts and dirs the
- * container still holds, in the thread pool, on its own. */
+ * container still holds, in the thread pool, after what is queued. */
 void container_teardown_detached(berth_container *c);
 
 /* ------------------------------------------------------------ runtime.c */

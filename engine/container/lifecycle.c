@@ -344,7 +344,13 @@ static void remove_queue_for(berth_container *c, berth_api_req *req, bool volume
 	j->dir = berth_xstrdup(c->dir);
 	j->hold = req ? berth_api_hold_new(req) : NULL;
 	j->batch = batch; /* before the queue: the work may start at once */
-	container_op_queue(c, remove_work, remove_done, j);
+	/* Nothing to stop: the removal need not wait for the exit's cleanup
+	 * (unmounting, runc delete) still in the queue; its own teardown
+	 * queues behind that. A start in flight goes first. */
+	if (!container_running(c) && !c->starting)
+		container_op_run_now(c, remove_work, remove_done, j);
+	else
+		container_op_queue(c, remove_work, remove_done, j);
 }
 
 void container_remove_queue(berth_container *c, bool volumes)

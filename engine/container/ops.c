@@ -50,6 +50,29 @@ static void op_run_next(berth_container *c)
 	uv_queue_work(c->store->daemon->loop, &op->work, op_work, op_done);
 }
 
+static void op_done_now(uv_work_t *w, int status)
+{
+	container_op *op = w->data;
+	berth_container *c = op->c;
+	op->done_fn(c, op->data, op->err);
+	berth_error_free(&op->err);
+	free(op);
+	container_unref(c);
+}
+
+void container_op_run_now(berth_container *c, container_work_fn work, container_done_fn done,
+			  void *data)
+{
+	container_op *op = berth_xcalloc(1, sizeof(*op));
+	op->work.data = op;
+	op->c = c;
+	op->work_fn = work;
+	op->done_fn = done;
+	op->data = data;
+	container_ref(c);
+	uv_queue_work(c->store->daemon->loop, &op->work, op_work, op_done_now);
+}
+
 void container_op_queue(berth_container *c, container_work_fn work, container_done_fn done,
 			void *data)
 {

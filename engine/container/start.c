@@ -198,6 +198,7 @@ static int start_run_work(void *data, berth_error **err)
 
 static void start_failed(berth_container *c, start_job *j, const berth_error *err)
 {
+	c->starting = false;
 	json_t *state = container_state(c);
 	json_object_set_new(state, "Error", json_string(err->msg));
 	int code = strstr(err->msg, "not found") || strstr(err->msg, "no such file") ? 127
@@ -227,6 +228,7 @@ static void start_run_done(berth_container *c, void *data, berth_error *work_err
 		return;
 	}
 	json_t *state = container_state(c);
+	c->starting = false;
 	container_set_state(c, "running");
 	json_object_set(state, "Pid", json_object_get(j->status, "pid"));
 	const char *started = berth_json_string(j->status, "started_at");
@@ -314,6 +316,7 @@ void container_start_queue(berth_container *c, berth_api_req *req)
 	j->stdin_once = json_is_true(json_object_get(config, "StdinOnce"));
 	j->hold = req ? berth_api_hold_new(req) : NULL;
 	j->networks = s->daemon->networks;
+	c->starting = true;
 	container_set_stopped_by_user(c, false);
 	berth_error *err cleanup_error = NULL;
 	if (start_network(j, &err) < 0) {
