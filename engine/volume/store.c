@@ -110,6 +110,10 @@ static char *record_path(const berth_volume_store *s, const char *id)
 
 int store_save_record(berth_volume_store *s, container_rec *r, berth_error **err)
 {
+	/* A container without mount points holds no volume: nothing of its
+	 * record needs to outlive berthd (most containers; three fsyncs each) */
+	if (json_array_size(r->mounts) == 0)
+		return 0;
 	char *path cleanup_free = record_path(s, r->id);
 	json_t *doc cleanup_json = json_pack("{s:s, s:b, s:O}", "ID", r->id, "Running", r->running,
 					     "MountPoints", r->mounts);
