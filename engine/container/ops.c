@@ -60,8 +60,8 @@ static void op_done_now(uv_work_t *w, int status)
 	container_unref(c);
 }
 
-void container_op_run_now(berth_container *c, container_work_fn work, container_done_fn done,
-			  void *data)
+static container_op *op_new(berth_container *c, container_work_fn work, container_done_fn done,
+			    void *data)
 {
 	container_op *op = berth_xcalloc(1, sizeof(*op));
 	op->work.data = op;
@@ -70,19 +70,20 @@ void container_op_run_now(berth_container *c, container_work_fn work, container_
 	op->done_fn = done;
 	op->data = data;
 	container_ref(c);
+	return op;
+}
+
+void container_op_run_now(berth_container *c, container_work_fn work, container_done_fn done,
+			  void *data)
+{
+	container_op *op = op_new(c, work, done, data);
 	uv_queue_work(c->store->daemon->loop, &op->work, op_work, op_done_now);
 }
 
 void container_op_queue(berth_container *c, container_work_fn work, container_done_fn done,
 			void *data)
 {
-	container_op *op = berth_xcalloc(1, sizeof(*op));
-	op->work.data = op;
-	op->c = c;
-	op->work_fn = work;
-	op->done_fn = done;
-	op->data = data;
-	container_ref(c);
+	container_op *op = op_new(c, work, done, data);
 	container_op **tail = &c->ops;
 	while (*tail)
 		tail = &(*tail)->next;
