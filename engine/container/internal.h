@@ -9,6 +9,11 @@
 #include "engine/api/api.h"
 #include "engine/engine.h"
 
+/* The record in the container's dir; renamed when its removal is
+ * answered, until the teardown removes the dir. */
+#define CONTAINER_RECORD "config.v2.json"
+#define CONTAINER_REMOVING_RECORD "removing.json"
+
 /* Go's zero time, which Docker prints for times not set. */
 #define CONTAINER_ZERO_TIME "0001-01-01T00:00:00Z"
 

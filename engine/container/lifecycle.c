@@ -300,8 +300,9 @@ static int remove_work(void *data, berth_error **err)
 		berth_warn("container %s: %s", j->id, verr->msg);
 	/* Without its record the dir is a leftover: a berthd that stops before
 	 * the teardown is done finishes it at its next start. */
-	char *record cleanup_free = berth_xasprintf("%s/config.v2.json", j->dir);
-	if (unlink(record) < 0 && errno != ENOENT)
+	char *record cleanup_free = berth_xasprintf("%s/" CONTAINER_RECORD, j->dir);
+	char *removing cleanup_free = berth_xasprintf("%s/" CONTAINER_REMOVING_RECORD, j->dir);
+	if (rename(record, removing) < 0 && errno != ENOENT)
 		return berth_error_set_errno(err, errno, "remove %s", record);
 	return 0;
 }

@@ -69,7 +69,7 @@ static void image_usage(void *userdata, const char *image_id, berth_image_usage 
 int container_save(berth_container *c, berth_error **err)
 {
 	container_usage_update(c->store);
-	char *path cleanup_free = berth_xasprintf("%s/config.v2.json", c->dir);
+	char *path cleanup_free = berth_xasprintf("%s/" CONTAINER_RECORD, c->dir);
 	char *data cleanup_free = json_dumps(c->record, JSON_COMPACT);
 	/* the file synced as Docker does, the directory not */
 	return berth_file_replace(path, data, strlen(data), 0600, true, err);
@@ -231,7 +231,7 @@ void berth_container_counts(berth_container_store *s, int *total, int *running, 
 
 static int load_one(berth_container_store *s, const char *id, berth_error **err)
 {
-	char *path cleanup_free = berth_xasprintf("%s/%s/config.v2.json", s->root, id);
+	char *path cleanup_free = berth_xasprintf("%s/%s/" CONTAINER_RECORD, s->root, id);
 	char *data cleanup_free = NULL;
 	size_t len;
 	if (berth_file_read_all(path, &data, &len, err) < 0)
@@ -247,12 +247,25 @@ static int load_one(berth_container_store *s, const char *id, berth_error **err)
 }
 
 /* A dir without its record: a removal is answered before its teardown,
- * which the last berthd may not have finished. */
+ * which the last berthd may not have finished. The removal left the record
+ * as CONTAINER_REMOVING_RECORD for the network it held; without either the
+ * dir is what a create cut short (or the teardown itself) left. */
 static void remove_leftover(berth_container_store *s, const char *id)
 {
 	char *dir cleanup_free = berth_xasprintf("%s/%s", s->root, id);
 	char *fs cleanup_free = berth_xasprintf("%s/fs", dir);
 	char *run cleanup_free = berth_xasprintf("%s/%s", s->run_root, id);
+	char *path cleanup_free = berth_xasprintf("%s/" CONTAINER_REMOVING_RECORD, dir);
+	char *data cleanup_free = NULL;
+	size_t len;
+	json_t *record cleanup_json = NULL;
+	if (berth_file_read_all(path, &data, &len, NULL) == 0 &&
+	    berth_json_parse_object(data, len, &record, NULL) == 0) {
+		berth_network_restore(s->daemon->networks, record);
+		berth_network_sandbox *net = berth_network_release(s->daemon->networks, record);
+		berth_network_teardown(net);
+		berth_network_sandbox_free(net);
+	}
 	berth_error *err cleanup_error = NULL;
 	if (berth_image_repin(s->daemon->images, fs, &err) < 0 ||
 	    berth_image_unmount(s->daemon->images, fs, &err) < 0 ||
@@ -295,7 +308,7 @@ int berth_container_store_open(berth_daemon *d, berth_container_store **out, ber
 	for (struct dirent *e; (e = readdir(dir));) {
 		if (strlen(e->d_name) != 64)
 			continue;
-		char *record cleanup_free = berth_xasprintf("%s/%s/config.v2.json", s->root, e->d_name);
+		char *record cleanup_free = berth_xasprintf("%s/%s/" CONTAINER_RECORD, s->root, e->d_name);
 		if (access(record, F_OK) < 0 && errno == ENOENT) {
 			remove_leftover(s, e->d_name);
 			continue;

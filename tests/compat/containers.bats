@@ -15,6 +15,55 @@ setup() { require_docker_cli; }
 	[ -z "$(docker ps -aq)" ]
 }
 
+# nothing_left ID: polls (10 s at most) until the container has no dir, no
+# mount, no shim and no runc state left: its teardown follows the removal.
+nothing_left() {
+	local id=$1 i
+	for i in $(seq 1 200); do
+		if [ ! -e "$BERTH_ROOT/data/containers/$id" ] && [ ! -e "$BERTH_ROOT/run/containers/$id" ] &&
+			[ ! -e "$BERTH_ROOT/run/runc/$id" ] && ! grep -q "$id" /proc/mounts &&
+			[ -z "$(pgrep -f -- "--id $id" || true)" ]; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "left of $id: $(ls -d "$BERTH_ROOT"/*/containers/"$id" "$BERTH_ROOT/run/runc/$id" 2>&1)" >&2
+	return 1
+}
+
+@test "docker run --rm and rm -f leave no dir, mount, shim or runc state behind" {
+	docker run --name rmq --rm busybox true
+	run docker inspect rmq
+	[ "$status" -ne 0 ]
+	# the names of the run are free at once
+	id=$(docker run -d --name rmq busybox sleep 60)
+	docker rm -f rmq >/dev/null
+	[ -z "$(docker ps -aq --filter name=rmq)" ]
+	nothing_left "$id"
+}
+
+@test "a removal cut short by berthd's crash is finished at its next start" {
+	id=$(docker run -d --name cut busybox sleep 60)
+	grep -q "$id" /proc/mounts
+	# berthd dies as it removes the container: the container ended, its
+	# record set aside (the removal's answer), the teardown not done
+	local pid
+	pid=$(cat "$BERTH_ROOT/berthd.pid")
+	kill -9 "$pid"
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	runc --root "$BERTH_ROOT/run/runc" kill "$id" KILL
+	for i in $(seq 1 200); do
+		[ -z "$(pgrep -f -- "--id $id" || true)" ] && break
+		sleep 0.05
+	done
+	mv "$BERTH_ROOT/data/containers/$id/config.v2.json" "$BERTH_ROOT/data/containers/$id/removing.json"
+	grep -q "$id" /proc/mounts
+	berth_restart
+	run docker inspect cut
+	[ "$status" -ne 0 ]
+	nothing_left "$id"
+}
+
 @test "docker run returns the container's exit code" {
 	run docker run --rm busybox sh -c 'echo out; echo err >&2; exit 3'
 	[ "$status" -eq 3 ]
