@@ -58,7 +58,7 @@ struct reg_gzip {
 	uint64_t filling, compressing, reading;
 	bool produced;          /* the producer has filled its last chunk */
 	bool stopped;           /* the upload is over: everyone gives up */
-	berth_error *err;       /* the producer's or a compressor's failure */
+	berth_error *err;       /* the producer's failure (compressing cannot fail) */
 	EVP_MD_CTX *sha;
 	int64_t sent;
 	pthread_t producer;
