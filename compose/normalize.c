@@ -353,6 +353,24 @@ static bool is_path(const char *s)
 	return s[0] == '/' || s[0] == '.' || s[0] == '~';
 }
 
+static bool is_propagation(const char *s)
+{
+	static const char *const all[] = {"rprivate", "private", "rshared", "shared", "rslave",
+					  "slave"};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(all); i++)
+		if (strcmp(s, all[i]) == 0)
+			return true;
+	return false;
+}
+
+static void bind_option(json_t *e, const char *key, const char *value)
+{
+	json_t *bind = json_object_get(e, "bind");
+	if (bind == NULL)
+		json_object_set_new(e, "bind", bind = json_object());
+	json_object_set_new(bind, key, json_string(value));
+}
+
 static json_t *volume_short(norm *n, const char *spec)
 {
 	char **parts = berth_str_split(spec, ':');
@@ -375,9 +393,10 @@ static json_t *volume_short(norm *n, const char *spec)
 			else if (strcmp(modes[i], "nocopy") == 0)
 				json_object_set_new(e, "volume", json_pack("{sb}", "nocopy", 1));
 			else if (strcmp(modes[i], "z") == 0 || strcmp(modes[i], "Z") == 0)
-				json_object_set_new(e, "bind", json_pack("{ss}", "selinux", modes[i]));
-			else if (strcmp(modes[i], "rw") != 0)
-				json_object_set_new(e, "bind", json_pack("{ss}", "propagation", modes[i]));
+				bind_option(e, "selinux", modes[i]);
+			else if (is_propagation(modes[i]))
+				bind_option(e, "propagation", modes[i]);
+			/* anything else is ignored, as compose-go's ParseVolume does */
 		}
 		berth_strv_free(modes);
 		/* compose-go gives every short one its section: bind (creating
@@ -391,6 +410,15 @@ static json_t *volume_short(norm *n, const char *spec)
 	}
 	berth_strv_free(parts);
 	return e;
+}
+
+/* A bind section creates the host path unless it says not to (compose-go's
+ * defaultVolumeBind, after short syntax is parsed too). */
+static void bind_default(json_t *e)
+{
+	json_t *bind = json_object_get(e, "bind");
+	if (json_is_object(bind) && !json_object_get(bind, "create_host_path"))
+		json_object_set_new(bind, "create_host_path", json_true());
 }
 
 static int norm_volumes(norm *n, json_t *svc, berth_error **err)
@@ -407,7 +435,17 @@ static int norm_volumes(norm *n, json_t *svc, berth_error **err)
 			if (*json_string_value(v) == '\0')
 				return compose_error_at(err, n->pos, p, "%s[%zu]: invalid empty volume spec",
 							p, i);
-			json_array_append_new(out, volume_short(n, json_string_value(v)));
+			const char *spec = json_string_value(v);
+			size_t colons = 0;
+			for (const char *c = spec; *c; c++)
+				colons += *c == ':';
+			if (colons > 2)
+				return compose_error_at(err, n->pos, p,
+							"%s[%zu]: invalid spec: %s: too many colons", p, i,
+							spec);
+			json_t *e = volume_short(n, spec);
+			json_array_append_new(out, e);
+			bind_default(e);
 			continue;
 		}
 		if (!json_is_object(v))
@@ -422,11 +460,7 @@ static int norm_volumes(norm *n, json_t *svc, berth_error **err)
 						type ? "target" : "type");
 		if (strcmp(type, "bind") == 0 && src)
 			json_object_set_new(e, "source", abs_json(n->dir, src));
-		/* a bind section creates the host path unless it says not to
-		 * (compose-go's defaultVolumeBind) */
-		json_t *bind = json_object_get(e, "bind");
-		if (json_is_object(bind) && !json_object_get(bind, "create_host_path"))
-			json_object_set_new(bind, "create_host_path", json_true());
+		bind_default(e);
 		if (to_bool(n, e, "read_only", p, err) < 0)
 			return -1;
 	}

@@ -415,6 +415,31 @@ static void test_merge_tags(void **state)
 	berth_compose_project_free(p);
 }
 
+static void test_volume_options(void **state)
+{
+	/* both bind options kept, unknown ones ignored, a bind section on a
+	 * named volume creates the host path as compose-go's defaults say */
+	write_file("vol/compose.yaml", "services:\n  s:\n    image: busybox\n"
+				       "    volumes: ['./a:/a:z,rshared', 'v:/v:rw,bogus,rslave']\n"
+				       "volumes: {v: {}}\n");
+	const char *files[] = {"vol/compose.yaml", NULL};
+	berth_compose_project *p = load(files, NULL, NULL, NULL);
+	char *want cleanup_free = berth_xasprintf(
+		"[{\"type\":\"bind\",\"source\":\"%s/vol/a\",\"target\":\"/a\","
+		"\"bind\":{\"selinux\":\"z\",\"propagation\":\"rshared\",\"create_host_path\":true}},"
+		"{\"type\":\"volume\",\"source\":\"v\",\"target\":\"/v\","
+		"\"bind\":{\"propagation\":\"rslave\",\"create_host_path\":true},\"volume\":{}}]",
+		tmpdir);
+	check_json(json_object_get(svc(p, "s"), "volumes"), want);
+	berth_compose_project_free(p);
+	write_file("vol/bad.yaml", "services:\n  s:\n    image: busybox\n"
+				   "    volumes: ['v:/v:ro:x']\n");
+	const char *bad[] = {"vol/bad.yaml", NULL};
+	char *msg cleanup_free = NULL;
+	load(bad, NULL, NULL, &msg);
+	assert_non_null(strstr(msg, "invalid spec: v:/v:ro:x: too many colons"));
+}
+
 static void test_errors(void **state)
 {
 	check_error("services:\n  web:\n    image: a\n    imgae: b\n",
@@ -567,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_extends),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_merge_tags),
+		cmocka_unit_test(test_volume_options),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_cycles),
 		cmocka_unit_test(test_yaml_anchors_and_output),
