@@ -111,6 +111,19 @@ teardown() {
 	run env DOCKER_HOST="unix://$DSOCK" docker pull "$REG/inter:b"
 	[ "$status" -eq 0 ]
 	[ "$(DOCKER_HOST="unix://$DSOCK" docker image inspect --format '{{.Id}}' "$REG/inter:b")" = "$id" ]
+	# random bytes: their chunks are stored, not deflated; dockerd checks the diff IDs
+	rootfs=$(mktemp -d "$BERTH_ROOT/random.XXXXXX")
+	busybox_rootfs "$rootfs/r"
+	head -c 3500000 /dev/urandom >"$rootfs/r/random"
+	tar -C "$rootfs/r" -cf "$rootfs/r.tar" .
+	curl -sf --unix-socket "$BERTH_SOCK" -X POST --data-binary "@$rootfs/r.tar" \
+		"http://berth/images/create?fromSrc=-&repo=$REG/inter&tag=random" >/dev/null
+	rm -rf "$rootfs"
+	docker push "$REG/inter:random" >/dev/null
+	run env DOCKER_HOST="unix://$DSOCK" docker pull "$REG/inter:random"
+	[ "$status" -eq 0 ]
+	[ "$(DOCKER_HOST="unix://$DSOCK" docker image inspect --format '{{.Id}}' "$REG/inter:random")" = \
+		"$(docker image inspect --format '{{.Id}}' "$REG/inter:random")" ]
 	DOCKER_HOST="unix://$DSOCK" docker tag "$REG/inter:b" "$REG/inter:d"
 	DOCKER_HOST="unix://$DSOCK" docker push "$REG/inter:d" >/dev/null
 	want=$(rskopeo inspect --tls-verify=false --creds "$REG_USER:$REG_PASS" --format '{{.Digest}}' "docker://$REG/inter:d")
