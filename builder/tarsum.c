@@ -124,22 +124,38 @@ static int sum_path(int root, const char *rel, sum_flavor flavor, char out[65])
 	return 0;
 }
 
-static void walk(int root, const char *rel, sum_flavor flavor, char ***sums, size_t *n)
+static void push_sum(char ***sums, size_t *n, const char *hex)
 {
-	char hex[65];
-	if (strcmp(rel, ".") != 0 && sum_path(root, rel, flavor, hex) == 0) {
-		*sums = berth_xrealloc(*sums, (*n + 2) * sizeof(char *));
-		(*sums)[(*n)++] = berth_xstrdup(hex);
-		(*sums)[*n] = NULL;
-	}
-	int dfd cleanup_close = copy_open_in(root, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, NULL);
-	if (dfd < 0)
-		return;
+	*sums = berth_xrealloc(*sums, (*n + 2) * sizeof(char *));
+	(*sums)[(*n)++] = berth_xstrdup(hex);
+	(*sums)[*n] = NULL;
+}
+
+/* The sums of everything below the directory dfd (rel from the root). An
+ * entry that is no symlink is where the walk found it: it is read through
+ * dfd; a symlink is hashed as what it resolves to, if anything. */
+static void walk(int root, int dfd, const char *rel, sum_flavor flavor, char ***sums, size_t *n)
+{
 	char **names = copy_list_dir(dfd, NULL);
 	for (char **nm = names; nm && *nm; nm++) {
 		char *child cleanup_free = strcmp(rel, ".") ? berth_xasprintf("%s/%s", rel, *nm)
 							    : berth_xstrdup(*nm);
-		walk(root, child, flavor, sums, n);
+		char hex[65];
+		struct stat st;
+		if (fstatat(dfd, *nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			if (sum_path(root, child, flavor, hex) == 0)
+				push_sum(sums, n, hex);
+			continue;
+		}
+		int fd cleanup_close = S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)
+			? openat(dfd, *nm, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0))
+			: -1;
+		sum_entry(child, &st, NULL, S_ISREG(st.st_mode) ? fd : -1, flavor, hex);
+		push_sum(sums, n, hex);
+		if (S_ISDIR(st.st_mode) && fd >= 0)
+			walk(root, fd, child, flavor, sums, n);
 	}
 	berth_strv_free(names);
 }
@@ -173,7 +189,11 @@ char *sum_source(int root, const char *rel, sum_flavor flavor)
 	char **sums = berth_xcalloc(1, sizeof(char *));
 	size_t n = 0;
 	char *real cleanup_free = resolve_rel(root, rel);
-	walk(root, real ? real : rel, flavor, &sums, &n);
+	if (real && strcmp(real, ".") != 0 && sum_path(root, real, flavor, hex) == 0)
+		push_sum(&sums, &n, hex);
+	int dfd cleanup_close = copy_open_in(root, real ? real : rel, O_RDONLY | O_DIRECTORY, NULL);
+	if (dfd >= 0)
+		walk(root, dfd, real ? real : rel, flavor, &sums, &n);
 	qsort(sums, n, sizeof(char *), build_str_cmp);
 	char *out = hash_list("dir", sums, n);
 	berth_strv_free(sums);
