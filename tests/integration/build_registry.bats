@@ -70,3 +70,24 @@ teardown_file() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"image with reference 127.0.0.1:1/plain-arm was found but does not match the specified platform: wanted linux/amd64, actual: linux/arm64"* ]]
 }
+
+@test "--cache-from an image pulled from a registry: every step hits, the result is that image" {
+	CTX=$(mktemp -d "$BERTH_ROOT/ctx.XXXXXX")
+	echo data >"$CTX/f"
+	printf 'FROM busybox\nRUN echo ran >/ran\nCOPY f /f\nENV A=1\nCMD ["cat", "/f"]\n' >"$CTX/Dockerfile"
+	"$BERTH" image inspect busybox >/dev/null 2>&1 || busybox_image busybox:latest
+	run "$BERTH" build -t "$REG/cached:v1" "$CTX"
+	[ "$status" -eq 0 ]
+	id=$("$BERTH" image inspect --format '{{.Id}}' "$REG/cached:v1")
+	"$BERTH" push "$REG/cached:v1" >/dev/null
+	# nothing of it is left here: not the image, its ancestors or the cache
+	"$BERTH" rmi "$REG/cached:v1" >/dev/null
+	api POST /build/prune >/dev/null
+	"$BERTH" pull "$REG/cached:v1" >/dev/null
+	run "$BERTH" build --cache-from "$REG/cached:v1" -t from-pulled "$CTX"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'Using cache' <<<"$output")" -eq 4 ]
+	[[ "$output" != *"Running in"* ]]
+	[ "$("$BERTH" image inspect --format '{{.Id}}' from-pulled)" = "$id" ]
+	[ "$("$BERTH" run --rm from-pulled)" = data ]
+}
