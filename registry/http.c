@@ -454,6 +454,8 @@ int reg_http_error(reg_session *s, const reg_response *r, const char *what, bert
 				       msg ? msg : "authentication required");
 	if (msg && code && strcmp(code, "MANIFEST_UNKNOWN") == 0)
 		return berth_error_set(err, 404, "manifest unknown: %s", msg);
+	if (msg && code && strcmp(code, "NAME_UNKNOWN") == 0)
+		return berth_error_set(err, 404, "name unknown: %s", msg);
 	if (msg)
 		return berth_error_set(err, status, "%s", msg);
 	return berth_error_set(err, status, "%s: unexpected status from %s request to %s/v2/%s: %ld",

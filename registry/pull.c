@@ -204,8 +204,9 @@ static void target_set_tag(pull_target *t, const char *tag)
 	t->reference = t->ref.tag;
 }
 
-/* GET /v2/<repo>/tags/list, page after page (the Link header's next). */
-static int tags_list(reg_session *s, char ***out, berth_error **err)
+/* GET /v2/<repo>/tags/list, page after page (the Link header's next).
+ * familiar names the repository in dockerd's "repository X not found". */
+static int tags_list(reg_session *s, const char *familiar, char ***out, berth_error **err)
 {
 	char *url = berth_xasprintf("/v2/%s/tags/list", s->repo);
 	char **tags = berth_xcalloc(1, sizeof(*tags));
@@ -215,7 +216,10 @@ static int tags_list(reg_session *s, char ***out, berth_error **err)
 		reg_response r = {0};
 		reg_request rq = {.method = "GET", .url = url, .actions = "pull"};
 		rc = reg_do(s, &rq, &r, err);
-		if (rc == 0 && r.status != 200)
+		berth_error *e cleanup_error = NULL;
+		if (rc == 0 && r.status == 404 && reg_http_error(s, &r, "tags", &e) < 0)
+			rc = berth_error_set(err, 404, "repository %s not found: %s", familiar, e->msg);
+		else if (rc == 0 && r.status != 200)
 			rc = reg_http_error(s, &r, "tags", err);
 		json_t *j cleanup_json = rc == 0 ? json_loadb(r.body.data ? r.body.data : "",
 							      r.body.len, 0, NULL) : NULL;
@@ -353,7 +357,7 @@ static int prepare(const berth_registry_op *op, const char *ref, const char *pla
 	if (rc == 0 && p->t.reference)
 		rc = plan_resolve(p, err);
 	else if (rc == 0)
-		rc = tags_list(p->s, &p->tags, err);
+		rc = tags_list(p->s, p->t.familiar, &p->tags, err);
 	if (rc < 0) {
 		berth_registry_pull_free(p);
 		return -1;
@@ -386,7 +390,9 @@ static int pull_image(berth_registry_pull_plan *rp, bool *fresh, char **id, bert
 	int rc = berth_image_pull_start(op->store, rp->config, rp->config_len, rp->m.n, &p, err);
 	if (rc == 0 && !up_to_date(op->store, &rp->t, berth_image_pull_id(p)))
 		*fresh = true;
-	if (rc == 0) {
+	char *have cleanup_free = NULL;
+	/* an image the store has (under any name) needs no layer, and dockerd says nothing of them */
+	if (rc == 0 && berth_image_resolve(op->store, berth_image_pull_id(p), &have, NULL) < 0) {
 		pull_ctx c = {.op = op, .s = rp->s, .m = &rp->m, .p = p};
 		c.layers = berth_xcalloc(rp->m.n + 1, sizeof(*c.layers));
 		for (size_t i = 0; i < rp->m.n; i++)
