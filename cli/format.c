@@ -1,6 +1,5 @@
 /* format.c - --format: templates, "json", "table" layouts and Go's tabwriter. */
 #include <ctype.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
