@@ -104,3 +104,18 @@ teardown_file() { berth_stop; }
 	run complete_words berth system p
 	[ "$output" = prune ]
 }
+
+@test "berth needs no shared library but libc (start-up), and still hashes" {
+	# every command pays for what the dynamic loader relocates before main:
+	# libcrypto alone was a third of `berth ps` (libcurl and libarchive are
+	# dlopened, libcrypto opened on the first hash)
+	ldd "$BERTH" | grep -q libasan && skip "sanitizer build"
+	run bash -c "ldd '$BERTH' | grep -v -e linux-vdso -e 'libc\.so' -e ld-linux"
+	[ "$output" = "" ]
+	# compose's config hash goes through the libcrypto it opens
+	mkdir -p "$BERTH_ROOT/hashproj"
+	printf 'services:\n  a:\n    image: busybox\n' >"$BERTH_ROOT/hashproj/compose.yaml"
+	run "$BERTH" compose -f "$BERTH_ROOT/hashproj/compose.yaml" -p hashproj config --hash a
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^a\ [0-9a-f]{64}$ ]]
+}
