@@ -432,6 +432,17 @@ static void test_volume_options(void **state)
 		tmpdir);
 	check_json(json_object_get(svc(p, "s"), "volumes"), want);
 	berth_compose_project_free(p);
+	/* targets cleaned as Go's path.Clean does (compose-go's cleanTarget) */
+	write_file("vol/clean.yaml", "services:\n  s:\n    image: busybox\n"
+				     "    volumes: ['v:/data/', '/anon//x/./../y/', 'w:/../up']\n"
+				     "volumes: {v: {}, w: {}}\n");
+	const char *clean[] = {"vol/clean.yaml", NULL};
+	p = load(clean, NULL, NULL, NULL);
+	const json_t *vols = json_object_get(svc(p, "s"), "volumes");
+	assert_string_equal(berth_json_string(json_array_get(vols, 0), "target"), "/data");
+	assert_string_equal(berth_json_string(json_array_get(vols, 1), "target"), "/anon/y");
+	assert_string_equal(berth_json_string(json_array_get(vols, 2), "target"), "/up");
+	berth_compose_project_free(p);
 	write_file("vol/bad.yaml", "services:\n  s:\n    image: busybox\n"
 				   "    volumes: ['v:/v:ro:x']\n");
 	const char *bad[] = {"vol/bad.yaml", NULL};
