@@ -33,6 +33,8 @@ typedef struct xstream {
 	size_t head;
 	int64_t win_base;
 	int64_t keep_from;      /* bytes below this are not needed any more */
+	bool blob_elsewhere;    /* LAYER_BLOB_ELSEWHERE */
+	bool tar_is_blob;       /* no compression */
 } xstream;
 
 static la_ssize_t source_read(struct archive *a, void *ud, const void **buf)
@@ -103,7 +105,8 @@ static la_ssize_t tar_read(struct archive *a, void *ud, const void **buf)
 		archive_set_error(a, EIO, "%s", archive_error_string(xs->raw));
 		return -1;
 	}
-	sha256_update(xs->diff_hash, *buf, (size_t)n);
+	if (xs->diff_hash)
+		sha256_update(xs->diff_hash, *buf, (size_t)n);
 	window_append(xs, *buf, (size_t)n);
 	xs->pos += n;
 	return n;
@@ -135,8 +138,13 @@ static int open_readers(xstream *xs, berth_error **err)
 	/* an uncompressed layer is its own blob: hashing every byte twice
 	 * would cost as much as writing it */
 	if (archive_filter_count(xs->raw) <= 1) {
+		xs->tar_is_blob = true;
 		sha256_free(xs->blob_hash);
 		xs->blob_hash = NULL;
+		if (xs->blob_elsewhere) {
+			sha256_free(xs->diff_hash);
+			xs->diff_hash = NULL;
+		}
 	}
 	xs->tar = archive_read_new();
 	archive_read_support_format_tar(xs->tar);
@@ -193,7 +201,8 @@ static int extract_entries(xstream *xs, unpacker *u, tarsplit_writer *ts, int64_
 			return stream_error(xs, xs->raw, err);
 		if (n == 0)
 			break;
-		sha256_update(xs->diff_hash, buf, (size_t)n);
+		if (xs->diff_hash)
+			sha256_update(xs->diff_hash, buf, (size_t)n);
 		window_append(xs, buf, (size_t)n);
 		xs->pos += n;
 	}
@@ -217,7 +226,16 @@ static int drain_source(xstream *xs, berth_error **err)
 	}
 }
 
-int layer_extract(read_fn read, void *userdata, const char *dir, extract_result *res,
+/* Writes a digest, or "" when nothing was hashed here. */
+static void digest_final(sha256_ctx *c, char out[DIGEST_LEN + 1])
+{
+	if (c)
+		sha256_final(c, out);
+	else
+		*out = '\0';
+}
+
+int layer_extract(read_fn read, void *userdata, const char *dir, int flags, extract_result *res,
 		  berth_error **err)
 {
 	memset(res, 0, sizeof(*res));
@@ -231,8 +249,9 @@ int layer_extract(read_fn read, void *userdata, const char *dir, extract_result 
 		unpack_free(u);
 		return -1;
 	}
-	xstream xs = {.read = read, .userdata = userdata};
-	xs.blob_hash = sha256_new();
+	xstream xs = {.read = read, .userdata = userdata,
+		      .blob_elsewhere = flags & LAYER_BLOB_ELSEWHERE};
+	xs.blob_hash = xs.blob_elsewhere ? NULL : sha256_new();
 	xs.diff_hash = sha256_new();
 	int rc = open_readers(&xs, err);
 	if (rc == 0)
@@ -251,10 +270,9 @@ int layer_extract(read_fn read, void *userdata, const char *dir, extract_result 
 	berth_error_free(&xs.src_err);
 	berth_buf_reset(&xs.win);
 	res->tar_size = xs.pos;
-	sha256_final(xs.diff_hash, res->diff_id);
-	if (xs.blob_hash)
-		sha256_final(xs.blob_hash, res->blob_digest);
-	else
+	digest_final(xs.diff_hash, res->diff_id);
+	digest_final(xs.blob_hash, res->blob_digest);
+	if (xs.tar_is_blob && !xs.blob_elsewhere)
 		memcpy(res->blob_digest, res->diff_id, sizeof(res->blob_digest));
 	return rc;
 }

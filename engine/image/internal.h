@@ -169,8 +169,14 @@ typedef struct extract_result {
 /* Extracts a (compressed) layer tar into dir/diff, converting whiteouts,
  * refusing unsafe entries, and writes dir/tar-split. On failure dir is left
  * for the caller to remove. */
-int layer_extract(read_fn read, void *userdata, const char *dir, extract_result *res,
+int layer_extract(read_fn read, void *userdata, const char *dir, int flags, extract_result *res,
 		  berth_error **err);
+/* A flag of layer_extract: the caller hashes the bytes it gives (the blob
+ * digest) itself, in parallel. Extraction then hashes only what it
+ * decompressed (the diff ID), and nothing for an uncompressed layer, whose
+ * diff ID is its blob digest: it leaves "" in the digests it did not
+ * compute, for the caller to fill in. */
+#define LAYER_BLOB_ELSEWHERE 1
 
 /* A read_fn over memory. */
 typedef struct mem_reader {
@@ -201,8 +207,8 @@ typedef struct layer_stage {
 	char *dir;
 	extract_result res;
 } layer_stage;
-int layer_stage_extract(berth_image_store *s, read_fn read, void *userdata, layer_stage *st,
-			berth_error **err);
+int layer_stage_extract(berth_image_store *s, read_fn read, void *userdata, int flags,
+			layer_stage *st, berth_error **err);
 int layer_stage_commit(berth_image_store *s, layer_stage *st, layer *parent,
 		       const char *expect_diff, const char *expect_blob, int index, layer **out,
 		       berth_error **err);

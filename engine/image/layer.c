@@ -183,13 +183,13 @@ static int digest_mismatch(const char *what, int index, const char *want, const 
 			       what, index, want, got);
 }
 
-int layer_stage_extract(berth_image_store *s, read_fn read, void *userdata, layer_stage *st,
-			berth_error **err)
+int layer_stage_extract(berth_image_store *s, read_fn read, void *userdata, int flags,
+			layer_stage *st, berth_error **err)
 {
 	memset(st, 0, sizeof(*st));
 	if (store_tmpdir(s, &st->dir, err) < 0)
 		return -1;
-	if (layer_extract(read, userdata, st->dir, &st->res, err) < 0) {
+	if (layer_extract(read, userdata, st->dir, flags, &st->res, err) < 0) {
 		layer_stage_discard(st);
 		return -1;
 	}
@@ -251,7 +251,7 @@ int layer_register(berth_image_store *s, read_fn read, void *userdata, layer *pa
 			return 0;
 	}
 	layer_stage st;
-	if (layer_stage_extract(s, read, userdata, &st, err) < 0)
+	if (layer_stage_extract(s, read, userdata, 0, &st, err) < 0)
 		return -1;
 	return layer_stage_commit(s, &st, parent, expect_diff, expect_blob, index, out, err);
 }

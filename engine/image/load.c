@@ -303,15 +303,21 @@ static int plan_oci(load_ctx *c, berth_error **err)
 
 /* ------------------------------------------------------------- execution */
 
-/* One layer to extract, and how it went. */
+/* One layer to extract, and how it went. Hashing its bytes as given (the
+ * blob digest, which for an uncompressed layer is its diff ID too) is a work
+ * item of its own, so that two workers share a layer: one writes its files
+ * while the other hashes it. */
 typedef struct extract_job {
 	load_ctx *c;
 	load_layer *l;
 	layer_stage st;
+	char blob[DIGEST_LEN + 1];
 	berth_error *err;
 	bool done;
 } extract_job;
 
+/* Items 0..n-1 extract jobs[i], n..2n-1 hash jobs[i - n]: the larger
+ * items first, so that the hashes fill in at the end. */
 typedef struct extract_queue {
 	extract_job *jobs;
 	size_t n, next;
@@ -327,8 +333,16 @@ static void extract_one(extract_job *j)
 	progress_reader pr = {.inner = mem_read, .inner_ud = &m,
 			      .out = j->c->quiet ? NULL : j->c->out, .out_ud = j->c->out_ud,
 			      .id = id, .action = "Loading layer", .total = j->l->file->size};
-	if (layer_stage_extract(j->c->s, progress_read, &pr, &j->st, &j->err) == 0)
+	if (layer_stage_extract(j->c->s, progress_read, &pr, LAYER_BLOB_ELSEWHERE, &j->st,
+				&j->err) == 0)
 		j->done = true;
+}
+
+static void hash_one(extract_job *j)
+{
+	mem_reader m;
+	arc_file_reader(&j->c->idx, j->l->file, &m);
+	digest_of(m.data, m.len, j->blob);
 }
 
 static void *extract_worker(void *arg)
@@ -336,11 +350,14 @@ static void *extract_worker(void *arg)
 	extract_queue *q = arg;
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
-		size_t i = q->next < q->n ? q->next++ : q->n;
+		size_t i = q->next < 2 * q->n ? q->next++ : 2 * q->n;
 		pthread_mutex_unlock(&q->mu);
-		if (i == q->n)
+		if (i == 2 * q->n)
 			return NULL;
-		extract_one(&q->jobs[i]);
+		if (i < q->n)
+			extract_one(&q->jobs[i]);
+		else
+			hash_one(&q->jobs[i - q->n]);
 	}
 }
 
@@ -350,8 +367,8 @@ static void extract_parallel(extract_queue *q)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t nthreads = cpus < 1 ? 1 : cpus > MAX_EXTRACT_THREADS ? MAX_EXTRACT_THREADS : (size_t)cpus;
-	if (nthreads > q->n)
-		nthreads = q->n;
+	if (nthreads > 2 * q->n)
+		nthreads = 2 * q->n;
 	pthread_t threads[MAX_EXTRACT_THREADS];
 	size_t started = 0;
 	for (size_t i = 1; i < nthreads; i++)
@@ -387,6 +404,10 @@ static int load_layers(load_ctx *c, load_plan *p, layer **pins, berth_error **er
 			berth_error_wrap(err, "loading layer %s", p->layers[i].diff);
 		} else if (j && rc == 0) {
 			const load_layer *l = &p->layers[i];
+			extract_result *res = &j->st.res;
+			memcpy(res->blob_digest, j->blob, sizeof(res->blob_digest));
+			if (*res->diff_id == '\0') /* uncompressed: the blob is the tar */
+				memcpy(res->diff_id, j->blob, sizeof(res->diff_id));
 			rc = layer_stage_commit(c->s, &j->st, parent, l->diff, *l->blob ? l->blob : NULL,
 						(int)i, &pins[i], err);
 		}

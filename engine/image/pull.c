@@ -77,7 +77,7 @@ const char *berth_image_pull_diff_id(const berth_image_pull *p, size_t i)
 int berth_image_pull_layer(berth_image_pull *p, size_t i, berth_image_read_fn read,
 			   void *userdata, berth_error **err)
 {
-	if (layer_stage_extract(p->s, read, userdata, &p->stages[i], err) < 0)
+	if (layer_stage_extract(p->s, read, userdata, 0, &p->stages[i], err) < 0)
 		return -1;
 	p->staged[i] = true;
 	return 0;

@@ -104,7 +104,7 @@ static int extract_buf(const berth_buf *tar, const char *dir, extract_result *re
 		       berth_error **err)
 {
 	mem_reader m = {.data = tar->data, .len = tar->len, .chunk = 777};
-	return layer_extract(mem_read, &m, dir, res, err);
+	return layer_extract(mem_read, &m, dir, 0, res, err);
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -214,6 +214,35 @@ static void roundtrip(const char *compression)
 static void test_roundtrip_plain(void **state) { roundtrip("none"); }
 static void test_roundtrip_gzip(void **state) { roundtrip("gzip"); }
 static void test_roundtrip_zstd(void **state) { roundtrip("zstd"); }
+
+/* With the blob hashed by the caller, extraction hashes only what it
+ * decompressed: nothing at all for a plain tar, the diff ID for gzip. */
+static void test_blob_elsewhere(void **state)
+{
+	const char *kinds[] = {"none", "gzip"};
+	for (size_t k = 0; k < BERTH_ARRAY_SIZE(kinds); k++) {
+		berth_buf tar = {0}, plain = {0};
+		make_tar(rich, BERTH_ARRAY_SIZE(rich), kinds[k], &tar);
+		make_tar(rich, BERTH_ARRAY_SIZE(rich), "none", &plain);
+		char *dir = tmpdir();
+		extract_result res;
+		berth_error *err = NULL;
+		mem_reader m = {.data = tar.data, .len = tar.len, .chunk = 777};
+		if (layer_extract(mem_read, &m, dir, LAYER_BLOB_ELSEWHERE, &res, &err) < 0)
+			fail_msg("extract: %s", err->msg);
+		check_rich_tree(dir);
+		assert_string_equal(res.blob_digest, "");
+		char want[DIGEST_LEN + 1] = "";
+		if (k > 0)
+			digest_of(plain.data, plain.len, want);
+		assert_string_equal(res.diff_id, want);
+		assert_int_equal(res.tar_size, (int64_t)plain.len);
+		remove_tree(dir);
+		free(dir);
+		berth_buf_reset(&tar);
+		berth_buf_reset(&plain);
+	}
+}
 
 /* A tar written by GNU tar from a real tree (busybox), in each format GNU tar
  * writes, rebuilds to the same bytes. */
@@ -381,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_plain),
 		cmocka_unit_test(test_roundtrip_gzip),
 		cmocka_unit_test(test_roundtrip_zstd),
+		cmocka_unit_test(test_blob_elsewhere),
 		cmocka_unit_test(test_roundtrip_gnu_tar),
 		cmocka_unit_test(test_refuses_dotdot),
 		cmocka_unit_test(test_refuses_absolute),
