@@ -464,18 +464,23 @@ void container_exited(berth_container *c, json_t *status)
 	json_object_set_new(state, "FinishedAt", json_string(finished && *finished ? finished : now));
 	const char *error = berth_json_string(status, "error");
 	json_object_set_new(state, "Error", json_string(error ? error : ""));
-	container_save(c, NULL);
+	bool autoremove = json_is_true(json_object_get(json_object_get(c->record, "HostConfig"),
+						       "AutoRemove"));
+	bool remove = c->remove_after_exit || (autoremove && !c->removing);
+	/* A removal to come (this one, or rm -f's) releases everything itself,
+	 * after it has been answered; the record it drops is not written
+	 * (a berthd that dies first finds the shim's exit again). */
+	bool removal = remove || c->removing;
+	if (removal)
+		container_usage_update(c->store);
+	else
+		container_save(c, NULL);
 	if (oom)
 		container_event(c, "oom", NULL);
 	char code[16];
 	snprintf(code, sizeof(code), "%d", exit_code);
 	container_event(c, "die", json_pack("{s:s}", "exitCode", code));
-	bool autoremove = json_is_true(json_object_get(json_object_get(c->record, "HostConfig"),
-						       "AutoRemove"));
-	bool remove = c->remove_after_exit || (autoremove && !c->removing);
-	/* a removal to come (this one, or rm -f's) releases everything itself,
-	 * after it has been answered */
-	if (!remove && !c->removing)
+	if (!removal)
 		cleanup_queue(c);
 	container_wake_waiters(c, WAIT_EXIT, exit_code);
 	if (remove) {
