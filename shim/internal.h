@@ -296,6 +296,7 @@ struct shim {
 	shim_control *control;
 	char *oom_file;
 	int64_t oom_base;
+	bool own_pidns;         /* the init runs in a PID namespace of its own */
 	int sigfd;
 	shim_watch sigw;
 	int pending_attach;     /* attach servers still draining */
@@ -321,6 +322,8 @@ void shim_proc_on_final(shim_proc *p, void (*cb)(void *data, shim_proc *p), void
 void shim_proc_drop_waiters(shim *s, void *data);
 /* Stops the loop when nothing is left to do. */
 void shim_maybe_exit(shim *s);
+/* Reaps every child that exited (the SIGCHLD handler's work). */
+void shim_reap_children(shim *s);
 
 /* runtime.c */
 /* runc run --detach: the container created and started in one call. */

@@ -227,16 +227,21 @@ static int daemonize(const char *state_dir, int *ready_fd, berth_error **err)
 
 /* ----------------------------------------------------------------- signals */
 
+void shim_reap_children(shim *s)
+{
+	int ws;
+	pid_t pid;
+	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
+		shim_proc_reaped(s, pid, ws);
+}
+
 static void sigchld_cb(shim_watch *w, int revents)
 {
 	shim *s = w->data;
 	struct signalfd_siginfo si;
 	while (read(s->sigfd, &si, sizeof(si)) > 0)
 		;
-	int ws;
-	pid_t pid;
-	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
-		shim_proc_reaped(s, pid, ws);
+	shim_reap_children(s);
 }
 
 static int setup_signals(shim *s, berth_error **err)

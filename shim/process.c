@@ -474,6 +474,15 @@ static void start_failed(shim_proc *p, const berth_error *err)
 	finalize(p);
 }
 
+static bool own_pid_namespace(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	struct stat theirs, ours;
+	return stat(path, &theirs) == 0 && stat("/proc/self/ns/pid", &ours) == 0 &&
+	       (theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev);
+}
+
 int shim_proc_start(shim_proc *p, berth_error **err)
 {
 	shim *s = p->shim;
@@ -491,6 +500,7 @@ int shim_proc_start(shim_proc *p, berth_error **err)
 	if (p->exec_id == NULL) {
 		s->oom_file = shim_cgroup_oom_file(p->pid);
 		s->oom_base = shim_cgroup_oom_count(s->oom_file);
+		s->own_pidns = own_pid_namespace(p->pid);
 	}
 	shim_io_start(&p->io, on_output_eof, p);
 	p->started_ns = shim_now_ns();
@@ -505,13 +515,7 @@ int shim_proc_start(shim_proc *p, berth_error **err)
  * it, as `runc kill --all` would, without running runc. */
 static bool kills_namespace(const shim_proc *p, int sig)
 {
-	if (sig != SIGKILL || p != p->shim->init)
-		return false;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)p->pid);
-	struct stat theirs, ours;
-	return stat(path, &theirs) == 0 && stat("/proc/self/ns/pid", &ours) == 0 &&
-	       (theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev);
+	return sig == SIGKILL && p == p->shim->init && p->shim->own_pidns;
 }
 
 int shim_proc_kill(shim_proc *p, int sig, bool all, berth_error **err)

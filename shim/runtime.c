@@ -173,8 +173,65 @@ int shim_runtime_simple(shim *s, const char *cmd, berth_error **err)
 	return run(s, args, NULL, err);
 }
 
+/* A cgroup goes once its last task is reaped: the container's orphans are
+ * ours to reap (subreaper), and may still be zombies. 100 ms at most. */
+static bool rmdir_cgroup(shim *s, const char *path)
+{
+	for (int i = 0; i < 100; i++) {
+		if (rmdir(path) == 0 || errno == ENOENT)
+			return true;
+		if (errno != EBUSY)
+			return false;
+		shim_reap_children(s);
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * What `runc delete` does to a container whose processes are all gone, done
+ * here: its cgroups (cgroupfs, as berthd runs runc) and its state dir. Only
+ * when that is all there is to do: runc's own state.json, no hooks, no
+ * systemd cgroups, the init alone in its PID namespace (nothing outlived
+ * it). Anything else, or any step that fails, is left to runc delete.
+ */
+static bool delete_natively(shim *s)
+{
+	if (!s->own_pidns || s->cfg.runtime_root == NULL)
+		return false;
+	for (size_t i = 0; i < s->cfg.nruntime_args; i++)
+		if (strstr(s->cfg.runtime_args[i], "systemd"))
+			return false;
+	char *dir cleanup_free = berth_xasprintf("%s/%s", s->cfg.runtime_root, s->cfg.id);
+	char *path cleanup_free = berth_xasprintf("%s/state.json", dir);
+	char *data cleanup_free = NULL;
+	size_t len;
+	json_t *state cleanup_json = NULL;
+	if (berth_file_read_all(path, &data, &len, NULL) < 0 ||
+	    berth_json_parse_object(data, len, &state, NULL) < 0)
+		return false;
+	const json_t *hooks = json_object_get(json_object_get(state, "config"), "Hooks");
+	const json_t *paths = json_object_get(state, "cgroup_paths");
+	const char *rdt = berth_json_string(state, "intel_rdt_path");
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)hooks, key, v) {
+		if (json_array_size(v) > 0)
+			return false;
+	}
+	if (!json_is_object(paths) || (rdt && *rdt))
+		return false;
+	json_object_foreach((json_t *)paths, key, v) {
+		if (!json_is_string(v) || !rmdir_cgroup(s, json_string_value(v)))
+			return false;
+	}
+	return berth_remove_all(dir, NULL) == 0;
+}
+
 int shim_runtime_delete(shim *s, berth_error **err)
 {
+	if (delete_natively(s))
+		return 0;
 	const char *args[] = {"delete", "--force", s->cfg.id, NULL};
 	return run(s, args, NULL, err);
 }
