@@ -474,13 +474,24 @@ static void start_failed(shim_proc *p, const berth_error *err)
 	finalize(p);
 }
 
+/* Whether pid is PID 1 of its own namespace (NSpid's innermost value):
+ * not with --pid=host, nor in another container's namespace. */
 static bool own_pid_namespace(pid_t pid)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-	struct stat theirs, ours;
-	return stat(path, &theirs) == 0 && stat("/proc/self/ns/pid", &ours) == 0 &&
-	       (theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	char *data cleanup_free = NULL;
+	if (berth_file_read_all(path, &data, NULL, NULL) < 0)
+		return false;
+	const char *line = strstr(data, "\nNSpid:");
+	if (line == NULL)
+		return false;
+	/* one PID per namespace, outermost first: "NSpid: 4242 1" */
+	char *p = (char *)line + 7, *end;
+	long n = 0, last = 0;
+	for (long v; (v = strtol(p, &end, 10)), end != p; p = end, n++)
+		last = v;
+	return n >= 2 && last == 1;
 }
 
 int shim_proc_start(shim_proc *p, berth_error **err)
