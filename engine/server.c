@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "api/internal.h"
+#include "api/websocket.h"
 #include "engine.h"
 
 /* Bodies above this are refused with 413; uploads (load, build) need more
@@ -154,9 +155,13 @@ static const char *h2o_header(const berth_api_req *r, const char *name)
 	for (size_t k = 0; k <= n; k++)
 		lower[k] = (char)tolower((unsigned char)name[k]);
 	ssize_t i = h2o_find_header_by_str(&req->headers, lower, n, -1);
-	if (i < 0)
+	h2o_iovec_t v;
+	if (i >= 0)
+		v = req->headers.entries[i].value;
+	else if (strcmp(lower, "upgrade") == 0 && req->upgrade.base) /* h2o keeps it apart */
+		v = req->upgrade;
+	else
 		return NULL;
-	h2o_iovec_t v = req->headers.entries[i].value;
 	/* header values in h2o are not terminated: copy into the pool once */
 	char *s = h2o_mem_alloc_pool(&req->pool, v.len + 1);
 	memcpy(s, v.base, v.len);
@@ -320,14 +325,25 @@ static const berth_api_transport h2o_transport = {
 /*
  * A hijacked connection spliced with a UNIX socket. Each direction has at
  * most one write in flight and stops reading its source meanwhile, so a slow
- * reader slows the writer down instead of filling memory.
+ * reader slows the writer down instead of filling memory. A websocket splice
+ * (attach/ws) frames what goes to the client and decodes what comes from it;
+ * its answers to pings and closes queue behind the output.
  */
+#define SPLICE_WS_BACKLOG (64 * 1024) /* queued answers that pause the client's input */
+
+typedef struct splice_ws {
+	berth_ws_decoder in;
+	berth_ws_output out;
+	bool closing;              /* the connection ends once the queue is written */
+	bool input_paused;         /* the client does not read its answers */
+} splice_ws;
+
 struct berth_api_splice {
 	uv_pipe_t pipe;            /* the shim's attach socket */
 	h2o_socket_t *sock;        /* the client, once upgraded */
 	char *hello;
-	berth_buf prefix;          /* sent to the client before the socket's output */
-	char *to_client;           /* read from the pipe, being written to the client */
+	berth_buf out;             /* for the client, not written yet (log replay, frames) */
+	char *to_client;           /* being written to the client */
 	char *to_pipe;             /* read from the client, being written to the pipe */
 	uv_write_t pipe_write;
 	uv_write_t hello_write;
@@ -335,6 +351,7 @@ struct berth_api_splice {
 	bool pipe_open;            /* connected to a socket yet */
 	bool client_eof;           /* the client half-closed before connect */
 	bool pipe_closed, sock_closed, done;
+	splice_ws *ws;             /* a websocket, or NULL */
 	berth_api_splice_done_cb on_done;
 	void *userdata;
 };
@@ -348,9 +365,10 @@ static void splice_maybe_done(splice_t *sp)
 	if (sp->on_done)
 		sp->on_done(sp, sp->userdata);
 	free(sp->hello);
-	berth_buf_reset(&sp->prefix);
+	berth_buf_reset(&sp->out);
 	free(sp->to_client);
 	free(sp->to_pipe);
+	free(sp->ws);
 	free(sp);
 }
 
@@ -387,6 +405,43 @@ static void splice_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 }
 
 static void splice_pipe_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void splice_sock_read(h2o_socket_t *sock, const char *err);
+static void splice_client_written(h2o_socket_t *sock, const char *err);
+
+/* Writes what is queued for the client; false when no write was started. */
+static bool splice_client_flush(splice_t *sp)
+{
+	if (sp->to_client || sp->sock == NULL || sp->out.len == 0)
+		return false;
+	size_t len = sp->out.len;
+	sp->to_client = berth_buf_steal(&sp->out);
+	h2o_iovec_t iov = h2o_iovec_init(sp->to_client, len);
+	h2o_socket_write(sp->sock, &iov, 1, splice_client_written);
+	return true;
+}
+
+static void splice_ws_drained(uv_shutdown_t *req, int status)
+{
+	splice_close_pipe(req->data);
+}
+
+/* Ends a websocket splice: what is queued for the client (its close frame)
+ * goes last. drain lets the stdin written so far reach the process first. */
+static void splice_ws_end(splice_t *sp, bool drain)
+{
+	if (sp->ws->closing)
+		return;
+	sp->ws->closing = true;
+	if (sp->sock)
+		h2o_socket_read_stop(sp->sock);
+	bool pipe_live = sp->pipe_open && !uv_is_closing((uv_handle_t *)&sp->pipe);
+	sp->shutdown.data = sp;
+	if (!drain || !pipe_live ||
+	    uv_shutdown(&sp->shutdown, (uv_stream_t *)&sp->pipe, splice_ws_drained) != 0)
+		splice_close_pipe(sp);
+	if (!splice_client_flush(sp) && sp->to_client == NULL)
+		splice_close_sock(sp);
+}
 
 static void splice_client_written(h2o_socket_t *sock, const char *err)
 {
@@ -398,6 +453,16 @@ static void splice_client_written(h2o_socket_t *sock, const char *err)
 		splice_close_pipe(sp);
 		return;
 	}
+	if (splice_client_flush(sp))
+		return;
+	if (sp->ws && sp->ws->closing) {
+		splice_close_sock(sp);
+		return;
+	}
+	if (sp->ws && sp->ws->input_paused) {
+		sp->ws->input_paused = false;
+		h2o_socket_read_start(sp->sock, splice_sock_read);
+	}
 	if (!uv_is_closing((uv_handle_t *)&sp->pipe))
 		uv_read_start((uv_stream_t *)&sp->pipe, splice_alloc, splice_pipe_read);
 }
@@ -405,15 +470,29 @@ static void splice_client_written(h2o_socket_t *sock, const char *err)
 static void splice_pipe_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	splice_t *sp = s->data;
-	if (nread == 0) {
+	if (nread == 0 || (sp->ws && sp->ws->closing)) {
 		free(buf->base);
 		return;
 	}
 	if (nread < 0 || sp->sock == NULL) {
 		/* the process's output ended: so does the client's connection */
 		free(buf->base);
+		if (sp->ws && sp->sock) {
+			berth_ws_encode_close(&sp->out, BERTH_WS_CLOSE_NORMAL, NULL);
+			splice_ws_end(sp, false);
+			return;
+		}
 		splice_close_pipe(sp);
 		splice_close_sock(sp);
+		return;
+	}
+	if (sp->ws) {
+		berth_ws_output_feed(&sp->ws->out, buf->base, (size_t)nread, &sp->out);
+		free(buf->base);
+		if (sp->out.len > 0) {
+			uv_read_stop(s);
+			splice_client_flush(sp);
+		}
 		return;
 	}
 	uv_read_stop(s);
@@ -422,14 +501,12 @@ static void splice_pipe_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	h2o_socket_write(sp->sock, &iov, 1, splice_client_written);
 }
 
-static void splice_sock_read(h2o_socket_t *sock, const char *err);
-
 static void splice_pipe_written(uv_write_t *w, int status)
 {
 	splice_t *sp = w->data;
 	free(sp->to_pipe);
 	sp->to_pipe = NULL;
-	if (status == 0 && sp->sock)
+	if (status == 0 && sp->sock && !(sp->ws && (sp->ws->closing || sp->ws->input_paused)))
 		h2o_socket_read_start(sp->sock, splice_sock_read);
 }
 
@@ -437,15 +514,53 @@ static void splice_shutdown_done(uv_shutdown_t *req, int status)
 {
 }
 
+/* Hands bytes read from the client to the process's stdin. */
+static void splice_write_pipe(splice_t *sp, char *data, size_t len)
+{
+	sp->to_pipe = data;
+	uv_buf_t b = uv_buf_init(sp->to_pipe, (unsigned)len);
+	sp->pipe_write.data = sp;
+	if (uv_write(&sp->pipe_write, (uv_stream_t *)&sp->pipe, &b, 1, splice_pipe_written) != 0) {
+		free(sp->to_pipe);
+		sp->to_pipe = NULL;
+	}
+}
+
+/* A websocket client's bytes: payloads go to stdin, answers to the client. */
+static void splice_ws_input(splice_t *sp)
+{
+	h2o_socket_t *sock = sp->sock;
+	berth_buf data = {0};
+	berth_ws_state st = berth_ws_decode(&sp->ws->in, sock->input->bytes, sock->input->size,
+					    &data, &sp->out);
+	h2o_buffer_consume(&sock->input, sock->input->size);
+	sp->ws->input_paused = st == BERTH_WS_OPEN && sp->out.len >= SPLICE_WS_BACKLOG;
+	if (data.len > 0) {
+		size_t len = data.len;
+		splice_write_pipe(sp, berth_buf_steal(&data), len);
+	} else if (st == BERTH_WS_OPEN && !sp->ws->input_paused) {
+		h2o_socket_read_start(sock, splice_sock_read);
+	}
+	if (st != BERTH_WS_OPEN)
+		splice_ws_end(sp, st == BERTH_WS_CLOSED);
+	else
+		splice_client_flush(sp);
+}
+
 static void splice_sock_read(h2o_socket_t *sock, const char *err)
 {
 	splice_t *sp = sock->data;
 	if (err != NULL) {
 		/* the client closed its side: end the process's stdin, keep
-		 * sending output until the process is done */
+		 * sending output until the process is done (a websocket has
+		 * no half-close: it ends) */
 		h2o_socket_read_stop(sock);
 		if (!sp->pipe_open) {
 			sp->client_eof = true;
+			return;
+		}
+		if (sp->ws) {
+			splice_ws_end(sp, true);
 			return;
 		}
 		if (!uv_is_closing((uv_handle_t *)&sp->pipe)) {
@@ -460,15 +575,14 @@ static void splice_sock_read(h2o_socket_t *sock, const char *err)
 	h2o_socket_read_stop(sock);
 	if (!sp->pipe_open)
 		return; /* kept in sock->input until the socket is connected */
-	sp->to_pipe = berth_xmalloc(len);
-	memcpy(sp->to_pipe, sock->input->bytes, len);
-	h2o_buffer_consume(&sock->input, len);
-	uv_buf_t b = uv_buf_init(sp->to_pipe, (unsigned)len);
-	sp->pipe_write.data = sp;
-	if (uv_write(&sp->pipe_write, (uv_stream_t *)&sp->pipe, &b, 1, splice_pipe_written) != 0) {
-		free(sp->to_pipe);
-		sp->to_pipe = NULL;
+	if (sp->ws) {
+		splice_ws_input(sp);
+		return;
 	}
+	char *copy = berth_xmalloc(len);
+	memcpy(copy, sock->input->bytes, len);
+	h2o_buffer_consume(&sock->input, len);
+	splice_write_pipe(sp, copy, len);
 }
 
 static void splice_hello_written(uv_write_t *w, int status)
@@ -479,14 +593,9 @@ static void splice_start_copying(splice_t *sp)
 {
 	if (sp->sock == NULL || !sp->pipe_open)
 		return;
-	if (sp->prefix.len > 0) { /* the socket is read once this is written */
-		size_t len = sp->prefix.len;
-		sp->to_client = berth_buf_steal(&sp->prefix);
-		h2o_iovec_t iov = h2o_iovec_init(sp->to_client, len);
-		h2o_socket_write(sp->sock, &iov, 1, splice_client_written);
-	} else {
+	/* the socket is read once the queue (the log replay) is written */
+	if (!splice_client_flush(sp))
 		uv_read_start((uv_stream_t *)&sp->pipe, splice_alloc, splice_pipe_read);
-	}
 	if (sp->client_eof)
 		splice_sock_read(sp->sock, "eof");
 	else if (sp->sock->input->size > 0)
@@ -533,11 +642,20 @@ void berth_api_splice_connect(berth_api_splice *sp, int fd, const char *hello)
 
 void berth_api_splice_prefix(berth_api_splice *sp, const void *data, size_t len)
 {
-	berth_buf_append(&sp->prefix, data, len);
+	if (sp->ws)
+		berth_ws_output_feed(&sp->ws->out, data, len, &sp->out);
+	else
+		berth_buf_append(&sp->out, data, len);
 }
 
 void berth_api_splice_close(berth_api_splice *sp)
 {
+	if (sp->ws && sp->sock) {
+		if (!sp->ws->closing)
+			berth_ws_encode_close(&sp->out, BERTH_WS_CLOSE_NORMAL, NULL);
+		splice_ws_end(sp, false);
+		return;
+	}
 	splice_close_pipe(sp);
 	splice_close_sock(sp);
 }
@@ -552,9 +670,24 @@ static berth_api_splice *h2o_hijack(berth_api_req *r, const char *content_type,
 	sp->userdata = userdata;
 	uv_pipe_init(r->daemon->loop, &sp->pipe, 0);
 	sp->pipe.data = sp;
-	set_response_head(r, 101, content_type);
-	req->res.reason = "UPGRADED";
-	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL, H2O_STRLIT("tcp"));
+	if (r->ws_accept[0]) {
+		/* what the content type names is the shim's framing, which the
+		 * websocket removes */
+		sp->ws = berth_xcalloc(1, sizeof(*sp->ws));
+		berth_ws_decoder_init(&sp->ws->in, true);
+		berth_ws_output_init(&sp->ws->out, strstr(content_type, "multiplexed") != NULL,
+				     r->ws_opcode);
+		req->res.status = 101;
+		req->res.reason = "Switching Protocols";
+		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL,
+			       H2O_STRLIT("websocket"));
+		add_header(req, "Sec-WebSocket-Accept", r->ws_accept);
+	} else {
+		set_response_head(r, 101, content_type);
+		req->res.reason = "UPGRADED";
+		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL,
+			       H2O_STRLIT("tcp"));
+	}
 	h2o_http1_upgrade(req, NULL, 0, splice_upgraded, sp);
 	return sp;
 }

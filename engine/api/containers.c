@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "websocket.h"
 #include "engine/container/container.h"
 #include "engine/engine.h"
 
@@ -154,6 +155,17 @@ static int containers_attach(berth_daemon *d, berth_api_req *req, berth_error **
 	return berth_container_attach(STORE(d), req, ID(req), err);
 }
 
+/* The same attach, framed as a websocket by the server's splice. A missing
+ * container is a 404 before any handshake error, as with dockerd. */
+static int containers_attach_ws(berth_daemon *d, berth_api_req *req, berth_error **err)
+{
+	berth_container *c;
+	if (berth_container_find(STORE(d), ID(req), &c, err) < 0 ||
+	    berth_api_websocket_begin(req, err) < 0)
+		return -1;
+	return berth_container_attach(STORE(d), req, ID(req), err);
+}
+
 const berth_api_route berth_api_container_routes[] = {
 	{"POST", "/containers/create", containers_create},
 	{"GET", "/containers/json", containers_list},
@@ -171,6 +183,7 @@ const berth_api_route berth_api_container_routes[] = {
 	{"GET", "/containers/{id}/logs", containers_logs},
 	{"GET", "/containers/{id}/top", containers_top},
 	{"POST", "/containers/{id}/attach", containers_attach},
+	{"GET", "/containers/{id}/attach/ws", containers_attach_ws},
 	{"GET", "/containers/{id}/stats", containers_stats},
 	{"POST", "/containers/{id}/update", containers_update},
 	{"POST", "/containers/prune", containers_prune},

@@ -49,6 +49,9 @@ struct berth_api_req {
 	char **resp_headers;            /* set by berth_api_add_header */
 	berth_error *route_err;         /* bad version or no route: replied by dispatch */
 	bool replied;
+	/* Set by berth_api_websocket_begin: the hijack upgrades to a websocket. */
+	char ws_accept[29];
+	unsigned ws_opcode;
 	struct berth_api_hold *holds;   /* async work waiting on this request */
 	/* The capturing transport's record, for tests. */
 	int captured_status;
