@@ -99,3 +99,13 @@ close: 1000" ]
 	run timeout 60 "$WS" "$BERTH_SOCK" "/containers/w7/attach/ws?stream=1"
 	[ "${lines[0]}" = "status: HTTP/1.1 409 Conflict" ]
 }
+
+@test "a large output arrives whole and in order through the frames" {
+	"$BERTH" run -d -i --name w8 busybox sh -c 'read l; seq 1 100000' >/dev/null
+	run timeout 60 "$WS" "$BERTH_SOCK" "/containers/w8/attach/ws?stream=1&stdin=1&stdout=1" 'send:go\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = "status: HTTP/1.1 101 Switching Protocols
+output: $(seq 1 100000)
+opcodes: binary
+close: 1000" ]
+}
