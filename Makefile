@@ -132,6 +132,12 @@ build/fuzz/fuzz_compose: tests/fuzz/fuzz_compose.c $(COMMON_SRCS) $(COMPOSE_SRCS
 	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
 		$(COMMON_SRCS) $(COMPOSE_SRCS) $(LDLIBS_ALL)
 
+# The websocket codec needs only common/.
+build/fuzz/fuzz_websocket: tests/fuzz/fuzz_websocket.c $(COMMON_SRCS) engine/api/websocket.c
+	@mkdir -p build/fuzz
+	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(COMMON_SRCS) engine/api/websocket.c $(LDLIBS_ALL)
+
 fuzz: deps $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
 		name=$$(basename $$t); mkdir -p build/fuzz/corpus-$$name; \

@@ -7,6 +7,7 @@
 
 #include "engine/engine.h"
 #include "internal.h"
+#include "websocket.h"
 
 static void parse_query(berth_api_req *req, const char *q, size_t len)
 {
@@ -404,6 +405,65 @@ berth_api_splice *berth_api_hijack(berth_api_req *req, const char *content_type,
 	}
 	req->replied = true;
 	return req->transport->hijack(req, content_type, on_done, userdata, err);
+}
+
+/* ------------------------------------------------------------- websocket */
+
+static bool header_has_token(const char *value, const char *token)
+{
+	size_t tlen = strlen(token);
+	for (const char *s = value; s && *s;) {
+		s += strspn(s, " \t,");
+		size_t n = strcspn(s, ",");
+		size_t end = n;
+		while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+			end--;
+		if (end == tlen && strncasecmp(s, token, tlen) == 0)
+			return true;
+		s += n;
+	}
+	return false;
+}
+
+static void query_force(berth_api_req *req, const char *key, const char *value)
+{
+	for (size_t i = 0; i < req->nquery; i++) {
+		if (strcmp(req->query[i].key, key) == 0) {
+			free(req->query[i].value);
+			req->query[i].value = berth_xstrdup(value);
+		}
+	}
+	if (berth_api_query(req, key))
+		return;
+	req->query = berth_xrealloc(req->query, (req->nquery + 2) * sizeof(*req->query));
+	req->query[req->nquery].key = berth_xstrdup(key);
+	req->query[req->nquery].value = berth_xstrdup(value);
+	req->nquery++;
+	memset(&req->query[req->nquery], 0, sizeof(*req->query));
+}
+
+int berth_api_websocket_begin(berth_api_req *req, berth_error **err)
+{
+	const char *upgrade = berth_api_header(req, "Upgrade");
+	const char *connection = berth_api_header(req, "Connection");
+	const char *key = berth_api_header(req, "Sec-WebSocket-Key");
+	const char *version = berth_api_header(req, "Sec-WebSocket-Version");
+	if (upgrade == NULL || !header_has_token(upgrade, "websocket") || connection == NULL ||
+	    !header_has_token(connection, "upgrade"))
+		return berth_error_set(err, 400, "not websocket protocol");
+	if (key == NULL || *key == '\0')
+		return berth_error_set(err, 400, "missing Sec-WebSocket-Key");
+	if (version == NULL || strcmp(version, "13") != 0)
+		return berth_error_set(err, 400, "unsupported websocket version %s",
+				       version ? version : "(none)");
+	berth_ws_accept(key, req->ws_accept);
+	req->ws_opcode = berth_api_version_below(req, "1.28") ? BERTH_WS_TEXT : BERTH_WS_BINARY;
+	if (berth_api_version_below(req, "1.42")) {
+		static const char *const all[] = {"stdin", "stdout", "stderr"};
+		for (size_t i = 0; i < BERTH_ARRAY_SIZE(all); i++)
+			query_force(req, all[i], "1");
+	}
+	return 0;
 }
 
 /* --------------------------------------------------------------- streams */

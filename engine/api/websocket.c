@@ -1,16 +1,15 @@
 /*
- * websocket.c - the RFC 6455 codec and handshake behind attach/ws (see
- * websocket.h). Written here rather than through h2o's websocket support:
- * that needs wslay's headers, and owns the socket, while attach needs the
- * splice's flow control with the shim's socket.
+ * websocket.c - the RFC 6455 codec behind attach/ws (see websocket.h); it
+ * needs only common/ and libcrypto, so that it is fuzzed alone. Written here
+ * rather than through h2o's websocket support: that needs wslay's headers
+ * and owns the socket, while attach needs the splice's flow control with
+ * the shim's socket.
  */
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "internal.h"
 #include "websocket.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -259,63 +258,4 @@ void berth_ws_output_feed(berth_ws_output *o, const void *in, size_t len, berth_
 		len -= n;
 		o->left -= (uint32_t)n;
 	}
-}
-
-/* --------------------------------------------------------------- handshake */
-
-static bool header_has_token(const char *value, const char *token)
-{
-	size_t tlen = strlen(token);
-	for (const char *s = value; s && *s;) {
-		s += strspn(s, " \t,");
-		size_t n = strcspn(s, ",");
-		size_t end = n;
-		while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\t'))
-			end--;
-		if (end == tlen && strncasecmp(s, token, tlen) == 0)
-			return true;
-		s += n;
-	}
-	return false;
-}
-
-static void query_force(berth_api_req *req, const char *key, const char *value)
-{
-	for (size_t i = 0; i < req->nquery; i++) {
-		if (strcmp(req->query[i].key, key) == 0) {
-			free(req->query[i].value);
-			req->query[i].value = berth_xstrdup(value);
-		}
-	}
-	if (berth_api_query(req, key))
-		return;
-	req->query = berth_xrealloc(req->query, (req->nquery + 2) * sizeof(*req->query));
-	req->query[req->nquery].key = berth_xstrdup(key);
-	req->query[req->nquery].value = berth_xstrdup(value);
-	req->nquery++;
-	memset(&req->query[req->nquery], 0, sizeof(*req->query));
-}
-
-int berth_api_websocket_begin(berth_api_req *req, berth_error **err)
-{
-	const char *upgrade = berth_api_header(req, "Upgrade");
-	const char *connection = berth_api_header(req, "Connection");
-	const char *key = berth_api_header(req, "Sec-WebSocket-Key");
-	const char *version = berth_api_header(req, "Sec-WebSocket-Version");
-	if (upgrade == NULL || !header_has_token(upgrade, "websocket") || connection == NULL ||
-	    !header_has_token(connection, "upgrade"))
-		return berth_error_set(err, 400, "not websocket protocol");
-	if (key == NULL || *key == '\0')
-		return berth_error_set(err, 400, "missing Sec-WebSocket-Key");
-	if (version == NULL || strcmp(version, "13") != 0)
-		return berth_error_set(err, 400, "unsupported websocket version %s",
-				       version ? version : "(none)");
-	berth_ws_accept(key, req->ws_accept);
-	req->ws_opcode = berth_api_version_below(req, "1.28") ? BERTH_WS_TEXT : BERTH_WS_BINARY;
-	if (berth_api_version_below(req, "1.42")) {
-		static const char *const all[] = {"stdin", "stdout", "stderr"};
-		for (size_t i = 0; i < BERTH_ARRAY_SIZE(all); i++)
-			query_force(req, all[i], "1");
-	}
-	return 0;
 }

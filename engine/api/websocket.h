@@ -89,7 +89,7 @@ void berth_ws_output_init(berth_ws_output *o, bool multiplexed, unsigned opcode)
 void berth_ws_output_feed(berth_ws_output *o, const void *in, size_t len, berth_buf *out);
 
 /*
- * Checks the request's handshake (GET with Upgrade: websocket, Connection:
+ * (request.c) Checks the request's handshake (GET with Upgrade: websocket, Connection:
  * upgrade, a Sec-WebSocket-Key and version 13; 400 otherwise) and marks it
  * so that berth_api_hijack answers "101 Switching Protocols" and frames the
  * splice. Before API 1.42 the stream selection is not read, as dockerd: all
