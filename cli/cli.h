@@ -60,13 +60,20 @@ typedef struct berth_flag {
 	bool hidden;           /* accepted, not shown in help (docker's --net) */
 } berth_flag;
 
-/* pflag's `docker --format` help text, shared by every --format flag. */
-#define BERTH_FORMAT_HELP                                                                  \
-	"Format output using a custom template:\n"                                         \
+/* pflag's `docker --format` help text, shared by every --format flag; list
+ * commands, which have a table, add the table lines. */
+#define BERTH_FORMAT_HELP_HEAD "Format output using a custom template:\n"
+#define BERTH_FORMAT_HELP_TAIL                                                             \
 	"'json':             Print in JSON format\n"                                       \
 	"'TEMPLATE':         Print output using the given Go template.\n"                  \
 	"Refer to https://docs.docker.com/go/formatting/ for more information about "     \
 	"formatting output with templates"
+#define BERTH_FORMAT_HELP BERTH_FORMAT_HELP_HEAD BERTH_FORMAT_HELP_TAIL
+#define BERTH_TABLE_FORMAT_HELP                                                            \
+	BERTH_FORMAT_HELP_HEAD                                                             \
+	"'table':            Print output in table format with column headers (default)\n" \
+	"'table TEMPLATE':   Print output in table format using the given Go template\n"   \
+	BERTH_FORMAT_HELP_TAIL
 
 #define BERTH_FLAGS_HELP 1
 

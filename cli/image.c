@@ -31,15 +31,6 @@
 #define DF_VOLUMES_TABLE "table {{.Name}}\t{{.Links}}\t{{.Size}}"
 #define CREATED_BY_WIDTH 45
 
-#define LIST_FORMAT_HELP                                                                   \
-	"Format output using a custom template:\n"                                         \
-	"'table':            Print output in table format with column headers (default)\n" \
-	"'table TEMPLATE':   Print output in table format using the given Go template\n"  \
-	"'json':             Print in JSON format\n"                                       \
-	"'TEMPLATE':         Print output using the given Go template.\n"                  \
-	"Refer to https://docs.docker.com/go/formatting/ for more information about "     \
-	"formatting output with templates"
-
 /* --------------------------------------------------------------- helpers */
 
 static int fail(berth_cli *cli, berth_error **err)
@@ -285,7 +276,7 @@ int berth_cli_images(berth_invocation *inv)
 		{"digests", 0, BERTH_FLAG_BOOL, &digests, "Show digests"},
 		{"filter", 'f', BERTH_FLAG_LIST, &filters, "Filter output based on conditions provided",
 		 .type_name = "filter", .check = berth_cli_filter_check},
-		{"format", 0, BERTH_FLAG_STRING, &format, LIST_FORMAT_HELP, .type_name = "string"},
+		{"format", 0, BERTH_FLAG_STRING, &format, BERTH_TABLE_FORMAT_HELP, .type_name = "string"},
 		{"no-trunc", 0, BERTH_FLAG_BOOL, &no_trunc, "Don't truncate output"},
 		{"quiet", 'q', BERTH_FLAG_BOOL, &quiet, "Only show image IDs"},
 	};
@@ -389,7 +380,7 @@ int berth_cli_image_history(berth_invocation *inv)
 	bool human = true, no_trunc = false, quiet = false;
 	const char *format = NULL;
 	berth_flag flags[] = {
-		{"format", 0, BERTH_FLAG_STRING, &format, LIST_FORMAT_HELP, .type_name = "string"},
+		{"format", 0, BERTH_FLAG_STRING, &format, BERTH_TABLE_FORMAT_HELP, .type_name = "string"},
 		{"human", 'H', BERTH_FLAG_BOOL, &human, "Print sizes and dates in human readable "
 							"format", .def = "true"},
 		{"no-trunc", 0, BERTH_FLAG_BOOL, &no_trunc, "Don't truncate output"},
@@ -799,7 +790,7 @@ int berth_cli_system_df(berth_invocation *inv)
 	bool verbose = false;
 	const char *format = NULL;
 	berth_flag flags[] = {
-		{"format", 0, BERTH_FLAG_STRING, &format, LIST_FORMAT_HELP, .type_name = "string"},
+		{"format", 0, BERTH_FLAG_STRING, &format, BERTH_TABLE_FORMAT_HELP, .type_name = "string"},
 		{"verbose", 'v', BERTH_FLAG_BOOL, &verbose, "Show detailed information on space usage"},
 	};
 	int status;

@@ -9,13 +9,6 @@
 
 #include "container.h"
 
-#define INSPECT_FORMAT_HELP                                                               \
-	"Format output using a custom template:\n"                                        \
-	"'json':             Print in JSON format\n"                                      \
-	"'TEMPLATE':         Print output using the given Go template.\n"                 \
-	"Refer to https://docs.docker.com/go/formatting/ for more information about "    \
-	"formatting output with templates"
-
 typedef struct object_type {
 	const char *name;
 	const char *path_fmt; /* with the url-encoded reference */
@@ -135,7 +128,7 @@ int berth_cli_inspect(berth_invocation *inv)
 {
 	inspect_opts o = {0};
 	berth_flag flags[] = {
-		{"format", 'f', BERTH_FLAG_STRING, &o.format, INSPECT_FORMAT_HELP},
+		{"format", 'f', BERTH_FLAG_STRING, &o.format, BERTH_FORMAT_HELP},
 		{"size", 's', BERTH_FLAG_BOOL, &o.size, "Display total file sizes if the type is container"},
 		{"type", 0, BERTH_FLAG_STRING, &o.type, "Only inspect objects of the given type"},
 	};
@@ -160,7 +153,7 @@ int berth_cli_typed_inspect(berth_invocation *inv)
 {
 	inspect_opts o = {0};
 	berth_flag flags[] = {
-		{"format", 'f', BERTH_FLAG_STRING, &o.format, INSPECT_FORMAT_HELP},
+		{"format", 'f', BERTH_FLAG_STRING, &o.format, BERTH_FORMAT_HELP},
 		{"size", 's', BERTH_FLAG_BOOL, &o.size, "Display total file sizes"},
 	};
 	/* the group's name: "berth image inspect" */

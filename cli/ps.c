@@ -10,15 +10,6 @@
 
 #define PS_TABLE "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 
-#define PS_FORMAT_HELP                                                                     \
-	"Format output using a custom template:\n"                                         \
-	"'table':            Print output in table format with column headers (default)\n" \
-	"'table TEMPLATE':   Print output in table format using the given Go template\n"  \
-	"'json':             Print in JSON format\n"                                       \
-	"'TEMPLATE':         Print output using the given Go template.\n"                  \
-	"Refer to https://docs.docker.com/go/formatting/ for more information about "     \
-	"formatting output with templates"
-
 /* ---------------------------------------------------------------- fields */
 
 /* docker's formatter.Ellipsis for text of single-width runes. */
@@ -383,7 +374,7 @@ int berth_cli_ps(berth_invocation *inv)
 		{"all", 'a', BERTH_FLAG_BOOL, &o.all, "Show all containers (default shows just running)"},
 		{"filter", 'f', BERTH_FLAG_LIST, &o.filters, "Filter output based on conditions provided",
 		 "filter", .check = berth_cli_filter_check},
-		{"format", 0, BERTH_FLAG_STRING, &o.format, PS_FORMAT_HELP},
+		{"format", 0, BERTH_FLAG_STRING, &o.format, BERTH_TABLE_FORMAT_HELP},
 		{"last", 'n', BERTH_FLAG_STRING, &o.last,
 		 "Show n last created containers (includes all states)", "int", "-1",
 		 .check = check_int},

@@ -7,16 +7,6 @@
 
 #define VOLUME_TABLE "table {{.Driver}}\t{{.Name}}"
 
-/* docker's --format help for list commands, which have a table. */
-#define TABLE_FORMAT_HELP                                                                  \
-	"Format output using a custom template:\n"                                         \
-	"'table':            Print output in table format with column headers (default)\n" \
-	"'table TEMPLATE':   Print output in table format using the given Go template\n"   \
-	"'json':             Print in JSON format\n"                                       \
-	"'TEMPLATE':         Print output using the given Go template.\n"                  \
-	"Refer to https://docs.docker.com/go/formatting/ for more information about "      \
-	"formatting output with templates"
-
 /* ---------------------------------------------------------------- helpers */
 
 static char *escaped(const char *s)
@@ -94,7 +84,7 @@ static int volume_ls(berth_invocation *inv)
 		{"filter", 'f', BERTH_FLAG_LIST, &filters,
 		 "Provide filter values (e.g. \"dangling=true\")", .type_name = "filter",
 		 .check = berth_cli_filter_check},
-		{"format", 0, BERTH_FLAG_STRING, &format, TABLE_FORMAT_HELP},
+		{"format", 0, BERTH_FLAG_STRING, &format, BERTH_TABLE_FORMAT_HELP},
 		{"quiet", 'q', BERTH_FLAG_BOOL, &quiet, "Only display volume names"},
 	};
 	int status;
