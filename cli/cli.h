@@ -321,6 +321,10 @@ int berth_cli_stream(berth_cli *cli, const char *method, const char *path, const
  * made with open_verb ("create"). Returns the exit code. */
 int berth_cli_download(berth_cli *cli, const char *path, const char *output,
 		       const char *fail_prefix, const char *open_verb);
+/* The -o/--output flag of save and export: parses the command's flags and,
+ * as docker, refuses to write an archive to a terminal. *output is NULL for
+ * stdout. False, with the exit code in *status, when the command ends here. */
+bool berth_cli_parse_output(berth_invocation *inv, const char **output, int *status);
 
 /* Prunes (cli/prune.c): docker's "[y/N]" prompt; true for "y". */
 bool berth_cli_confirm(berth_cli *cli, const char *message);

@@ -480,3 +480,24 @@ int berth_cli_download(berth_cli *cli, const char *path, const char *output,
 		return berth_cli_fail(cli, &o.err, BERTH_EXIT_ERROR);
 	return r < 0 ? berth_cli_fail(cli, &err, BERTH_EXIT_ERROR) : BERTH_EXIT_OK;
 }
+
+bool berth_cli_parse_output(berth_invocation *inv, const char **output, int *status)
+{
+	*output = NULL;
+	berth_flag flags[] = {
+		{"output", 'o', BERTH_FLAG_STRING, output, "Write to a file, instead of STDOUT",
+		 .type_name = "string"},
+	};
+	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), status))
+		return false;
+	if (*output && **output == '\0')
+		*output = NULL;
+	if (*output == NULL && isatty(STDOUT_FILENO)) {
+		berth_error *err cleanup_error = NULL;
+		berth_error_set(&err, 400, "cowardly refusing to save to a terminal. Use the -o flag "
+					   "or redirect");
+		*status = berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
+		return false;
+	}
+	return true;
+}

@@ -129,24 +129,12 @@ int berth_cli_diff(berth_invocation *inv)
 
 int berth_cli_export(berth_invocation *inv)
 {
-	const char *output = NULL;
-	berth_flag flags[] = {
-		{"output", 'o', BERTH_FLAG_STRING, &output, "Write to a file, instead of STDOUT",
-		 .type_name = "string"},
-	};
+	const char *output;
 	int status;
-	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+	if (!berth_cli_parse_output(inv, &output, &status))
 		return status;
-	berth_error *err cleanup_error = NULL;
-	bool to_file = output && *output;
-	if (!to_file && isatty(STDOUT_FILENO)) {
-		berth_error_set(&err, 400, "cowardly refusing to save to a terminal. Use the -o flag "
-					   "or redirect");
-		return fail(inv->cli, &err);
-	}
 	char *path cleanup_free = berth_cli_container_path(inv->args.v[0], "/export");
-	return berth_cli_download(inv->cli, path, to_file ? output : NULL,
-				  "failed to export container", "open");
+	return berth_cli_download(inv->cli, path, output, "failed to export container", "open");
 }
 
 /* ==================================================================== cp */

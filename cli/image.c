@@ -525,29 +525,17 @@ int berth_cli_image_load(berth_invocation *inv)
 
 int berth_cli_image_save(berth_invocation *inv)
 {
-	const char *output = NULL;
-	berth_flag flags[] = {
-		{"output", 'o', BERTH_FLAG_STRING, &output, "Write to a file, instead of STDOUT",
-		 .type_name = "string"},
-	};
+	const char *output;
 	int status;
-	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
+	if (!berth_cli_parse_output(inv, &output, &status))
 		return status;
-	berth_error *err cleanup_error = NULL;
-	bool to_file = output && *output;
-	if (!to_file && isatty(STDOUT_FILENO)) {
-		berth_error_set(&err, 400, "cowardly refusing to save to a terminal. Use the -o flag "
-					   "or redirect");
-		return fail(inv->cli, &err);
-	}
 	berth_buf q cleanup_buf = {0};
 	for (size_t i = 0; i < inv->args.n; i++) {
 		char *enc cleanup_free = berth_url_encode(inv->args.v[i]);
 		berth_buf_printf(&q, "%snames=%s", i ? "&" : "", enc);
 	}
 	char *path cleanup_free = berth_xasprintf("/images/get?%s", q.data ? q.data : "");
-	return berth_cli_download(inv->cli, path, to_file ? output : NULL,
-				  "failed to save image", "create");
+	return berth_cli_download(inv->cli, path, output, "failed to save image", "create");
 }
 
 /* --------------------------------------------------------------- import */
