@@ -97,6 +97,17 @@ static void print_client(const json_t *ci, berth_buf *b)
 
 /* --------------------------------------------------------------- server */
 
+/* A titled list of strings, one a line; nothing at all when it is empty. */
+static void print_list(berth_buf *b, const char *title, const json_t *list)
+{
+	if (json_array_size(list) == 0)
+		return;
+	berth_buf_puts(b, title);
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v) berth_buf_printf(b, "  %s\n", json_string_value(v));
+}
+
 static void print_pairs(berth_buf *b, const char *indent, const json_t *pairs)
 {
 	size_t i;
@@ -116,13 +127,7 @@ static void print_plugins(const json_t *info, berth_buf *b)
 	if (json_array_size(json_object_get(plugins, "Authorization")) > 0)
 		line_join(b, "  Authorization:", json_object_get(plugins, "Authorization"));
 	line_join(b, "  Log:", json_object_get(plugins, "Log"));
-	const json_t *cdi = json_object_get(info, "CDISpecDirs");
-	if (json_array_size(cdi) > 0) {
-		berth_buf_puts(b, " CDI spec directories:\n");
-		size_t i;
-		json_t *dir;
-		json_array_foreach(cdi, i, dir) berth_buf_printf(b, "  %s\n", json_string_value(dir));
-	}
+	print_list(b, " CDI spec directories:\n", json_object_get(info, "CDISpecDirs"));
 }
 
 static void print_swarm_cluster(const json_t *swarm, berth_buf *b)
@@ -311,24 +316,12 @@ static void print_registries(const json_t *info, berth_buf *b)
 		json_t *cidr;
 		json_array_foreach(cidrs, i, cidr) berth_buf_printf(b, "  %s\n", json_string_value(cidr));
 	}
-	const json_t *mirrors = json_object_get(reg, "Mirrors");
-	if (json_array_size(mirrors) > 0) {
-		berth_buf_puts(b, " Registry Mirrors:\n");
-		size_t i;
-		json_t *m;
-		json_array_foreach(mirrors, i, m) berth_buf_printf(b, "  %s\n", json_string_value(m));
-	}
+	print_list(b, " Registry Mirrors:\n", json_object_get(reg, "Mirrors"));
 }
 
 static void print_tail(const json_t *info, berth_buf *b)
 {
-	const json_t *labels = json_object_get(info, "Labels");
-	if (json_array_size(labels) > 0) {
-		berth_buf_puts(b, " Labels:\n");
-		size_t i;
-		json_t *l;
-		json_array_foreach(labels, i, l) berth_buf_printf(b, "  %s\n", json_string_value(l));
-	}
+	print_list(b, " Labels:\n", json_object_get(info, "Labels"));
 	line_bool(b, " Experimental:", info, "ExperimentalBuild");
 	print_registries(info, b);
 	line_bool(b, " Live Restore Enabled:", info, "LiveRestoreEnabled");
