@@ -261,10 +261,15 @@ char *berth_cli_server_auth(berth_cli *cli, const char *server, berth_error **er
  * container sizes. */
 int berth_cli_inspect_objects(berth_cli *cli, const berth_strlist *refs, const char *format,
 			      const char *type, bool size);
-/* `volume ls`, `network ls`: objects listed by name in natural order, each
- * rendered from the row row_of makes of it (its methods read the object). */
+/* `volume ls`, `network ls`: GET path with the --filter values, then the
+ * objects listed by name in natural order, each rendered from the row row_of
+ * makes of it (its methods read the object). */
 typedef struct berth_named_list {
-	const char *format;       /* --format or the configured one; "table" for none */
+	const char *path;         /* "/networks" */
+	const char *member;       /* the list's member in the answer; NULL: the answer */
+	const berth_strlist *filters;
+	const char *format;       /* --format; none: config.json's config_key, else "table" */
+	const char *config_key;   /* "networksFormat" */
 	bool quiet;
 	const char *table;        /* the command's "table ..." */
 	const char *quiet_format; /* what -q makes of "table": "{{.ID}}" */
@@ -273,7 +278,7 @@ typedef struct berth_named_list {
 	json_t *(*row_of)(const json_t *obj, const void *ud);
 	const void *ud;
 } berth_named_list;
-int berth_cli_print_named_list(berth_cli *cli, const berth_named_list *l, const json_t *objects);
+int berth_cli_print_named_list(berth_cli *cli, const berth_named_list *l);
 /* The Go type docker inspect renders an object of this type ("container",
  * "image", "network", "volume") from; NULL for others (cli/inspect_types.c). */
 const berth_go_type *berth_cli_inspect_go_type(const char *object_type);

@@ -334,13 +334,32 @@ static int by_name(const void *x, const void *y)
 				     berth_cli_str(*(json_t *const *)y, "Name"));
 }
 
-int berth_cli_print_named_list(berth_cli *cli, const berth_named_list *l, const json_t *objects)
+/* The format a named list is printed in: --format, else (without -q) the
+ * configured one, else "table"; as docker's New*Format, a bare "table" is the
+ * command's table, or the quiet column with -q. */
+static const char *named_list_format(berth_cli *cli, const berth_named_list *l, char **config)
 {
-	/* docker's New*Format: a bare "table" is the command's table, or the
-	 * quiet column with -q; another format is used as it is */
-	const char *format = strcmp(l->format, "table") == 0 && l->quiet ? l->quiet_format : l->format;
-	berth_format fmt cleanup_format = {.type = l->type};
+	const char *format = l->format;
+	if (!l->quiet && (format == NULL || *format == '\0'))
+		format = *config = berth_cli_config_string(cli, l->config_key);
+	if (format == NULL || *format == '\0')
+		format = "table";
+	return strcmp(format, "table") == 0 && l->quiet ? l->quiet_format : format;
+}
+
+int berth_cli_print_named_list(berth_cli *cli, const berth_named_list *l)
+{
+	berth_filters *f cleanup_filters = berth_cli_filters_parse(l->filters);
+	char *query cleanup_free = berth_cli_filters_param(f, '?');
+	char *path cleanup_free = berth_xasprintf("%s%s", l->path, query);
+	json_t *answer cleanup_json = NULL;
 	berth_error *err cleanup_error = NULL;
+	if (berth_cli_get_json(cli, path, &answer, &err) < 0)
+		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);
+	const json_t *objects = l->member ? json_object_get(answer, l->member) : answer;
+	char *config_format cleanup_free = NULL;
+	const char *format = named_list_format(cli, l, &config_format);
+	berth_format fmt cleanup_format = {.type = l->type};
 	if (berth_format_init(&fmt, format, l->table, &err) < 0) {
 		berth_error_wrap(&err, "template parsing error");
 		return berth_cli_fail(cli, &err, BERTH_EXIT_ERROR);

@@ -186,20 +186,10 @@ static int network_ls(berth_invocation *inv)
 	int status;
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
 		return status;
-	berth_filters *f cleanup_filters = berth_cli_filters_parse(&filters);
-	char *query cleanup_free = berth_cli_filters_param(f, '?');
-	char *path cleanup_free = berth_xasprintf("/networks%s", query);
-	json_t *list cleanup_json = NULL;
-	berth_error *err cleanup_error = NULL;
-	if (berth_cli_get_json(inv->cli, path, &list, &err) < 0)
-		return fail(inv->cli, &err);
-	char *config_format cleanup_free = NULL;
-	if ((format == NULL || *format == '\0') && !quiet)
-		format = config_format = berth_cli_config_string(inv->cli, "networksFormat");
 	json_t *hdr cleanup_json = headers();
-	berth_named_list l = {format && *format ? format : "table", quiet, NETWORK_TABLE, "{{.ID}}",
-			      &network_context, hdr, row_of, &no_trunc};
-	return berth_cli_print_named_list(inv->cli, &l, list);
+	berth_named_list l = {"/networks", NULL, &filters, format, "networksFormat", quiet,
+			      NETWORK_TABLE, "{{.ID}}", &network_context, hdr, row_of, &no_trunc};
+	return berth_cli_print_named_list(inv->cli, &l);
 }
 
 /* ------------------------------------------------------------ rm, prune */

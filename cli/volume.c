@@ -90,20 +90,10 @@ static int volume_ls(berth_invocation *inv)
 	int status;
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
 		return status;
-	berth_filters *f cleanup_filters = berth_cli_filters_parse(&filters);
-	char *query cleanup_free = berth_cli_filters_param(f, '?');
-	char *path cleanup_free = berth_xasprintf("/volumes%s", query);
-	json_t *list cleanup_json = NULL;
-	berth_error *err cleanup_error = NULL;
-	if (berth_cli_get_json(inv->cli, path, &list, &err) < 0)
-		return fail(inv->cli, &err);
-	char *config_format cleanup_free = NULL;
-	if (!quiet && (format == NULL || *format == '\0'))
-		format = config_format = berth_cli_config_string(inv->cli, "volumesFormat");
 	json_t *hdr cleanup_json = headers();
-	berth_named_list l = {format && *format ? format : "table", quiet, VOLUME_TABLE, "{{.Name}}",
-			      &volume_context, hdr, row_of, NULL};
-	return berth_cli_print_named_list(inv->cli, &l, json_object_get(list, "Volumes"));
+	berth_named_list l = {"/volumes", "Volumes", &filters, format, "volumesFormat", quiet,
+			      VOLUME_TABLE, "{{.Name}}", &volume_context, hdr, row_of, NULL};
+	return berth_cli_print_named_list(inv->cli, &l);
 }
 
 /* --------------------------------------------------------------------- rm */
