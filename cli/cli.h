@@ -342,6 +342,9 @@ typedef enum berth_prune_kind {
 } berth_prune_kind;
 /* POST /<kind>/prune with f, then docker's report and total; the exit code. */
 int berth_cli_prune(berth_cli *cli, berth_prune_kind kind, const berth_filters *f);
+/* A prune command with only --filter and --force: asks with warning unless
+ * forced, then berth_cli_prune. */
+int berth_cli_prune_command(berth_invocation *inv, berth_prune_kind kind, const char *warning);
 int berth_cli_container_prune(berth_invocation *inv);
 int berth_cli_system_prune(berth_invocation *inv);
 

@@ -219,23 +219,9 @@ static int network_rm(berth_invocation *inv)
 
 static int network_prune(berth_invocation *inv)
 {
-	bool force = false;
-	berth_strlist filters cleanup_strlist = {0};
-	berth_flag flags[] = {
-		{"filter", 0, BERTH_FLAG_LIST, &filters,
-		 "Provide filter values (e.g. \"until=<timestamp>\")", .type_name = "filter",
-		 .check = berth_cli_filter_check},
-		{"force", 'f', BERTH_FLAG_BOOL, &force, "Do not prompt for confirmation"},
-	};
-	int status;
-	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
-		return status;
-	berth_filters *f cleanup_filters = berth_cli_filters_parse(&filters);
-	if (!force && !berth_cli_confirm(inv->cli, "WARNING! This will remove all custom networks "
-						   "not used by at least one container.\nAre you "
-						   "sure you want to continue?"))
-		return BERTH_EXIT_OK;
-	return berth_cli_prune(inv->cli, BERTH_PRUNE_NETWORKS, f);
+	return berth_cli_prune_command(inv, BERTH_PRUNE_NETWORKS,
+				       "WARNING! This will remove all custom networks not used by at "
+				       "least one container.\nAre you sure you want to continue?");
 }
 
 const berth_command berth_cli_network_commands[] = {

@@ -107,7 +107,7 @@ int berth_cli_prune(berth_cli *cli, berth_prune_kind kind, const berth_filters *
 	return prune_steps(cli, &step, 1);
 }
 
-int berth_cli_container_prune(berth_invocation *inv)
+int berth_cli_prune_command(berth_invocation *inv, berth_prune_kind kind, const char *warning)
 {
 	bool force = false;
 	berth_strlist filters cleanup_strlist = {0};
@@ -120,11 +120,17 @@ int berth_cli_container_prune(berth_invocation *inv)
 	int status;
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &status))
 		return status;
-	if (!force && !berth_cli_confirm(inv->cli, "WARNING! This will remove all stopped "
-						   "containers.\nAre you sure you want to continue?"))
+	if (!force && !berth_cli_confirm(inv->cli, warning))
 		return BERTH_EXIT_OK;
 	berth_filters *f cleanup_filters = berth_cli_filters_parse(&filters);
-	return berth_cli_prune(inv->cli, BERTH_PRUNE_CONTAINERS, f);
+	return berth_cli_prune(inv->cli, kind, f);
+}
+
+int berth_cli_container_prune(berth_invocation *inv)
+{
+	return berth_cli_prune_command(inv, BERTH_PRUNE_CONTAINERS,
+				       "WARNING! This will remove all stopped containers.\n"
+				       "Are you sure you want to continue?");
 }
 
 static int by_string(const void *a, const void *b)
