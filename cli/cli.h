@@ -366,6 +366,8 @@ int berth_cli_wait(berth_invocation *inv);
 int berth_cli_rm(berth_invocation *inv);
 int berth_cli_rename(berth_invocation *inv);
 int berth_cli_top(berth_invocation *inv);
+/* A GET /containers/{id}/top answer as tab-separated lines for the tabwriter. */
+void berth_cli_top_rows(const json_t *top, berth_buf *text);
 int berth_cli_ps(berth_invocation *inv);
 int berth_cli_logs(berth_invocation *inv);
 int berth_cli_attach(berth_invocation *inv);

@@ -748,16 +748,7 @@ static int top_one(berth_invocation *inv, session *s, const json_t *ct, berth_bu
 	if (get_json(inv, s, path, &top) != 0)
 		return -1;
 	berth_buf rows cleanup_buf = {0};
-	size_t i, j;
-	json_t *v, *p;
-	json_array_foreach(json_object_get(top, "Titles"), i, v)
-		berth_buf_printf(&rows, "%s%s", i ? "\t" : "", json_string_value(v));
-	berth_buf_puts(&rows, "\n");
-	json_array_foreach(json_object_get(top, "Processes"), i, p) {
-		json_array_foreach(p, j, v)
-			berth_buf_printf(&rows, "%s%s", j ? "\t" : "", json_string_value(v));
-		berth_buf_puts(&rows, "\n");
-	}
+	berth_cli_top_rows(top, &rows);
 	berth_buf_printf(out, "%s\n", berth_compose_container_name(ct));
 	berth_tabwriter_format(rows.data, rows.len, 0, 3, out);
 	berth_buf_puts(out, "\n");

@@ -760,6 +760,20 @@ int berth_cli_rename(berth_invocation *inv)
 }
 
 /* docker top: the daemon's ps table, with docker's tabwriter (20, 1, 3). */
+void berth_cli_top_rows(const json_t *top, berth_buf *text)
+{
+	size_t i, j;
+	json_t *v, *row;
+	json_array_foreach(json_object_get(top, "Titles"), i, v)
+		berth_buf_printf(text, "%s%s", i ? "\t" : "", json_string_value(v));
+	berth_buf_puts(text, "\n");
+	json_array_foreach(json_object_get(top, "Processes"), i, row) {
+		json_array_foreach(row, j, v)
+			berth_buf_printf(text, "%s%s", j ? "\t" : "", json_string_value(v));
+		berth_buf_puts(text, "\n");
+	}
+}
+
 int berth_cli_top(berth_invocation *inv)
 {
 	inv->args_end_flags = true;
@@ -778,16 +792,7 @@ int berth_cli_top(berth_invocation *inv)
 	if (berth_cli_call(inv->cli, "GET", path, NULL, &top, &err) < 0)
 		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_ERROR);
 	berth_buf text cleanup_buf = {0}, out cleanup_buf = {0};
-	size_t i, j;
-	json_t *v, *row;
-	json_array_foreach(json_object_get(top, "Titles"), i, v)
-		berth_buf_printf(&text, "%s%s", i ? "\t" : "", json_string_value(v));
-	berth_buf_puts(&text, "\n");
-	json_array_foreach(json_object_get(top, "Processes"), i, row) {
-		json_array_foreach(row, j, v)
-			berth_buf_printf(&text, "%s%s", j ? "\t" : "", json_string_value(v));
-		berth_buf_puts(&text, "\n");
-	}
+	berth_cli_top_rows(top, &text);
 	berth_tabwriter_format(text.data, text.len, 20, 3, &out);
 	berth_cli_write(inv->cli, &out);
 	return BERTH_EXIT_OK;
