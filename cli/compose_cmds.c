@@ -41,6 +41,20 @@ static int fail(berth_invocation *inv, berth_error **err)
 	return berth_cli_fail(inv->cli, err, BERTH_EXIT_ERROR);
 }
 
+/* The project, and its containers of the services named by the arguments
+ * (all when none), as berth_compose_containers; prints what fails. */
+static int session_containers(berth_invocation *inv, session *s, bool all, bool oneoff,
+			      json_t **list)
+{
+	if (session_open(inv, s, false) < 0)
+		return -1;
+	berth_error *err cleanup_error = NULL;
+	if (berth_compose_containers(&s->c, services_of(inv, 0), all, oneoff, list, &err) == 0)
+		return 0;
+	fail(inv, &err);
+	return -1;
+}
+
 /* The project, and the container of the service named by the first
  * argument (--index, else the first running one); prints what fails. */
 static int service_container(berth_invocation *inv, session *s, const char *index, json_t **ct)
@@ -447,12 +461,9 @@ int berth_cli_compose_ps(berth_invocation *inv)
 	if (!berth_cli_parse(inv, flags, BERTH_ARRAY_SIZE(flags), &st))
 		return st;
 	session s cleanup_session = {0};
-	if (session_open(inv, &s, false) < 0)
-		return BERTH_EXIT_ERROR;
-	berth_error *err cleanup_error = NULL;
 	json_t *list cleanup_json = NULL;
-	if (berth_compose_containers(&s.c, services_of(inv, 0), all, all, &list, &err) < 0)
-		return fail(inv, &err);
+	if (session_containers(inv, &s, all, all, &list) < 0)
+		return BERTH_EXIT_ERROR;
 	berth_buf out cleanup_buf = {0};
 	if (services || quiet) {
 		json_t *seen cleanup_json = json_object();
@@ -717,12 +728,9 @@ static int each_container(berth_invocation *inv, bool all,
 			  int (*fn)(berth_invocation *, session *, const json_t *, berth_buf *))
 {
 	session s cleanup_session = {0};
-	if (session_open(inv, &s, false) < 0)
-		return BERTH_EXIT_ERROR;
-	berth_error *err cleanup_error = NULL;
 	json_t *list cleanup_json = NULL;
-	if (berth_compose_containers(&s.c, services_of(inv, 0), all, false, &list, &err) < 0)
-		return fail(inv, &err);
+	if (session_containers(inv, &s, all, false, &list) < 0)
+		return BERTH_EXIT_ERROR;
 	berth_buf out cleanup_buf = {0};
 	size_t i;
 	json_t *ct;
