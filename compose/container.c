@@ -179,15 +179,22 @@ int compose_anon_volumes(berth_compose_ctx *c, berth_client *cl, const char *id,
 	return 0;
 }
 
+int compose_container_post(const berth_compose_ctx *c, berth_client *cl, const char *path,
+			   const char *name, const char *doing, const char *done,
+			   berth_error **err)
+{
+	compose_progress(c, "Container", name, doing);
+	if (compose_api(cl, "POST", path, NULL, NULL, err) < 0)
+		return -1;
+	compose_progress(c, "Container", name, done);
+	return 0;
+}
+
 int compose_container_start(berth_compose_ctx *c, berth_client *cl, const char *id,
 			    const char *name, berth_error **err)
 {
 	char *path cleanup_free = berth_xasprintf("/containers/%s/start", id);
-	compose_progress(c, "Container", name, "Starting");
-	if (compose_api(cl, "POST", path, NULL, NULL, err) < 0)
-		return -1;
-	compose_progress(c, "Container", name, "Started");
-	return 0;
+	return compose_container_post(c, cl, path, name, "Starting", "Started", err);
 }
 
 int compose_container_stop(berth_compose_ctx *c, berth_client *cl, const char *id,
@@ -196,11 +203,7 @@ int compose_container_stop(berth_compose_ctx *c, berth_client *cl, const char *i
 	char *path cleanup_free = timeout >= 0
 					  ? berth_xasprintf("/containers/%s/stop?t=%d", id, timeout)
 					  : berth_xasprintf("/containers/%s/stop", id);
-	compose_progress(c, "Container", name, "Stopping");
-	if (compose_api(cl, "POST", path, NULL, NULL, err) < 0)
-		return -1;
-	compose_progress(c, "Container", name, "Stopped");
-	return 0;
+	return compose_container_post(c, cl, path, name, "Stopping", "Stopped", err);
 }
 
 int compose_container_remove(berth_compose_ctx *c, berth_client *cl, const char *id,

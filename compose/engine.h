@@ -60,6 +60,11 @@ int compose_anon_volumes(berth_compose_ctx *c, berth_client *cl, const char *id,
  * VOLUMEs) are mounted as they were, unless the service mounts something
  * else there. */
 void compose_inherit_volumes(json_t *body, const json_t *inherit);
+/* POST path (on a container), with the progress lines before ("Starting")
+ * and after ("Started"). */
+int compose_container_post(const berth_compose_ctx *c, berth_client *cl, const char *path,
+			   const char *name, const char *doing, const char *done,
+			   berth_error **err);
 int compose_container_start(berth_compose_ctx *c, berth_client *cl, const char *id,
 			    const char *name, berth_error **err);
 /* timeout < 0: the service's stop_grace_period, else the engine's default. */

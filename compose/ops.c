@@ -59,11 +59,8 @@ static int act_container(compose_graph *g, compose_task *t, berth_client *cl, co
 		char *sig cleanup_free = berth_url_encode(s->o->signal);
 		berth_buf_printf(&path, "?signal=%s", sig);
 	}
-	compose_progress(g->c, "Container", name, actions[s->action].doing);
-	if (compose_api(cl, "POST", path.data, NULL, NULL, err) < 0)
-		return -1;
-	compose_progress(g->c, "Container", name, actions[s->action].done);
-	return 0;
+	return compose_container_post(g->c, cl, path.data, name, actions[s->action].doing,
+				      actions[s->action].done, err);
 }
 
 static int act_service(compose_graph *g, compose_task *t, berth_client *cl, berth_error **err)
