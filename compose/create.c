@@ -46,6 +46,15 @@ int compose_stop_timeout(const json_t *svc)
 	return ns > 0 ? (int)(ns / 1000000000) : -1;
 }
 
+int compose_check_services(const berth_compose_project *p, char *const *services,
+			   berth_error **err)
+{
+	for (char *const *s = services; s && *s; s++)
+		if (!json_object_get(json_object_get(p->model, "services"), *s))
+			return berth_error_set(err, 404, "no such service: %s", *s);
+	return 0;
+}
+
 char *compose_image_name(const berth_compose_project *p, const char *service, const json_t *svc)
 {
 	const char *img = berth_json_string(svc, "image");

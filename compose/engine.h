@@ -35,6 +35,9 @@ int compose_list(berth_client *cl, const char *project, char *const *services, b
 const char *compose_label(const json_t *container, const char *label);
 /* "p-web-1" from the list's Names. */
 const char *compose_container_name(const json_t *container);
+/* 404 "no such service: x" for a name the project does not have. */
+int compose_check_services(const berth_compose_project *p, char *const *services,
+			   berth_error **err);
 /* The image a service runs: image, or PROJECT-SERVICE when it is built. */
 char *compose_image_name(const berth_compose_project *p, const char *service, const json_t *svc);
 /* Seconds of stop_grace_period, or -1 when unset. */

@@ -75,14 +75,6 @@ static int act_service(compose_graph *g, compose_task *t, berth_client *cl, bert
 	return 0;
 }
 
-static int check_services(berth_compose_ctx *c, char *const *services, berth_error **err)
-{
-	for (char *const *s = services; s && *s; s++)
-		if (!json_object_get(json_object_get(c->project->model, "services"), *s))
-			return berth_error_set(err, 404, "no such service: %s", *s);
-	return 0;
-}
-
 /* Containers of services the model does not know (a project named by -p
  * alone, orphans) are handled one by one, after the others. */
 static int act_unknown(berth_compose_ctx *c, compose_graph *g, char *const *services,
@@ -104,7 +96,7 @@ static int act_unknown(berth_compose_ctx *c, compose_graph *g, char *const *serv
 int berth_compose_act(berth_compose_ctx *c, berth_compose_action a,
 		      const berth_compose_action_opts *o, berth_error **err)
 {
-	if (check_services(c, o->services, err) < 0)
+	if (compose_check_services(c->project, o->services, err) < 0)
 		return -1;
 	act_state s = {.action = a, .o = o};
 	if (compose_list(c->client, c->project->name, o->services, true, a == BERTH_COMPOSE_RM,

@@ -471,18 +471,10 @@ static int orphans(berth_compose_ctx *c, const json_t *containers, bool remove,
 	return 0;
 }
 
-static int check_services(berth_compose_ctx *c, char *const *services, berth_error **err)
-{
-	for (char *const *s = services; s && *s; s++)
-		if (!json_object_get(json_object_get(c->project->model, "services"), *s))
-			return berth_error_set(err, 404, "no such service: %s", *s);
-	return 0;
-}
-
 int berth_compose_up(berth_compose_ctx *c, const berth_compose_up_opts *o, int *exit_code,
 		     berth_error **err)
 {
-	if (check_services(c, o->services, err) < 0)
+	if (compose_check_services(c->project, o->services, err) < 0)
 		return -1;
 	up_state s = {.o = o, .networks = true};
 	compose_graph g __attribute__((cleanup(compose_graph_reset))) = {0};
