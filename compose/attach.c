@@ -100,12 +100,9 @@ static char *since_started(berth_compose_ctx *c, const char *id)
 static int start_waiters(attach_run *r, const json_t *list, waiter *ws, size_t *started,
 			 berth_error **err)
 {
-	int width = 0;
+	int width = compose_log_name_width(list);
 	size_t i;
 	json_t *ct;
-	json_array_foreach(list, i, ct)
-		if ((int)strlen(compose_container_name(ct)) > width)
-			width = (int)strlen(compose_container_name(ct));
 	json_array_foreach(list, i, ct) {
 		waiter *w = &ws[i];
 		w->run = r;

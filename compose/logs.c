@@ -24,6 +24,17 @@ typedef struct log_reader {
 	bool done; /* the stream ended: every line is out */
 } log_reader;
 
+int compose_log_name_width(const json_t *containers)
+{
+	int width = 0;
+	size_t i;
+	json_t *ct;
+	json_array_foreach(containers, i, ct)
+		if ((int)strlen(compose_container_name(ct)) > width)
+			width = (int)strlen(compose_container_name(ct));
+	return width;
+}
+
 void compose_log_printer_init(compose_log_printer *pr, const berth_compose_ctx *c)
 {
 	memset(pr, 0, sizeof(*pr));
@@ -188,12 +199,9 @@ int berth_compose_logs(berth_compose_ctx *c, const berth_compose_logs_opts *o, b
 		berth_buf_printf(&q, "&%s=%lld.%09lld", times[t][0], (long long)(ns / 1000000000),
 				 (long long)(ns % 1000000000));
 	}
-	int width = 0;
+	int width = compose_log_name_width(list);
 	size_t i;
 	json_t *ct;
-	json_array_foreach(list, i, ct)
-		if ((int)strlen(compose_container_name(ct)) > width)
-			width = (int)strlen(compose_container_name(ct));
 	compose_log_printer pr;
 	compose_log_printer_init(&pr, c);
 	int r = 0;

@@ -15,6 +15,8 @@ typedef struct compose_log_printer {
 } compose_log_printer;
 
 void compose_log_printer_init(compose_log_printer *pr, const berth_compose_ctx *c);
+/* The width prefixes are padded to: the longest container name. */
+int compose_log_name_width(const json_t *containers);
 /* "name  | " padded to width, coloured by index on a terminal. */
 char *compose_log_prefix(const compose_log_printer *pr, const char *name, int index, int width);
 /* Starts a reader thread for a container's logs (query: "&follow=1...");
