@@ -47,6 +47,16 @@ static const char *closing_brace(const char *s, const char *end)
 	return NULL;
 }
 
+/* $NAME or ${NAME}: an unset variable is blank, with compose's warning. */
+static void put_value(berth_buf *out, const char *name, const char *value)
+{
+	if (value == NULL)
+		fprintf(stderr,
+			"WARN[0000] The \"%s\" variable is not set. Defaulting to a blank string.\n",
+			name);
+	berth_buf_puts(out, value ? value : "");
+}
+
 /* ${NAME<op>word}: body is what is between the braces. */
 static int interp_braced(const char *body, size_t len, const json_t *env, berth_buf *out,
 			 berth_error **err)
@@ -64,12 +74,7 @@ static int interp_braced(const char *body, size_t len, const json_t *env, berth_
 	if (colon)
 		op++;
 	if (op == end && !colon) {
-		if (value == NULL)
-			fprintf(stderr,
-				"WARN[0000] The \"%s\" variable is not set. Defaulting to a blank "
-				"string.\n",
-				name);
-		berth_buf_puts(out, value ? value : "");
+		put_value(out, name, value);
 		return 0;
 	}
 	if (op == end || strchr("-?+", *op) == NULL)
@@ -123,13 +128,7 @@ static int interp(const char *s, size_t len, const json_t *env, berth_buf *out, 
 			while (q < end && name_char(*q))
 				q++;
 			char *name cleanup_free = berth_xstrndup(d + 1, (size_t)(q - d - 1));
-			const char *value = berth_json_string(env, name);
-			if (value == NULL)
-				fprintf(stderr,
-					"WARN[0000] The \"%s\" variable is not set. Defaulting to a "
-					"blank string.\n",
-					name);
-			berth_buf_puts(out, value ? value : "");
+			put_value(out, name, berth_json_string(env, name));
 			p = q;
 		} else {
 			/* a lone '$' (end of string, "$ ", "$1") stays as it is */
