@@ -621,6 +621,17 @@ static int deps_check(berth_compose_project *p, const compose_pos *pos, const ch
 	return 0;
 }
 
+/* x- extensions are for the author, not for the engine (or the hash). */
+static void drop_extensions(json_t *obj)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(obj, tmp, k, v)
+		if (berth_str_has_prefix(k, "x-"))
+			json_object_del(obj, k);
+}
+
 static int service_check(berth_compose_project *p, const compose_pos *pos, const char *name,
 			 json_t *svc, berth_error **err)
 {
@@ -634,13 +645,7 @@ static int service_check(berth_compose_project *p, const compose_pos *pos, const
 				       "services.%s: can't set container_name and %s as container name "
 				       "must be unique: invalid compose project",
 				       name, name);
-	/* x- extensions are for the author, not for the engine (or the hash) */
-	const char *k;
-	json_t *v;
-	void *tmp;
-	json_object_foreach_safe(svc, tmp, k, v)
-		if (berth_str_has_prefix(k, "x-"))
-			json_object_del(svc, k);
+	drop_extensions(svc);
 	return deps_check(p, pos, name, svc, err) < 0 || ref_check(p, pos, name, svc, err) < 0 ? -1 : 0;
 }
 
@@ -663,12 +668,7 @@ static int finish(loader *l, berth_compose_project *p, berth_error **err)
 	if (project_name(l, m, &p->name, err) < 0)
 		return -1;
 	json_object_del(m, "version");
-	const char *k;
-	json_t *v;
-	void *tmp;
-	json_object_foreach_safe(m, tmp, k, v)
-		if (berth_str_has_prefix(k, "x-"))
-			json_object_del(m, k);
+	drop_extensions(m);
 	json_object_set_new(m, "name", json_string(p->name));
 	if (json_object_get(m, "services") == NULL)
 		json_object_set_new(m, "services", json_object());
@@ -680,6 +680,8 @@ static int finish(loader *l, berth_compose_project *p, berth_error **err)
 	name_resources(p, "configs", true);
 	file_paths(p, "secrets");
 	file_paths(p, "configs");
+	const char *k;
+	json_t *v;
 	json_object_foreach(json_object_get(m, "services"), k, v)
 		if (service_check(p, &l->pos, k, v, err) < 0)
 			return -1;
