@@ -14,102 +14,91 @@
 
 /* ----------------------------------------------------------- values */
 
-static void expect_bytes(const char *in, int64_t want)
-{
-	int64_t got = -2;
-	berth_error *err cleanup_error = NULL;
-	assert_int_equal(berth_cli_ram_in_bytes(in, &got, &err), 0);
-	assert_int_equal(got, want);
-}
+/* The value parsers share one shape: a string to an int64 or docker's error. */
+typedef int (*int64_parser)(const char *s, int64_t *out, berth_error **err);
+typedef struct parse_case {
+	const char *in;
+	int64_t want;      /* when msg is NULL */
+	const char *msg;   /* the error expected, NULL: it parses */
+} parse_case;
 
-static void expect_bytes_error(const char *in, const char *msg)
+static void check_parser(int64_parser parse, const parse_case *cases, size_t n)
 {
-	int64_t got;
-	berth_error *err cleanup_error = NULL;
-	assert_int_equal(berth_cli_ram_in_bytes(in, &got, &err), -1);
-	assert_string_equal(err->msg, msg);
+	for (size_t i = 0; i < n; i++) {
+		int64_t got = -2;
+		berth_error *err cleanup_error = NULL;
+		int r = parse(cases[i].in, &got, &err);
+		if (cases[i].msg) {
+			assert_int_equal(r, -1);
+			assert_string_equal(err->msg, cases[i].msg);
+		} else {
+			assert_int_equal(r, 0);
+			assert_int_equal(got, cases[i].want);
+		}
+	}
 }
 
 static void test_ram_in_bytes(void **state)
 {
-	expect_bytes("512", 512);
-	expect_bytes("32m", 32 * 1024 * 1024);
-	expect_bytes("32M", 32 * 1024 * 1024);
-	expect_bytes("1.5g", 1610612736);
-	expect_bytes("1GiB", 1073741824);
-	expect_bytes("2kb", 2048);
-	expect_bytes("10b", 10);
-	expect_bytes("1 KB", 1024);
-	expect_bytes("1t", 1099511627776LL);
-	expect_bytes_error("abc", "invalid size: 'abc'");
-	expect_bytes_error("3x", "invalid suffix: 'x'");
-	expect_bytes_error("1kk", "invalid suffix: 'kk'");
-	expect_bytes_error("1bb", "invalid suffix: 'bb'");
-	expect_bytes_error("-1", "invalid size: '-1'");
-	expect_bytes_error("", "invalid size: ''");
-	expect_bytes_error("1.2.3", "strconv.ParseFloat: parsing \"1.2.3\": invalid syntax");
-}
-
-static void expect_duration(const char *in, int64_t want)
-{
-	int64_t got = -2;
-	berth_error *err cleanup_error = NULL;
-	assert_int_equal(berth_cli_go_duration(in, &got, &err), 0);
-	assert_int_equal(got, want);
-}
-
-static void expect_duration_error(const char *in, const char *msg)
-{
-	int64_t got;
-	berth_error *err cleanup_error = NULL;
-	assert_int_equal(berth_cli_go_duration(in, &got, &err), -1);
-	assert_string_equal(err->msg, msg);
+	static const parse_case cases[] = {
+		{"512", 512},
+		{"32m", 32 * 1024 * 1024},
+		{"32M", 32 * 1024 * 1024},
+		{"1.5g", 1610612736},
+		{"1GiB", 1073741824},
+		{"2kb", 2048},
+		{"10b", 10},
+		{"1 KB", 1024},
+		{"1t", 1099511627776LL},
+		{"abc", 0, "invalid size: 'abc'"},
+		{"3x", 0, "invalid suffix: 'x'"},
+		{"1kk", 0, "invalid suffix: 'kk'"},
+		{"1bb", 0, "invalid suffix: 'bb'"},
+		{"-1", 0, "invalid size: '-1'"},
+		{"", 0, "invalid size: ''"},
+		{"1.2.3", 0, "strconv.ParseFloat: parsing \"1.2.3\": invalid syntax"},
+	};
+	check_parser(berth_cli_ram_in_bytes, cases, BERTH_ARRAY_SIZE(cases));
 }
 
 static void test_go_duration(void **state)
 {
-	expect_duration("0", 0);
-	expect_duration("300ms", 300000000);
-	expect_duration("1h2m3.5s", 3723500000000LL);
-	expect_duration("-5s", -5000000000LL);
-	expect_duration("1.5us", 1500);
-	expect_duration("2\xc2\xb5s", 2000);
-	expect_duration(".5m", 30000000000LL);
-	expect_duration_error("5x", "time: unknown unit \"x\" in duration \"5x\"");
-	expect_duration_error("5", "time: missing unit in duration \"5\"");
-	expect_duration_error("", "time: invalid duration \"\"");
-	expect_duration_error("s", "time: invalid duration \"s\"");
-	expect_duration_error(".s", "time: invalid duration \".s\"");
-	expect_duration_error("3000000h", "time: invalid duration \"3000000h\"");
+	static const parse_case cases[] = {
+		{"0", 0},
+		{"300ms", 300000000},
+		{"1h2m3.5s", 3723500000000LL},
+		{"-5s", -5000000000LL},
+		{"1.5us", 1500},
+		{"2\xc2\xb5s", 2000},
+		{".5m", 30000000000LL},
+		{"5x", 0, "time: unknown unit \"x\" in duration \"5x\""},
+		{"5", 0, "time: missing unit in duration \"5\""},
+		{"", 0, "time: invalid duration \"\""},
+		{"s", 0, "time: invalid duration \"s\""},
+		{".s", 0, "time: invalid duration \".s\""},
+		{"3000000h", 0, "time: invalid duration \"3000000h\""},
+	};
+	check_parser(berth_cli_go_duration, cases, BERTH_ARRAY_SIZE(cases));
 }
 
 static void test_ints_and_cpus(void **state)
 {
-	int64_t n;
-	berth_error *err cleanup_error = NULL;
-	assert_int_equal(berth_cli_parse_int("-12", &n, NULL), 0);
-	assert_int_equal(n, -12);
-	assert_int_equal(berth_cli_parse_int("0x10", &n, NULL), 0);
-	assert_int_equal(n, 16);
-	assert_int_equal(berth_cli_parse_int("x", &n, &err), -1);
-	assert_string_equal(err->msg, "strconv.ParseInt: parsing \"x\": invalid syntax");
-	berth_error_free(&err);
-	assert_int_equal(berth_cli_parse_int("99999999999999999999", &n, &err), -1);
-	assert_string_equal(err->msg,
-			    "strconv.ParseInt: parsing \"99999999999999999999\": value out of range");
-	berth_error_free(&err);
-
-	assert_int_equal(berth_cli_nano_cpus("1.5", &n, NULL), 0);
-	assert_int_equal(n, 1500000000);
-	assert_int_equal(berth_cli_nano_cpus("2", &n, NULL), 0);
-	assert_int_equal(n, 2000000000);
-	assert_int_equal(berth_cli_nano_cpus("3/2", &n, NULL), 0);
-	assert_int_equal(n, 1500000000);
-	assert_int_equal(berth_cli_nano_cpus("0.0000000001", &n, &err), -1);
-	assert_string_equal(err->msg, "value is too precise");
-	berth_error_free(&err);
-	assert_int_equal(berth_cli_nano_cpus("abc", &n, &err), -1);
-	assert_string_equal(err->msg, "failed to parse abc as a rational number");
+	static const parse_case ints[] = {
+		{"-12", -12},
+		{"0x10", 16},
+		{"x", 0, "strconv.ParseInt: parsing \"x\": invalid syntax"},
+		{"99999999999999999999", 0,
+		 "strconv.ParseInt: parsing \"99999999999999999999\": value out of range"},
+	};
+	check_parser(berth_cli_parse_int, ints, BERTH_ARRAY_SIZE(ints));
+	static const parse_case cpus[] = {
+		{"1.5", 1500000000},
+		{"2", 2000000000},
+		{"3/2", 1500000000},
+		{"0.0000000001", 0, "value is too precise"},
+		{"abc", 0, "failed to parse abc as a rational number"},
+	};
+	check_parser(berth_cli_nano_cpus, cpus, BERTH_ARRAY_SIZE(cpus));
 }
 
 static void test_kv_file(void **state)
