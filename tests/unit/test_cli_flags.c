@@ -336,14 +336,17 @@ static void capture_free(capture *c)
 static const berth_command noargs_cmd = {"version", "[OPTIONS]", "Show the version", NULL, NULL,
 					 0, 0, NULL, NULL};
 
+/* berth_cli_parse of a --format flag, its output captured in c. */
 static int run_parse(capture *c, const berth_command *cmd, int argc, char **argv, bool *go_on)
 {
+	capture_open(c);
 	const char *format = NULL;
 	berth_flag flags[] = {{"format", 'f', BERTH_FLAG_STRING, &format, BERTH_FORMAT_HELP}};
 	berth_invocation inv = {&c->cli, cmd, "berth version", argc, argv};
 	int status = -1;
 	*go_on = berth_cli_parse(&inv, flags, 1, &status);
 	berth_strlist_reset(&inv.args);
+	capture_close(c);
 	return status;
 }
 
@@ -352,18 +355,14 @@ static void test_cli_parse_errors(void **state)
 	capture c;
 	bool go_on;
 	char *bad[] = {"--foo"};
-	capture_open(&c);
 	assert_int_equal(run_parse(&c, &noargs_cmd, 1, bad, &go_on), BERTH_EXIT_USAGE);
-	capture_close(&c);
 	assert_false(go_on);
 	assert_string_equal(c.err_data, "unknown flag: --foo\n\nUsage:  berth version [OPTIONS]\n\n"
 					"Run 'berth version --help' for more information\n");
 	capture_free(&c);
 
 	char *extra[] = {"extra"};
-	capture_open(&c);
 	assert_int_equal(run_parse(&c, &noargs_cmd, 1, extra, &go_on), BERTH_EXIT_ERROR);
-	capture_close(&c);
 	assert_string_equal(c.err_data, "berth: 'berth version' accepts no arguments\n\n"
 					"Usage:  berth version [OPTIONS]\n\n"
 					"Run 'berth version --help' for more information\n");
@@ -371,9 +370,7 @@ static void test_cli_parse_errors(void **state)
 
 	static const berth_command min_cmd = {"version", "NAME [NAME...]", "x", NULL, NULL, 1, -1,
 					      NULL, NULL};
-	capture_open(&c);
 	assert_int_equal(run_parse(&c, &min_cmd, 0, NULL, &go_on), BERTH_EXIT_ERROR);
-	capture_close(&c);
 	assert_true(berth_str_has_prefix(c.err_data,
 					 "berth: 'berth version' requires at least 1 argument\n"));
 	assert_non_null(strstr(c.err_data, "See 'berth version --help'"));
@@ -385,9 +382,7 @@ static void test_cli_parse_help(void **state)
 	capture c;
 	bool go_on;
 	char *help[] = {"--help"};
-	capture_open(&c);
 	assert_int_equal(run_parse(&c, &noargs_cmd, 1, help, &go_on), BERTH_EXIT_OK);
-	capture_close(&c);
 	assert_false(go_on);
 	assert_true(berth_str_has_prefix(c.out_data, "Usage:  berth version [OPTIONS]\n\n"
 						     "Show the version\n\nOptions:\n"
@@ -396,9 +391,7 @@ static void test_cli_parse_help(void **state)
 	capture_free(&c);
 
 	char *ok[] = {"-f", "json"};
-	capture_open(&c);
 	run_parse(&c, &noargs_cmd, 2, ok, &go_on);
-	capture_close(&c);
 	assert_true(go_on);
 	capture_free(&c);
 }
