@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "compose/compose.h"
+#include "unit_json.h"
 
 static const char *yaml =
 	"name: shop\n"
@@ -43,16 +44,6 @@ static berth_compose_project *project(void)
 	if (berth_compose_load_string("compose.yaml", yaml, strlen(yaml), "/srv/shop", NULL, &p, &err) < 0)
 		fail_msg("load: %s", err->msg);
 	return p;
-}
-
-static void check_json(const json_t *got, const char *want)
-{
-	json_t *w cleanup_json = json_loads(want, JSON_DECODE_ANY, NULL);
-	assert_non_null(w);
-	if (!json_equal((json_t *)got, w)) {
-		char *g cleanup_free = got ? json_dumps(got, JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
-		fail_msg("want %s\n got  %s", want, g ? g : "(null)");
-	}
 }
 
 static void test_body(void **state)

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "compose/compose.h"
+#include "unit_json.h"
 
 /* ----------------------------------------------------------- helpers */
 
@@ -65,19 +66,6 @@ static const json_t *svc(const berth_compose_project *p, const char *name)
 	if (s == NULL)
 		fail_msg("no service %s", name);
 	return s;
-}
-
-/* Compares a sub-tree with JSON text. */
-static void check_json(const json_t *got, const char *want)
-{
-	json_error_t jerr;
-	json_t *w cleanup_json = json_loads(want, JSON_DECODE_ANY, &jerr);
-	if (w == NULL)
-		fail_msg("bad test JSON %s: %s", want, jerr.text);
-	if (!json_equal((json_t *)got, w)) {
-		char *g cleanup_free = got ? json_dumps(got, JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
-		fail_msg("want %s\n got  %s", want, g ? g : "(null)");
-	}
 }
 
 static void check_error(const char *yaml, const char *want)
