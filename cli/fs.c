@@ -147,67 +147,19 @@ static bool has_trailing_slash(const char *p)
 	return n > 0 && p[n - 1] == '/';
 }
 
-/* Go's filepath.Clean (relative paths stay relative). */
-static char *clean(const char *p)
-{
-	bool abs = *p == '/';
-	char **parts = berth_str_split(p, '/');
-	size_t n = 0;
-	for (char **c = parts; *c; c++) {
-		char *part = *c;
-		*c = NULL;
-		if (*part == '\0' || strcmp(part, ".") == 0) {
-			free(part);
-		} else if (strcmp(part, "..") == 0 && n > 0 && strcmp(parts[n - 1], "..") != 0) {
-			free(part);
-			free(parts[--n]);
-		} else if (strcmp(part, "..") == 0 && abs) {
-			free(part);
-		} else {
-			parts[n++] = part;
-		}
-	}
-	berth_buf b = {0};
-	if (abs)
-		berth_buf_puts(&b, "/");
-	for (size_t i = 0; i < n; i++) {
-		berth_buf_printf(&b, "%s%s", i ? "/" : "", parts[i]);
-		free(parts[i]);
-	}
-	free(parts);
-	if (b.len == 0)
-		berth_buf_puts(&b, ".");
-	return berth_buf_steal(&b);
-}
-
-/* Go's filepath.Base and Dir. */
-static char *base_of(const char *p)
-{
-	size_t len = strlen(p);
-	while (len > 1 && p[len - 1] == '/')
-		len--;
-	if (len == 0)
-		return berth_xstrdup(".");
-	if (len == 1 && p[0] == '/')
-		return berth_xstrdup("/");
-	const char *s = p + len;
-	while (s > p && s[-1] != '/')
-		s--;
-	return berth_xstrndup(s, (size_t)(p + len - s));
-}
-
+/* Go's filepath.Dir. */
 static char *dir_of(const char *p)
 {
 	const char *slash = strrchr(p, '/');
 	char *d = slash ? berth_xstrndup(p, (size_t)(slash - p + 1)) : berth_xstrdup(".");
-	char *c = clean(d);
+	char *c = berth_path_clean(d);
 	free(d);
 	return c;
 }
 
 static bool specifies_current_dir(const char *p)
 {
-	char *b cleanup_free = base_of(p);
+	char *b cleanup_free = berth_path_base(p);
 	return strcmp(b, ".") == 0;
 }
 
@@ -229,14 +181,14 @@ static char *preserve(const char *cleaned, const char *orig)
 /* archive.SplitPathDirEntry */
 static void split_dir_entry(const char *p, char **dir, char **base)
 {
-	char *c = clean(p);
+	char *c = berth_path_clean(p);
 	if (specifies_current_dir(p)) {
 		char *more = berth_xasprintf("%s/.", c);
 		free(c);
 		c = more;
 	}
 	*dir = dir_of(c);
-	*base = base_of(c);
+	*base = berth_path_base(c);
 	free(c);
 }
 
@@ -247,7 +199,7 @@ static char *local_abs(const char *p)
 	if (*p != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
 		strcpy(cwd, "/");
 	char *joined cleanup_free = *p == '/' ? berth_xstrdup(p) : berth_xasprintf("%s/%s", cwd, p);
-	char *c cleanup_free = clean(joined);
+	char *c cleanup_free = berth_path_clean(joined);
 	return preserve(c, p);
 }
 
@@ -264,7 +216,7 @@ static char *rebase_name(const char *path, char **resolved)
 		free(*resolved);
 		*resolved = more;
 	}
-	char *a cleanup_free = base_of(path), *b cleanup_free = base_of(*resolved);
+	char *a cleanup_free = berth_path_base(path), *b cleanup_free = berth_path_base(*resolved);
 	return strcmp(a, b) != 0 ? berth_xstrdup(a) : NULL;
 }
 
@@ -347,7 +299,7 @@ static char *ctr_link_path(const char *path, const char *link)
 	char *dir cleanup_free = NULL, *base cleanup_free = NULL;
 	split_dir_entry(path, &dir, &base);
 	char *joined cleanup_free = berth_xasprintf("%s/%s", dir, link);
-	return clean(joined);
+	return berth_path_clean(joined);
 }
 
 /* --------------------------------------------------------- extraction */
@@ -373,7 +325,7 @@ static int untar_here(struct archive *a, unpack *u, const char *dest, berth_erro
 	while (rc == 0 && ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
 		char *name cleanup_free = rebase(archive_entry_pathname(e) ?: "", u->old_base,
 						  u->new_base);
-		char *rel cleanup_free = clean(*name == '/' ? name + 1 : name);
+		char *rel cleanup_free = berth_path_clean(*name == '/' ? name + 1 : name);
 		if (strcmp(rel, "..") == 0 || strncmp(rel, "../", 3) == 0) {
 			rc = berth_error_set(err, 500, "\"%s\" is outside of \"%s\"", name, dest);
 			break;
@@ -398,7 +350,7 @@ static int untar_here(struct archive *a, unpack *u, const char *dest, berth_erro
 			const char *target = archive_entry_symlink(e) ?: "";
 			char *dir cleanup_free = dir_of(rel);
 			char *joined cleanup_free = berth_xasprintf("%s/%s", dir, target);
-			char *c cleanup_free = clean(joined);
+			char *c cleanup_free = berth_path_clean(joined);
 			if (*target != '/' && (strcmp(c, "..") == 0 || strncmp(c, "../", 3) == 0)) {
 				rc = berth_error_set(err, 500, "invalid symlink \"%s/%s\" -> \"%s\"", dest,
 						     rel, target);
@@ -408,7 +360,7 @@ static int untar_here(struct archive *a, unpack *u, const char *dest, berth_erro
 		const char *hard = archive_entry_hardlink(e);
 		if (hard) {
 			char *h cleanup_free = rebase(hard, u->old_base, u->new_base);
-			char *hc cleanup_free = clean(*h == '/' ? h + 1 : h);
+			char *hc cleanup_free = berth_path_clean(*h == '/' ? h + 1 : h);
 			archive_entry_copy_hardlink(e, hc);
 		}
 		archive_entry_copy_pathname(e, rel);
@@ -596,7 +548,7 @@ static int cp_from(const cp_opts *o, const char *src_arg, const char *dst_arg, b
 	bool to_stdout = strcmp(dst_arg, "-") == 0;
 	char *dst cleanup_free = to_stdout ? berth_xstrdup("-") : local_abs(dst_arg);
 	if (!to_stdout) {
-		char *c cleanup_free = clean(dst);
+		char *c cleanup_free = berth_path_clean(dst);
 		char *parent cleanup_free = dir_of(c);
 		struct stat st;
 		if (stat(parent, &st) < 0 && errno == ENOENT)
@@ -668,7 +620,7 @@ static int cp_from(const cp_opts *o, const char *src_arg, const char *dst_arg, b
 			char *d cleanup_free = NULL, *b cleanup_free = NULL;
 			split_dir_entry(dpath, &d, &b);
 			char *j cleanup_free = berth_xasprintf("%s/%s", d, target);
-			next = clean(j);
+			next = berth_path_clean(j);
 		}
 		free(dpath);
 		dpath = next;
@@ -718,7 +670,7 @@ static int cp_from(const cp_opts *o, const char *src_arg, const char *dst_arg, b
 		if (archive_read_open_fd(a, out.fd, 65536) != ARCHIVE_OK)
 			rc = berth_error_set(err, 500, "%s", archive_error_string(a));
 		else {
-			char *dest cleanup_free = clean(into);
+			char *dest cleanup_free = berth_path_clean(into);
 			rc = untar_here(a, &u, dest, err);
 		}
 		archive_read_free(a);
@@ -784,7 +736,7 @@ static int cp_to(const cp_opts *o, const char *src_arg, const char *dst, berth_e
 			if (realpath(d, real) == NULL)
 				return berth_error_set_errno(err, errno, "lstat %s", src);
 			resolved = berth_xasprintf("%s%s%s", real, strcmp(real, "/") ? "/" : "", slash + 1);
-			char *b1 cleanup_free = base_of(src), *b2 cleanup_free = base_of(resolved);
+			char *b1 cleanup_free = berth_path_base(src), *b2 cleanup_free = berth_path_base(resolved);
 			if (has_trailing_slash(src) && strcmp(b1, b2) != 0)
 				src_rebase = berth_xstrdup(b1);
 		}

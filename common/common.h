@@ -226,6 +226,13 @@ char **berth_str_split(const char *s, char sep);
 void berth_strv_free(char **v);
 size_t berth_strv_len(char *const *v);
 bool berth_str_has_prefix(const char *s, const char *prefix);
+/* Go's path.Clean (filepath.Clean on Linux): one slash between elements, no
+ * "." elements, ".." removing the element before it (nothing above the root),
+ * no trailing slash; "" is ".". */
+char *berth_path_clean(const char *p);
+/* Go's filepath.Base: the last element, trailing slashes ignored; "/" for
+ * the root, "." for "". */
+char *berth_path_base(const char *p);
 
 /* Percent-decoding for URL queries; '+' becomes a space. */
 char *berth_url_decode(const char *s, size_t len);

@@ -330,6 +330,49 @@ char **berth_str_split(const char *s, char sep)
 	return v;
 }
 
+char *berth_path_clean(const char *p)
+{
+	bool rooted = p[0] == '/';
+	char **parts = berth_str_split(p, '/');
+	size_t n = 0;
+	for (size_t i = 0; parts[i]; i++) {
+		if (*parts[i] == '\0' || strcmp(parts[i], ".") == 0) {
+			free(parts[i]);
+		} else if (strcmp(parts[i], "..") == 0 && n > 0 && strcmp(parts[n - 1], "..") != 0) {
+			free(parts[i]);
+			free(parts[--n]);
+		} else if (strcmp(parts[i], "..") == 0 && rooted) {
+			free(parts[i]);
+		} else {
+			parts[n++] = parts[i];
+		}
+	}
+	parts[n] = NULL;
+	berth_buf b = {0};
+	berth_buf_puts(&b, rooted ? "/" : "");
+	for (size_t i = 0; i < n; i++)
+		berth_buf_printf(&b, "%s%s", i ? "/" : "", parts[i]);
+	if (b.len == 0)
+		berth_buf_puts(&b, ".");
+	berth_strv_free(parts);
+	return berth_buf_steal(&b);
+}
+
+char *berth_path_base(const char *p)
+{
+	size_t len = strlen(p);
+	while (len > 1 && p[len - 1] == '/')
+		len--;
+	if (len == 0)
+		return berth_xstrdup(".");
+	if (len == 1 && p[0] == '/')
+		return berth_xstrdup("/");
+	const char *s = p + len;
+	while (s > p && s[-1] != '/')
+		s--;
+	return berth_xstrndup(s, (size_t)(p + len - s));
+}
+
 void berth_strv_free(char **v)
 {
 	if (v == NULL)

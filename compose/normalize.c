@@ -353,37 +353,6 @@ static bool is_path(const char *s)
 	return s[0] == '/' || s[0] == '.' || s[0] == '~';
 }
 
-/* Go's path.Clean: one slash between elements, no "." elements, ".."
- * removing the element before it (or nothing at the root), no trailing
- * slash; "" is ".". */
-static char *path_clean(const char *p)
-{
-	bool rooted = p[0] == '/';
-	char **parts = berth_str_split(p, '/');
-	size_t n = 0;
-	for (size_t i = 0; parts[i]; i++) {
-		if (*parts[i] == '\0' || strcmp(parts[i], ".") == 0) {
-			free(parts[i]);
-		} else if (strcmp(parts[i], "..") == 0 && n > 0 && strcmp(parts[n - 1], "..") != 0) {
-			free(parts[i]);
-			free(parts[--n]);
-		} else if (strcmp(parts[i], "..") == 0 && rooted) {
-			free(parts[i]);
-		} else {
-			parts[n++] = parts[i];
-		}
-	}
-	parts[n] = NULL;
-	berth_buf b cleanup_buf = {0};
-	berth_buf_puts(&b, rooted ? "/" : "");
-	for (size_t i = 0; i < n; i++)
-		berth_buf_printf(&b, "%s%s", i ? "/" : "", parts[i]);
-	if (b.len == 0)
-		berth_buf_puts(&b, ".");
-	berth_strv_free(parts);
-	return berth_buf_steal(&b);
-}
-
 static bool is_propagation(const char *s)
 {
 	static const char *const all[] = {"rprivate", "private", "rshared", "shared", "rslave",
@@ -408,7 +377,7 @@ static json_t *volume_short(norm *n, const char *spec)
 	size_t np = berth_strv_len(parts);
 	json_t *e = json_object();
 	if (np == 1) {
-		char *target cleanup_free = path_clean(parts[0]);
+		char *target cleanup_free = berth_path_clean(parts[0]);
 		json_object_set_new(e, "type", json_string("volume"));
 		json_object_set_new(e, "target", json_string(target));
 		json_object_set_new(e, "volume", json_object());
@@ -418,7 +387,7 @@ static json_t *volume_short(norm *n, const char *spec)
 		json_object_set_new(e, "source", bind ? abs_json(n->dir, parts[0])
 						       : json_string(parts[0]));
 		/* as compose-go's transformVolumeMount (cleanTarget) */
-		char *target cleanup_free = path_clean(parts[1]);
+		char *target cleanup_free = berth_path_clean(parts[1]);
 		json_object_set_new(e, "target", json_string(target));
 		char **modes = np > 2 ? berth_str_split(parts[2], ',') : NULL;
 		for (size_t i = 0; modes && modes[i]; i++) {

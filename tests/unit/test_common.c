@@ -172,6 +172,29 @@ static void test_versions_strings_urls(void **state)
 	assert_string_equal(sum, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
+static void test_paths(void **state)
+{
+	/* what Go's path.Clean and filepath.Base give */
+	static const char *const cleaned[][2] = {
+		{"", "."}, {".", "."}, {"a/b/", "a/b"}, {"a//b/./c", "a/b/c"},
+		{"a/../..", ".."}, {"../a/..", ".."}, {"/../a", "/a"}, {"/a/b/../../..", "/"},
+		{"//", "/"}, {"a/./", "a"}, {"/x/./y/", "/x/y"}, {"../../b", "../../b"},
+	};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(cleaned); i++) {
+		char *c cleanup_free = berth_path_clean(cleaned[i][0]);
+		if (strcmp(c, cleaned[i][1]) != 0)
+			fail_msg("clean [%s]: got [%s], want [%s]", cleaned[i][0], c, cleaned[i][1]);
+	}
+	static const char *const bases[][2] = {
+		{"", "."}, {"/", "/"}, {"///", "/"}, {"a", "a"}, {"/a/b", "b"}, {"a/b//", "b"},
+	};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(bases); i++) {
+		char *b cleanup_free = berth_path_base(bases[i][0]);
+		if (strcmp(b, bases[i][1]) != 0)
+			fail_msg("base [%s]: got [%s], want [%s]", bases[i][0], b, bases[i][1]);
+	}
+}
+
 static void test_filters(void **state)
 {
 	berth_filters *f = NULL;
@@ -213,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_files),	  cmocka_unit_test(test_json_getters),
 		cmocka_unit_test(test_time_parse), cmocka_unit_test(test_human),
 		cmocka_unit_test(test_versions_strings_urls), cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
