@@ -9,7 +9,7 @@ libh2o-dev libuv1-dev libjansson-dev libarchive-dev libssl-dev
 libcurl4-openssl-dev libgit2-dev libfyaml-dev libmnl-dev libnftables-dev libcmocka-dev libdeflate-dev
 runc tini busybox-static bats docker-registry skopeo iptables iproute2
 nftables util-linux procps psmisc curl socat jq tmux bash-completion gnuplot-nox
-python3-jwt python3-cryptography"
+python3-jwt python3-cryptography python3-websocket"
 
 missing=""
 for p in $PKGS; do

@@ -330,12 +330,17 @@ static const berth_api_transport h2o_transport = {
  * its answers to pings and closes queue behind the output.
  */
 #define SPLICE_WS_BACKLOG (64 * 1024) /* queued answers that pause the client's input */
+#define SPLICE_WS_LINGER_MS 2000      /* how long a server's close waits for the client's */
 
 typedef struct splice_ws {
 	berth_ws_decoder in;
 	berth_ws_output out;
 	bool closing;              /* the connection ends once the queue is written */
 	bool input_paused;         /* the client does not read its answers */
+	bool await_close;          /* the close is ours: the client's answer is awaited */
+	bool lingering;            /* awaiting it now */
+	bool timer_busy;           /* the linger timer is initialised and not yet closed */
+	uv_timer_t linger;
 } splice_ws;
 
 struct berth_api_splice {
@@ -359,7 +364,7 @@ typedef struct berth_api_splice splice_t;
 
 static void splice_maybe_done(splice_t *sp)
 {
-	if (!sp->pipe_closed || !sp->sock_closed || sp->done)
+	if (!sp->pipe_closed || !sp->sock_closed || sp->done || (sp->ws && sp->ws->timer_busy))
 		return;
 	sp->done = true;
 	if (sp->on_done)
@@ -387,6 +392,13 @@ static void splice_close_pipe(splice_t *sp)
 
 static void splice_start_copying(splice_t *sp);
 
+static void splice_linger_closed(uv_handle_t *h)
+{
+	splice_t *sp = h->data;
+	sp->ws->timer_busy = false;
+	splice_maybe_done(sp);
+}
+
 static void splice_close_sock(splice_t *sp)
 {
 	if (sp->sock) {
@@ -395,6 +407,8 @@ static void splice_close_sock(splice_t *sp)
 		h2o_socket_close(sock);
 	}
 	sp->sock_closed = true;
+	if (sp->ws && sp->ws->timer_busy && !uv_is_closing((uv_handle_t *)&sp->ws->linger))
+		uv_close((uv_handle_t *)&sp->ws->linger, splice_linger_closed);
 	splice_maybe_done(sp);
 }
 
@@ -425,6 +439,44 @@ static void splice_ws_drained(uv_shutdown_t *req, int status)
 	splice_close_pipe(req->data);
 }
 
+static void splice_linger_expired(uv_timer_t *t)
+{
+	splice_close_sock(t->data);
+}
+
+/* Our close frame is written. RFC 6455 7.1.1: the client answers it and
+ * then the server ends the TCP connection, so a closing client can still
+ * write its answer; one that does not answer is cut off after a while. */
+static void splice_ws_closed_by_us(splice_t *sp)
+{
+	splice_ws *ws = sp->ws;
+	if (!ws->await_close || sp->sock == NULL) {
+		splice_close_sock(sp);
+		return;
+	}
+	ws->lingering = true;
+	ws->timer_busy = true;
+	uv_timer_init(sp->pipe.loop, &ws->linger);
+	ws->linger.data = sp;
+	uv_timer_start(&ws->linger, splice_linger_expired, SPLICE_WS_LINGER_MS, 0);
+	h2o_socket_read_start(sp->sock, splice_sock_read);
+}
+
+/* Reads the client's answer to our close: anything else is dropped. */
+static void splice_ws_linger_read(splice_t *sp, const char *err)
+{
+	h2o_socket_t *sock = sp->sock;
+	if (err == NULL) {
+		berth_buf data cleanup_buf = {0}, reply cleanup_buf = {0};
+		berth_ws_state st = berth_ws_decode(&sp->ws->in, sock->input->bytes,
+						    sock->input->size, &data, &reply);
+		h2o_buffer_consume(&sock->input, sock->input->size);
+		if (st == BERTH_WS_OPEN)
+			return;
+	}
+	splice_close_sock(sp);
+}
+
 /* Ends a websocket splice: what is queued for the client (its close frame)
  * goes last. drain lets the stdin written so far reach the process first. */
 static void splice_ws_end(splice_t *sp, bool drain)
@@ -440,7 +492,7 @@ static void splice_ws_end(splice_t *sp, bool drain)
 	    uv_shutdown(&sp->shutdown, (uv_stream_t *)&sp->pipe, splice_ws_drained) != 0)
 		splice_close_pipe(sp);
 	if (!splice_client_flush(sp) && sp->to_client == NULL)
-		splice_close_sock(sp);
+		splice_ws_closed_by_us(sp);
 }
 
 static void splice_client_written(h2o_socket_t *sock, const char *err)
@@ -456,7 +508,7 @@ static void splice_client_written(h2o_socket_t *sock, const char *err)
 	if (splice_client_flush(sp))
 		return;
 	if (sp->ws && sp->ws->closing) {
-		splice_close_sock(sp);
+		splice_ws_closed_by_us(sp);
 		return;
 	}
 	if (sp->ws && sp->ws->input_paused) {
@@ -479,6 +531,7 @@ static void splice_pipe_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		free(buf->base);
 		if (sp->ws && sp->sock) {
 			berth_ws_encode_close(&sp->out, BERTH_WS_CLOSE_NORMAL, NULL);
+			sp->ws->await_close = true;
 			splice_ws_end(sp, false);
 			return;
 		}
@@ -550,6 +603,10 @@ static void splice_ws_input(splice_t *sp)
 static void splice_sock_read(h2o_socket_t *sock, const char *err)
 {
 	splice_t *sp = sock->data;
+	if (sp->ws && sp->ws->lingering) {
+		splice_ws_linger_read(sp, err);
+		return;
+	}
 	if (err != NULL) {
 		/* the client closed its side: end the process's stdin, keep
 		 * sending output until the process is done (a websocket has
@@ -651,8 +708,10 @@ void berth_api_splice_prefix(berth_api_splice *sp, const void *data, size_t len)
 void berth_api_splice_close(berth_api_splice *sp)
 {
 	if (sp->ws && sp->sock) {
-		if (!sp->ws->closing)
+		if (!sp->ws->closing) {
 			berth_ws_encode_close(&sp->out, BERTH_WS_CLOSE_NORMAL, NULL);
+			sp->ws->await_close = true;
+		}
 		splice_ws_end(sp, false);
 		return;
 	}

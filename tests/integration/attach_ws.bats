@@ -109,3 +109,24 @@ output: $(seq 1 100000)
 opcodes: binary
 close: 1000" ]
 }
+
+@test "Debian's websocket client library (python3-websocket) attaches too" {
+	"$BERTH" run -d -i --name w9 busybox sh -c "$ECHO" >/dev/null
+	run timeout 60 "$BATS_TEST_DIRNAME/../tools/ws_client_lib.py" "$BERTH_SOCK" \
+		"/containers/w9/attach/ws?stream=1&stdin=1&stdout=1" 'one\ntwo\nquit\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = "output: one
+two
+quit
+opcodes: binary
+close: 1000" ]
+}
+
+@test "a client that neither answers the close nor goes is let go by the server" {
+	"$BERTH" run -d -i --name w10 busybox sh -c "$ECHO" >/dev/null
+	run timeout 60 "$WS" "$BERTH_SOCK" "/containers/w10/attach/ws?stream=1&stdin=1&stdout=1" \
+		'send:quit\n' 'hold:'
+	[ "$status" -eq 0 ]
+	[ "${lines[3]}" = "close: 1000" ]
+	[ "${lines[4]}" = "held: the server ended the connection" ]
+}

@@ -9,6 +9,8 @@ backslash escapes):
   ping:DATA    a ping, then waits for its pong
   expect:TEXT  reads until the output so far contains TEXT
   close:CODE   a close frame             raw:HEX    bytes as they are
+  hold:        (last) after the server's close, neither answer nor go:
+               waits for the server to end the connection itself
 Prints "status: <status line>" (and the body, when not 101), "pong: DATA",
 "output: <all data payloads>", "opcodes: <data opcodes seen>",
 "close: <code>" (or "close: none" on EOF without a close frame)."""
@@ -45,6 +47,7 @@ class Conn:
         self.opcodes = []
         self.pongs = []
         self.close = None
+        self.hold = False
 
     def fill(self):
         chunk = self.s.recv(65536)
@@ -132,6 +135,8 @@ def run(conn, action):
         conn.s.sendall(frame(8, struct.pack(">H", int(arg))))
     elif kind == "raw":
         conn.s.sendall(bytes.fromhex(arg))
+    elif kind == "hold":
+        conn.hold = True
     else:
         sys.exit("unknown action " + action)
 
@@ -152,6 +157,10 @@ def main():
     print("output: " + (out[:-1] if out.endswith("\n") else out))
     print("opcodes: " + " ".join(conn.opcodes))
     print("close: %s" % ("none" if conn.close is None else conn.close))
+    if conn.hold:
+        while sock.recv(4096):
+            pass
+        print("held: the server ended the connection")
 
 
 main()
