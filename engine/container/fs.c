@@ -64,47 +64,8 @@
  * trailing slashes ("/" for the root). */
 static char *path_clean(const char *p)
 {
-	char **parts = berth_str_split(p ? p : "", '/');
-	size_t n = 0;
-	for (char **c = parts; *c; c++) {
-		if (**c == '\0' || strcmp(*c, ".") == 0) {
-			free(*c);
-		} else if (strcmp(*c, "..") == 0) {
-			free(*c);
-			if (n > 0)
-				free(parts[--n]);
-		} else {
-			char *keep = *c;
-			*c = NULL;
-			parts[n++] = keep;
-			continue;
-		}
-		*c = NULL;
-	}
-	berth_buf b = {0};
-	for (size_t i = 0; i < n; i++) {
-		berth_buf_printf(&b, "/%s", parts[i]);
-		free(parts[i]);
-	}
-	free(parts);
-	if (b.len == 0)
-		berth_buf_puts(&b, "/");
-	return berth_buf_steal(&b);
-}
-
-/* Go's filepath.Base: the last element, trailing slashes ignored; "/" for
- * the root. */
-static char *path_base(const char *p)
-{
-	size_t len = strlen(p);
-	while (len > 1 && p[len - 1] == '/')
-		len--;
-	if (len == 1 && p[0] == '/')
-		return berth_xstrdup("/");
-	const char *start = p + len;
-	while (start > p && start[-1] != '/')
-		start--;
-	return berth_xstrndup(start, (size_t)(p + len - start));
+	char *abs cleanup_free = berth_xasprintf("/%s", p ? p : "");
+	return berth_path_clean(abs);
 }
 
 /* The directory of a clean absolute path: "/a" for "/a/b", "/" for "/a". */
@@ -136,8 +97,8 @@ static char *path_preserve(const char *cleaned, const char *orig)
 {
 	berth_buf b = {0};
 	berth_buf_puts(&b, cleaned);
-	char *cbase cleanup_free = path_base(cleaned);
-	char *obase cleanup_free = path_base(orig);
+	char *cbase cleanup_free = berth_path_base(cleaned);
+	char *obase cleanup_free = berth_path_base(orig);
 	if (strcmp(cbase, ".") != 0 && strcmp(obase, ".") == 0) {
 		if (!ends_with_slash(b.data))
 			berth_buf_puts(&b, "/");
@@ -776,7 +737,7 @@ static int root_for_path(const fs_spec *s, const char *abs, bool rw, int *rootfd
 	/* which mount: reads look at the last element itself (a link is
 	 * copied as a link), writes at where it leads */
 	char *clean cleanup_free = path_clean(abs);
-	char *base cleanup_free = path_base(clean);
+	char *base cleanup_free = berth_path_base(clean);
 	char *dir cleanup_free = path_dir(clean);
 	char *rdir cleanup_free = scope_resolve(*rootfd, dir);
 	char *where cleanup_free = rw || strcmp(clean, "/") == 0 ? berth_xstrdup(*seen)
@@ -1293,7 +1254,7 @@ static int target_resolve(fs_job *j, const char *inner, const char *mount_dst, b
 	char *given cleanup_free = berth_xasprintf("/%s", j->path);
 	char *given_clean cleanup_free = path_clean(given);
 	char *given_abs cleanup_free = path_preserve(given_clean, given);
-	char *name cleanup_free = path_base(given_abs);
+	char *name cleanup_free = berth_path_base(given_abs);
 	j->arcname = strcmp(name, "/") == 0 ? berth_xstrdup("") : berth_xstrdup(name);
 	char *link cleanup_free = NULL;
 	if (S_ISLNK(st.st_mode)) {
@@ -1414,7 +1375,7 @@ static int ex_dir(extractor *x, const char *path, int *out, berth_error **err)
 	int fd = open_in_root(x->rootfd, path, O_PATH | O_DIRECTORY);
 	if (fd == -ENOENT && strcmp(path, "/") != 0) {
 		char *parent cleanup_free = path_dir(path);
-		char *leaf cleanup_free = path_base(path);
+		char *leaf cleanup_free = berth_path_base(path);
 		int pfd;
 		if (ex_dir(x, parent, &pfd, err) < 0)
 			return -1;
@@ -1532,7 +1493,7 @@ static int ex_entry(extractor *x, struct archive *a, struct archive_entry *e, be
 		return 0;
 	char *path cleanup_free = path_join(x->dest, rel);
 	char *parent cleanup_free = path_dir(path);
-	char *leaf cleanup_free = path_base(path);
+	char *leaf cleanup_free = berth_path_base(path);
 	mode_t type = archive_entry_filetype(e);
 	const char *hardlink = archive_entry_hardlink(e);
 	if (hardlink)
