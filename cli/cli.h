@@ -279,6 +279,10 @@ typedef struct berth_named_list {
 	const void *ud;
 } berth_named_list;
 int berth_cli_print_named_list(berth_cli *cli, const berth_named_list *l);
+/* berth_format_init of a command without a table; what does not parse is
+ * docker's "template parsing error: ..." with exit code 64, the code
+ * returned (BERTH_EXIT_OK when f is ready). */
+int berth_cli_format_init(berth_cli *cli, berth_format *f, const char *spec);
 /* The Go type docker inspect renders an object of this type ("container",
  * "image", "network", "volume") from; NULL for others (cli/inspect_types.c). */
 const berth_go_type *berth_cli_inspect_go_type(const char *object_type);

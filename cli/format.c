@@ -384,3 +384,12 @@ int berth_cli_print_named_list(berth_cli *cli, const berth_named_list *l)
 	berth_cli_write(cli, &out);
 	return BERTH_EXIT_OK;
 }
+
+int berth_cli_format_init(berth_cli *cli, berth_format *f, const char *spec)
+{
+	berth_error *err cleanup_error = NULL;
+	if (berth_format_init(f, spec, NULL, &err) == 0)
+		return BERTH_EXIT_OK;
+	berth_error_wrap(&err, "template parsing error");
+	return berth_cli_fail(cli, &err, BERTH_EXIT_TEMPLATE);
+}

@@ -470,10 +470,7 @@ int berth_cli_info(berth_invocation *inv)
 		return info_pretty(inv);
 
 	berth_format fmt cleanup_format = {0};
-	berth_error *err cleanup_error = NULL;
-	if (berth_format_init(&fmt, format, NULL, &err) < 0) {
-		berth_error_wrap(&err, "template parsing error");
-		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_TEMPLATE);
-	}
+	if ((status = berth_cli_format_init(inv->cli, &fmt, format)) != BERTH_EXIT_OK)
+		return status;
 	return info_format(inv, &fmt, format);
 }

@@ -84,12 +84,11 @@ int berth_cli_inspect_objects(berth_cli *cli, const berth_strlist *refs, const c
 			      const char *type, bool size)
 {
 	berth_format fmt cleanup_format = {.missingkey_error = true};
-	berth_error *err cleanup_error = NULL;
 	bool json = format && strcmp(format, "json") == 0;
-	if (format && *format && !json && berth_format_init(&fmt, format, NULL, &err) < 0) {
-		berth_error_wrap(&err, "template parsing error");
-		return berth_cli_fail(cli, &err, BERTH_EXIT_TEMPLATE);
-	}
+	int status;
+	if (format && *format && !json &&
+	    (status = berth_cli_format_init(cli, &fmt, format)) != BERTH_EXIT_OK)
+		return status;
 	fmt.missingkey_error = true;
 	inspect_opts o = {.type = type, .size = size};
 	json_t *found cleanup_json = json_array();

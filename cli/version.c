@@ -159,11 +159,8 @@ int berth_cli_version(berth_invocation *inv)
 		return status;
 
 	berth_format fmt cleanup_format = {.name = "version"};
-	berth_error *err cleanup_error = NULL;
-	if (berth_format_init(&fmt, format, NULL, &err) < 0) {
-		berth_error_wrap(&err, "template parsing error");
-		return berth_cli_fail(inv->cli, &err, BERTH_EXIT_TEMPLATE);
-	}
+	if ((status = berth_cli_format_init(inv->cli, &fmt, format)) != BERTH_EXIT_OK)
+		return status;
 
 	json_t *server cleanup_json = NULL;
 	berth_error *server_err cleanup_error = NULL;
