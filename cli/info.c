@@ -60,19 +60,6 @@ static int by_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The keys of an object, sorted (Go's maps print in no stable order). */
-static const char **sorted_keys(const json_t *obj, size_t *n)
-{
-	*n = json_is_object(obj) ? json_object_size(obj) : 0;
-	const char **keys = berth_xcalloc(*n + 1, sizeof(*keys));
-	size_t i = 0;
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)obj, key, v) keys[i++] = key;
-	qsort(keys, *n, sizeof(*keys), by_str);
-	return keys;
-}
-
 /* --------------------------------------------------------------- client */
 
 static json_t *client_info(berth_cli *cli, const char *api_version)
@@ -214,7 +201,7 @@ static void print_swarm(const json_t *info, berth_buf *b)
 static void print_runtimes(const json_t *info, berth_buf *b)
 {
 	size_t n;
-	const char **names = sorted_keys(json_object_get(info, "Runtimes"), &n);
+	const char **names = berth_json_sorted_keys(json_object_get(info, "Runtimes"), &n);
 	if (n > 0) {
 		berth_buf_puts(b, " Runtimes:");
 		for (size_t i = 0; i < n; i++)
@@ -305,7 +292,7 @@ static void print_registries(const json_t *info, berth_buf *b)
 	if (json_array_size(cidrs) > 0 || (json_is_object(indexes) && json_object_size(indexes) > 0)) {
 		berth_buf_puts(b, " Insecure Registries:\n");
 		size_t n;
-		const char **names = sorted_keys(indexes, &n);
+		const char **names = berth_json_sorted_keys(indexes, &n);
 		for (size_t i = 0; i < n; i++) {
 			const json_t *ic = json_object_get(indexes, names[i]);
 			if (!json_is_true(json_object_get(ic, "Secure")))

@@ -166,6 +166,9 @@ int berth_json_get_int(const json_t *obj, const char *key, json_int_t *out, bert
 int berth_json_get_bool(const json_t *obj, const char *key, bool *out, berth_error **err);
 /* Returns the object member, or NULL; never errors. */
 const char *berth_json_string(const json_t *obj, const char *key);
+/* An object's keys sorted bytewise, the order Go visits a map in (none for
+ * what is not an object); free the array, not the strings. */
+const char **berth_json_sorted_keys(const json_t *obj, size_t *n);
 
 /* -------------------------------------------------------------- logging */
 

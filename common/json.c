@@ -85,3 +85,21 @@ const char *berth_json_string(const json_t *obj, const char *key)
 	const json_t *v = member(obj, key);
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **berth_json_sorted_keys(const json_t *obj, size_t *n)
+{
+	*n = json_object_size(obj);
+	const char **keys = berth_xcalloc(*n + 1, sizeof(*keys));
+	size_t i = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)obj, k, v)
+		keys[i++] = k;
+	qsort(keys, *n, sizeof(*keys), by_key);
+	return keys;
+}

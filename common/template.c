@@ -405,23 +405,6 @@ static const char *type_name(const json_t *v)
 	}
 }
 
-static int cmp_keys(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Go visits maps in key order, for printing and for range. */
-static const char **sorted_keys(const json_t *obj, size_t *n)
-{
-	const char **keys = berth_xcalloc(json_object_size(obj), sizeof(*keys));
-	size_t i = 0;
-	for (void *it = json_object_iter((json_t *)obj); it; it = json_object_iter_next((json_t *)obj, it))
-		keys[i++] = json_object_iter_key(it);
-	qsort(keys, i, sizeof(*keys), cmp_keys);
-	*n = i;
-	return keys;
-}
-
 /* ------------------------------------------------------- Go-typed values */
 
 /* The values of a typed execution (env->go_type) that stand for Go types
@@ -624,7 +607,7 @@ static int print_typed(berth_buf *b, const json_t *v, const berth_go_type *t, in
 		return 0;
 	case 'M': {
 		size_t n = 0;
-		const char **keys cleanup_free = none ? NULL : sorted_keys(v, &n);
+		const char **keys cleanup_free = none ? NULL : berth_json_sorted_keys(v, &n);
 		berth_buf_puts(b, "map[");
 		for (size_t i = 0; i < n; i++) {
 			berth_buf_printf(b, "%s%s:", i > 0 ? " " : "", keys[i]);
@@ -668,7 +651,7 @@ static int print_array(berth_buf *b, const json_t *v, int depth)
 static int print_map(berth_buf *b, const json_t *v, int depth)
 {
 	size_t n;
-	const char **keys cleanup_free = sorted_keys(v, &n);
+	const char **keys cleanup_free = berth_json_sorted_keys(v, &n);
 	berth_buf_puts(b, "map[");
 	for (size_t i = 0; i < n; i++) {
 		berth_buf_printf(b, "%s%s:", i > 0 ? " " : "", keys[i]);
@@ -761,7 +744,7 @@ static int json_encode_object(berth_buf *b, const json_t *v, int depth, bool mar
 	size_t n = 0;
 	const char **keys cleanup_free = NULL;
 	if (marshal) {
-		keys = sorted_keys(v, &n);
+		keys = berth_json_sorted_keys(v, &n);
 	} else {
 		keys = berth_xcalloc(json_object_size(v) + 1, sizeof(*keys));
 		for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it))
@@ -868,7 +851,7 @@ static int json_typed(berth_buf *b, const json_t *v, const berth_go_type *t, int
 		if (none || !json_is_object(v))
 			break;
 		size_t n;
-		const char **keys cleanup_free = sorted_keys(v, &n);
+		const char **keys cleanup_free = berth_json_sorted_keys(v, &n);
 		berth_buf_puts(b, "{");
 		for (size_t i = 0; i < n; i++) {
 			berth_buf_puts(b, i ? "," : "");
@@ -3311,7 +3294,7 @@ static int fmt_collection(berth_buf *b, const fmt_spec *sp, const json_t *v, int
 {
 	bool map = json_is_object(v);
 	size_t n;
-	const char **keys cleanup_free = map ? sorted_keys(v, &n) : NULL;
+	const char **keys cleanup_free = map ? berth_json_sorted_keys(v, &n) : NULL;
 	n = map ? n : json_array_size(v);
 	berth_buf_puts(b, map ? "map[" : "[");
 	for (size_t i = 0; i < n; i++) {
@@ -3548,7 +3531,7 @@ static int range_array(exec *ex, const tpl_node *n, json_t *arr, size_t mark)
 static int range_object(exec *ex, const tpl_node *n, json_t *obj, size_t mark)
 {
 	size_t count;
-	const char **keys cleanup_free = sorted_keys(obj, &count);
+	const char **keys cleanup_free = berth_json_sorted_keys(obj, &count);
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < count; i++) {
 		json_t *key cleanup_json = must(json_string_nocheck(keys[i]));

@@ -8,25 +8,6 @@
 
 #include "internal.h"
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The keys of an object, sorted; free the array (not the strings). */
-static const char **sorted_keys(const json_t *obj, size_t *n)
-{
-	*n = json_object_size(obj);
-	const char **keys = berth_xcalloc(*n + 1, sizeof(*keys));
-	size_t i = 0;
-	const char *k;
-	json_t *v;
-	json_object_foreach((json_t *)obj, k, v)
-		keys[i++] = k;
-	qsort(keys, *n, sizeof(*keys), name_cmp);
-	return keys;
-}
-
 /* state: absent = unvisited, 1 = on the path, 2 = done */
 static int visit(const json_t *services, const char *name, json_t *state, json_t *path,
 		 json_t *order, berth_error **err)
@@ -50,7 +31,7 @@ static int visit(const json_t *services, const char *name, json_t *state, json_t
 	json_array_append_new(path, json_string(name));
 	size_t n;
 	const json_t *deps = json_object_get(json_object_get(services, name), "depends_on");
-	const char **keys = sorted_keys(deps, &n);
+	const char **keys = berth_json_sorted_keys(deps, &n);
 	int r = 0;
 	for (size_t i = 0; i < n && r == 0; i++)
 		if (json_object_get(services, keys[i]))
@@ -70,7 +51,7 @@ int berth_compose_order(const json_t *services, json_t **order, berth_error **er
 	json_t *path cleanup_json = json_array();
 	json_t *out cleanup_json = json_array();
 	size_t n;
-	const char **keys = sorted_keys(services, &n);
+	const char **keys = berth_json_sorted_keys(services, &n);
 	int r = 0;
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = visit(services, keys[i], state, path, out, err);

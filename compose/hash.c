@@ -265,20 +265,6 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* An object's keys, sorted as Go sorts map keys (bytewise). */
-static const char **sorted_keys(const json_t *obj, size_t *n)
-{
-	*n = json_object_size(obj);
-	const char **keys = berth_xcalloc(*n + 1, sizeof(*keys));
-	size_t i = 0;
-	const char *k;
-	const json_t *v;
-	json_object_foreach((json_t *)obj, k, v)
-		keys[i++] = k;
-	qsort(keys, *n, sizeof(*keys), cmp_str);
-	return keys;
-}
-
 static void emit_struct(berth_buf *b, const json_t *obj, const gofield *fields);
 static bool emit_value(berth_buf *b, const json_t *v, const gofield *f);
 
@@ -300,7 +286,7 @@ static void emit_list(berth_buf *b, const json_t *v)
 static void emit_map(berth_buf *b, const json_t *v, const gofield *f)
 {
 	size_t n;
-	const char **keys cleanup_free = sorted_keys(v, &n);
+	const char **keys cleanup_free = berth_json_sorted_keys(v, &n);
 	berth_buf_puts(b, "{");
 	for (size_t i = 0; i < n; i++) {
 		const json_t *item = json_object_get(v, keys[i]);

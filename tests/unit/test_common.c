@@ -93,6 +93,23 @@ static void test_json_getters(void **state)
 	berth_error_free(&err);
 	assert_int_equal(berth_json_parse("{\"a\":1,\"a\":2}", 13, &j, &err), -1);
 	berth_error_free(&err);
+
+	/* bytewise, as Go orders map keys: upper case before lower case */
+	size_t n;
+	const char **keys cleanup_free = berth_json_sorted_keys(o, &n);
+	assert_int_equal(n, 5);
+	const char *want[] = {"b", "i", "n", "s", "wrong"};
+	for (size_t k = 0; k < n; k++)
+		assert_string_equal(keys[k], want[k]);
+	json_t *mixed cleanup_json = json_pack("{s:i, s:i, s:i}", "b", 1, "B", 2, "a", 3);
+	const char **mk cleanup_free = berth_json_sorted_keys(mixed, &n);
+	assert_int_equal(n, 3);
+	assert_string_equal(mk[0], "B");
+	assert_string_equal(mk[1], "a");
+	assert_string_equal(mk[2], "b");
+	const char **none cleanup_free = berth_json_sorted_keys(json_null(), &n);
+	assert_int_equal(n, 0);
+	assert_null(none[0]);
 }
 
 static void test_time_parse(void **state)
