@@ -76,12 +76,12 @@ const char *compose_container_name(const json_t *container)
 	return n ? (n[0] == '/' ? n + 1 : n) : "";
 }
 
-static bool in_list(char *const *list, const char *s)
+bool compose_wanted(char *const *services, const char *name)
 {
-	if (list == NULL || list[0] == NULL)
+	if (services == NULL || services[0] == NULL)
 		return true;
-	for (char *const *l = list; *l; l++)
-		if (strcmp(*l, s) == 0)
+	for (char *const *s = services; *s; s++)
+		if (strcmp(*s, name) == 0)
 			return true;
 	return false;
 }
@@ -105,7 +105,7 @@ int compose_list(berth_client *cl, const char *project, char *const *services, b
 	json_t **items = berth_xcalloc(n + 1, sizeof(json_t *));
 	json_t *v;
 	json_array_foreach(list, i, v)
-		if (in_list(services, compose_label(v, COMPOSE_LABEL_SERVICE)))
+		if (compose_wanted(services, compose_label(v, COMPOSE_LABEL_SERVICE)))
 			items[k++] = v;
 	qsort(items, k, sizeof(json_t *), by_service_number);
 	json_t *sorted = json_array();

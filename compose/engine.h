@@ -28,6 +28,8 @@ int compose_client_new(const berth_compose_ctx *c, berth_client **out, berth_err
 void compose_progress(const berth_compose_ctx *c, const char *kind, const char *name,
 		      const char *state);
 
+/* Whether a service is among those named (NULL or none: all are). */
+bool compose_wanted(char *const *services, const char *name);
 /* GET /containers/json of a project, sorted by service and number. */
 int compose_list(berth_client *cl, const char *project, char *const *services, bool all,
 		 bool oneoff, json_t **out, berth_error **err);

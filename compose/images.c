@@ -9,16 +9,6 @@
 
 #include "engine.h"
 
-static bool wanted(char *const *services, const char *name)
-{
-	if (services == NULL || services[0] == NULL)
-		return true;
-	for (char *const *s = services; *s; s++)
-		if (strcmp(*s, name) == 0)
-			return true;
-	return false;
-}
-
 int berth_compose_pull(berth_compose_ctx *c, char *const *services, bool ignore_failures,
 		       berth_error **err)
 {
@@ -26,7 +16,7 @@ int berth_compose_pull(berth_compose_ctx *c, char *const *services, bool ignore_
 	json_t *v;
 	json_object_foreach(json_object_get(c->project->model, "services"), k, v) {
 		const char *image = berth_json_string(v, "image");
-		if (!wanted(services, k) || image == NULL)
+		if (!compose_wanted(services, k) || image == NULL)
 			continue;
 		/* a service that is built is pulled only when it asks to be */
 		if (json_object_get(v, "build") &&
@@ -86,7 +76,7 @@ int berth_compose_push(berth_compose_ctx *c, char *const *services, berth_error 
 	json_t *v;
 	json_object_foreach(json_object_get(c->project->model, "services"), k, v) {
 		const char *image = berth_json_string(v, "image");
-		if (!wanted(services, k) || image == NULL)
+		if (!compose_wanted(services, k) || image == NULL)
 			continue;
 		char *name cleanup_free = berth_xstrdup(image);
 		char *colon = strrchr(name, ':');
@@ -115,7 +105,7 @@ int berth_compose_to_build(berth_compose_ctx *c, char *const *services, bool onl
 	const char *k;
 	json_t *v;
 	json_object_foreach(json_object_get(c->project->model, "services"), k, v) {
-		if (!wanted(services, k) || !json_object_get(v, "build"))
+		if (!compose_wanted(services, k) || !json_object_get(v, "build"))
 			continue;
 		if (only_missing) {
 			char *image cleanup_free = compose_image_name(c->project, k, v);

@@ -122,10 +122,7 @@ void compose_graph_init(compose_graph *g, berth_compose_ctx *c, char *const *ser
 	json_array_foreach(order, i, v) {
 		g->tasks[i].name = berth_xstrdup(json_string_value(v));
 		g->tasks[i].svc = json_object_get(all, g->tasks[i].name);
-		bool want = services == NULL || services[0] == NULL;
-		for (char *const *s = services; s && *s && !want; s++)
-			want = strcmp(*s, g->tasks[i].name) == 0;
-		g->tasks[i].selected = want;
+		g->tasks[i].selected = compose_wanted(services, g->tasks[i].name);
 	}
 	/* what the selected services depend on, transitively (the order has
 	 * dependencies first: walk it backwards) */
