@@ -176,9 +176,8 @@ void compose_log_reader_drain(compose_log_printer *pr, void *handle)
 int berth_compose_logs(berth_compose_ctx *c, const berth_compose_logs_opts *o, berth_error **err)
 {
 	json_t *list cleanup_json = NULL;
-	for (char *const *s = o->services; s && *s; s++)
-		if (!json_object_get(json_object_get(c->project->model, "services"), *s))
-			return berth_error_set(err, 404, "no such service: %s", *s);
+	if (compose_check_services(c->project, o->services, err) < 0)
+		return -1;
 	if (compose_list(c->client, c->project->name, o->services, true, false, &list, err) < 0)
 		return -1;
 	berth_buf q cleanup_buf = {0};
