@@ -227,14 +227,6 @@ static int daemonize(const char *state_dir, int *ready_fd, berth_error **err)
 
 /* ----------------------------------------------------------------- signals */
 
-void shim_reap_children(shim *s)
-{
-	int ws;
-	pid_t pid;
-	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
-		shim_proc_reaped(s, pid, ws);
-}
-
 static void sigchld_cb(shim_watch *w, int revents)
 {
 	shim *s = w->data;

@@ -581,3 +581,14 @@ int shim_proc_pause(shim_proc *p, bool pause, berth_error **err)
 	shim_proc_write_status(p);
 	return 0;
 }
+
+/* The shim is the subreaper: every child that ended (ours and the orphans
+ * reparented to us) is collected here, from the SIGCHLD watch and after runc
+ * calls that may have raced with an exit. */
+void shim_reap_children(shim *s)
+{
+	int ws;
+	pid_t pid;
+	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
+		shim_proc_reaped(s, pid, ws);
+}
