@@ -163,21 +163,6 @@ static bool specifies_current_dir(const char *p)
 	return strcmp(b, ".") == 0;
 }
 
-/* archive.PreserveTrailingDotOrSeparator */
-static char *preserve(const char *cleaned, const char *orig)
-{
-	berth_buf b = {0};
-	berth_buf_puts(&b, cleaned);
-	if (!specifies_current_dir(cleaned) && specifies_current_dir(orig)) {
-		if (!has_trailing_slash(b.data))
-			berth_buf_puts(&b, "/");
-		berth_buf_puts(&b, ".");
-	}
-	if (!has_trailing_slash(b.data) && has_trailing_slash(orig))
-		berth_buf_puts(&b, "/");
-	return berth_buf_steal(&b);
-}
-
 /* archive.SplitPathDirEntry */
 static void split_dir_entry(const char *p, char **dir, char **base)
 {
@@ -200,7 +185,7 @@ static char *local_abs(const char *p)
 		strcpy(cwd, "/");
 	char *joined cleanup_free = *p == '/' ? berth_xstrdup(p) : berth_xasprintf("%s/%s", cwd, p);
 	char *c cleanup_free = berth_path_clean(joined);
-	return preserve(c, p);
+	return berth_path_preserve(c, p);
 }
 
 /* archive.GetRebaseName */

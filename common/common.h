@@ -236,6 +236,10 @@ char *berth_path_clean(const char *p);
 /* Go's filepath.Base: the last element, trailing slashes ignored; "/" for
  * the root, "." for "". */
 char *berth_path_base(const char *p);
+/* docker's archive.PreserveTrailingDotOrSeparator: cleaned, with the "/."
+ * or "/" that orig (the path before cleaning) ends in put back, for what
+ * they say to cp ("dir/." the directory's contents, "dir/" a directory). */
+char *berth_path_preserve(const char *cleaned, const char *orig);
 
 /* Percent-decoding for URL queries; '+' becomes a space. */
 char *berth_url_decode(const char *s, size_t len);

@@ -373,6 +373,34 @@ char *berth_path_base(const char *p)
 	return berth_xstrndup(s, (size_t)(p + len - s));
 }
 
+static bool ends_with_slash(const char *p)
+{
+	size_t n = strlen(p);
+	return n > 0 && p[n - 1] == '/';
+}
+
+static bool names_current_dir(const char *p)
+{
+	char *base = berth_path_base(p);
+	bool dot = strcmp(base, ".") == 0;
+	free(base);
+	return dot;
+}
+
+char *berth_path_preserve(const char *cleaned, const char *orig)
+{
+	berth_buf b = {0};
+	berth_buf_puts(&b, cleaned);
+	if (!names_current_dir(cleaned) && names_current_dir(orig)) {
+		if (!ends_with_slash(b.data))
+			berth_buf_puts(&b, "/");
+		berth_buf_puts(&b, ".");
+	}
+	if (!ends_with_slash(b.data) && ends_with_slash(orig))
+		berth_buf_puts(&b, "/");
+	return berth_buf_steal(&b);
+}
+
 void berth_strv_free(char **v)
 {
 	if (v == NULL)

@@ -210,6 +210,17 @@ static void test_paths(void **state)
 		if (strcmp(b, bases[i][1]) != 0)
 			fail_msg("base [%s]: got [%s], want [%s]", bases[i][0], b, bases[i][1]);
 	}
+	/* cleaned, as the client wrote it, and what docker's cp keeps of it */
+	static const char *const kept[][3] = {
+		{"a", "a/.", "a/."}, {"a", "a/", "a/"}, {"a/b", "a//b", "a/b"},
+		{"/", "/.", "/."}, {".", "./", "./"}, {"/x", "/x/./", "/x/./"},
+	};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(kept); i++) {
+		char *p cleanup_free = berth_path_preserve(kept[i][0], kept[i][1]);
+		if (strcmp(p, kept[i][2]) != 0)
+			fail_msg("preserve [%s] [%s]: got [%s], want [%s]", kept[i][0], kept[i][1], p,
+				 kept[i][2]);
+	}
 }
 
 static void test_filters(void **state)
