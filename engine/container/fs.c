@@ -90,25 +90,6 @@ static bool ends_with_slash(const char *p)
 	return n > 0 && p[n - 1] == '/';
 }
 
-/* archive.PreserveTrailingDotOrSeparator: what the client's path says
- * beyond its clean form ("dir/." copies a directory's contents, "dir/"
- * insists on a directory). */
-static char *path_preserve(const char *cleaned, const char *orig)
-{
-	berth_buf b = {0};
-	berth_buf_puts(&b, cleaned);
-	char *cbase cleanup_free = berth_path_base(cleaned);
-	char *obase cleanup_free = berth_path_base(orig);
-	if (strcmp(cbase, ".") != 0 && strcmp(obase, ".") == 0) {
-		if (!ends_with_slash(b.data))
-			berth_buf_puts(&b, "/");
-		berth_buf_puts(&b, ".");
-	}
-	if (!ends_with_slash(b.data) && ends_with_slash(orig))
-		berth_buf_puts(&b, "/");
-	return berth_buf_steal(&b);
-}
-
 /* An archive entry's name made relative to the extraction point: "a/b",
  * or "" for the point itself. -1 when it climbs out of it. */
 static int entry_clean(const char *name, char **out)
@@ -753,7 +734,7 @@ static int root_for_path(const fs_spec *s, const char *abs, bool rw, int *rootfd
 	const char *rest = strcmp(dst, "/") == 0 ? where : where + strlen(dst);
 	char *in cleanup_free = berth_xstrdup(*rest ? rest : "/");
 	/* keep what the client's path says beyond its clean form */
-	*inner = path_preserve(in, abs);
+	*inner = berth_path_preserve(in, abs);
 	*mount_dst = berth_xstrdup(strcmp(dst, "/") == 0 ? "" : dst);
 	close(*rootfd);
 	*rootfd = vfd;
@@ -1234,7 +1215,7 @@ static int not_found(const fs_job *j, berth_error **err)
 static int target_resolve(fs_job *j, const char *inner, const char *mount_dst, berth_error **err)
 {
 	char *clean cleanup_free = path_clean(inner);
-	char *abs = path_preserve(clean, inner);
+	char *abs = berth_path_preserve(clean, inner);
 	j->abs = abs;
 	const char *slash = strrchr(abs, '/');
 	char *dir cleanup_free = berth_xstrndup(abs, (size_t)(slash - abs + 1));
@@ -1253,7 +1234,7 @@ static int target_resolve(fs_job *j, const char *inner, const char *mount_dst, b
 	 * path, or "/" for the root (whose entries then read "/bin", ...) */
 	char *given cleanup_free = berth_xasprintf("/%s", j->path);
 	char *given_clean cleanup_free = path_clean(given);
-	char *given_abs cleanup_free = path_preserve(given_clean, given);
+	char *given_abs cleanup_free = berth_path_preserve(given_clean, given);
 	char *name cleanup_free = berth_path_base(given_abs);
 	j->arcname = strcmp(name, "/") == 0 ? berth_xstrdup("") : berth_xstrdup(name);
 	char *link cleanup_free = NULL;
@@ -1673,7 +1654,7 @@ static int extract_work(void *ud, berth_error **err)
 		return -1;
 	/* the extraction point: every link followed, the last one too */
 	char *clean cleanup_free = path_clean(inner);
-	char *point cleanup_free = path_preserve(clean, inner);
+	char *point cleanup_free = berth_path_preserve(clean, inner);
 	int dfd = open_in_root(j->rootfd, point, O_PATH);
 	if (dfd == -ENOENT)
 		return not_found(j, err);
