@@ -270,24 +270,71 @@ static long count_lines(FILE *f)
 
 /* -------------------------------------------------------------- passes */
 
+/* The log's files, oldest first, opened as one consistent set: the current
+ * file is opened first and the set is kept only when the current file is
+ * still the same afterwards, so no rotation fell between the opens (one
+ * that did would hide the file it turned into <log>.1, or show a file
+ * twice). Returns the count; files[count - 1] is the current file, or NULL
+ * when there is none yet (the shim between its rename and its create). */
+static int open_files(logs_job *j, FILE *files[LOGS_MAX_FILES + 1], ino_t inos[LOGS_MAX_FILES + 1])
+{
+	for (int attempt = 0;; attempt++) {
+		FILE *cur = fopen(j->log_path, "re");
+		struct stat st, now;
+		ino_t cur_ino = cur && fstat(fileno(cur), &st) == 0 ? st.st_ino : 0;
+		int n = 0;
+		for (int i = LOGS_MAX_FILES; i >= 1; i--) {
+			char *p cleanup_free = berth_xasprintf("%s.%d", j->log_path, i);
+			FILE *f = fopen(p, "re");
+			if (f && fstat(fileno(f), &st) == 0) {
+				inos[n] = st.st_ino;
+				files[n++] = f;
+			} else if (f) {
+				fclose(f);
+			}
+		}
+		bool same = cur ? stat(j->log_path, &now) == 0 && now.st_ino == cur_ino
+				: stat(j->log_path, &now) < 0;
+		/* a shim rotating without pause could keep us here: after a few
+		 * tries the set is taken as it is */
+		if (same || attempt >= 20) {
+			inos[n] = cur_ino;
+			files[n++] = cur;
+			return n;
+		}
+		for (int i = 0; i < n; i++)
+			fclose(files[i]);
+		if (cur)
+			fclose(cur);
+	}
+}
+
+static void close_files(FILE **files, int n, FILE *keep)
+{
+	for (int i = 0; i < n; i++) {
+		if (files[i] && files[i] != keep)
+			fclose(files[i]);
+	}
+}
+
+/* cur is the file followed from now on, from offset. */
+static void follow_current(logs_job *j, FILE *cur, ino_t ino, long offset)
+{
+	j->f = cur;
+	j->ino = ino;
+	j->offset = offset;
+}
+
 /* The history: rotated files oldest first, then the current one, which
  * stays open for follow. */
 static int first_pass(logs_job *j, berth_error **err)
 {
 	FILE *files[LOGS_MAX_FILES + 1];
-	int n = 0;
-	for (int i = LOGS_MAX_FILES; i >= 1; i--) {
-		char *p cleanup_free = berth_xasprintf("%s.%d", j->log_path, i);
-		FILE *f = fopen(p, "re");
-		if (f)
-			files[n++] = f;
-	}
-	FILE *cur = fopen(j->log_path, "re");
-	struct stat st;
-	if (cur && fstat(fileno(cur), &st) == 0)
-		j->ino = st.st_ino;
-	if (cur)
-		files[n++] = cur;
+	ino_t inos[LOGS_MAX_FILES + 1];
+	int n = open_files(j, files, inos);
+	FILE *cur = files[n - 1];
+	if (cur == NULL)
+		n--;
 	/* tail: whole files from the newest back, then lines to skip */
 	int start = 0;
 	long skip = 0;
@@ -312,43 +359,36 @@ static int first_pass(logs_job *j, berth_error **err)
 		long all = LONG_MAX;
 		rc = read_lines(j, cur, &j->offset, &all, err);
 	}
-	for (int i = 0; i < n; i++) {
-		if (files[i] != cur)
-			fclose(files[i]);
-	}
-	j->f = cur;
+	close_files(files, n, cur);
+	if (cur)
+		follow_current(j, cur, inos[n - 1], j->offset);
 	return rc;
 }
 
-/* Reads a whole rotated file: one that came after ours and went before we
- * looked. */
-static int read_rotated(logs_job *j, int index, berth_error **err)
-{
-	char *p cleanup_free = berth_xasprintf("%s.%d", j->log_path, index);
-	FILE *f cleanup_file = fopen(p, "re");
-	long offset = 0;
-	return f ? read_lines(j, f, &offset, NULL, err) : 0;
-}
-
 /* The file we read was rotated: finish it, then the files rotated after it
- * (found by its inode among <log>.1, .2, ...; all of them when it was
- * dropped), and go on with the current file from its start. */
+ * (found by its inode in the set; all of them when it was dropped), and go
+ * on with the current file of the same set from its start. */
 static int after_rotation(logs_job *j, berth_error **err)
 {
 	int rc = read_lines(j, j->f, &j->offset, NULL, err);
 	fclose(j->f);
 	j->f = NULL;
-	int ours = LOGS_MAX_FILES + 1;
-	for (int i = 1; i <= LOGS_MAX_FILES; i++) {
-		char *p cleanup_free = berth_xasprintf("%s.%d", j->log_path, i);
-		struct stat st;
-		if (stat(p, &st) == 0 && st.st_ino == j->ino) {
-			ours = i;
-			break;
-		}
+	FILE *files[LOGS_MAX_FILES + 1];
+	ino_t inos[LOGS_MAX_FILES + 1];
+	int n = open_files(j, files, inos);
+	FILE *cur = files[n - 1];
+	int first = 0;
+	for (int i = 0; i < n - 1; i++) {
+		if (inos[i] == j->ino)
+			first = i + 1;
 	}
-	for (int i = ours - 1; i >= 1 && rc == 0; i--)
-		rc = read_rotated(j, i, err);
+	for (int i = first; i < n - 1 && rc == 0; i++) {
+		long offset = 0;
+		rc = read_lines(j, files[i], &offset, NULL, err);
+	}
+	close_files(files, n, cur);
+	if (cur)
+		follow_current(j, cur, inos[n - 1], 0);
 	return rc;
 }
 
@@ -357,20 +397,19 @@ static int after_rotation(logs_job *j, berth_error **err)
 static int follow_pass(logs_job *j, berth_error **err)
 {
 	if (j->f == NULL) {
-		j->f = fopen(j->log_path, "re");
+		FILE *f = fopen(j->log_path, "re");
 		struct stat st;
-		if (j->f && fstat(fileno(j->f), &st) == 0)
-			j->ino = st.st_ino;
-		j->offset = 0;
+		if (f == NULL)
+			return 0;
+		follow_current(j, f, fstat(fileno(f), &st) == 0 ? st.st_ino : 0, 0);
 	}
-	if (j->f == NULL)
-		return 0;
-	int rc = read_lines(j, j->f, &j->offset, NULL, err);
-	struct stat st;
-	if (rc == 0 && stat(j->log_path, &st) == 0 && st.st_ino != j->ino) {
-		if (after_rotation(j, err) < 0)
-			return -1;
-		return follow_pass(j, err);
+	int rc = 0;
+	for (int rounds = 0; rc == 0 && j->f && rounds < LOGS_MAX_FILES; rounds++) {
+		rc = read_lines(j, j->f, &j->offset, NULL, err);
+		struct stat st;
+		if (rc < 0 || stat(j->log_path, &st) < 0 || st.st_ino == j->ino)
+			break;
+		rc = after_rotation(j, err);
 	}
 	return rc;
 }
