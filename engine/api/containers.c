@@ -159,8 +159,8 @@ static int containers_attach(berth_daemon *d, berth_api_req *req, berth_error **
  * container is a 404 before any handshake error, as with dockerd. */
 static int containers_attach_ws(berth_daemon *d, berth_api_req *req, berth_error **err)
 {
-	berth_container *c;
-	if (berth_container_find(STORE(d), ID(req), &c, err) < 0 ||
+	/* dockerd checks the container before the websocket handshake */
+	if (berth_container_attach_check(STORE(d), req, ID(req), err) < 0 ||
 	    berth_api_websocket_begin(req, err) < 0)
 		return -1;
 	return berth_container_attach(STORE(d), req, ID(req), err);

@@ -120,22 +120,33 @@ static void attach_replay_queue(berth_container *c, container_attach *a, bool li
 		replay_done(&r->work, 0);
 }
 
-int berth_container_attach(berth_container_store *s, berth_api_req *req, const char *name,
-			   berth_error **err)
+int berth_container_attach_check(berth_container_store *s, berth_api_req *req, const char *name,
+				 berth_error **err)
 {
 	berth_container *c;
 	if (berth_container_find(s, name, &c, err) < 0)
 		return -1;
 	if (c->removing)
 		return berth_error_set(err, 409, "container %s is being removed", c->id);
+	bool created = strcmp(container_status(c), "created") == 0;
+	if (!container_running(c) && !created && !berth_api_query_bool(req, "logs", false))
+		return berth_error_set(err, 409, "You cannot attach to a stopped container, start it first");
+	return 0;
+}
+
+int berth_container_attach(berth_container_store *s, berth_api_req *req, const char *name,
+			   berth_error **err)
+{
+	berth_container *c;
+	if (berth_container_attach_check(s, req, name, err) < 0 ||
+	    berth_container_find(s, name, &c, err) < 0)
+		return -1;
 	bool running = container_running(c);
 	bool created = strcmp(container_status(c), "created") == 0;
 	bool logs = berth_api_query_bool(req, "logs", false);
 	bool stream = berth_api_query_bool(req, "stream", false);
 	bool out = berth_api_query_bool(req, "stdout", false);
 	bool errs = berth_api_query_bool(req, "stderr", false);
-	if (!running && !created && !logs)
-		return berth_error_set(err, 409, "You cannot attach to a stopped container, start it first");
 	const char *keys = berth_api_query(req, "detachKeys");
 	json_t *hello = json_pack("{s:b, s:b, s:b}", "stdin", berth_api_query_bool(req, "stdin", false),
 				  "stdout", out, "stderr", errs);

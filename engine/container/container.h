@@ -118,6 +118,10 @@ int berth_container_stats(berth_container_store *s, berth_api_req *req, const ch
 /* GET /containers/{id}/logs. */
 int berth_container_logs(berth_container_store *s, berth_api_req *req, const char *name,
 			 berth_error **err);
+/* Whether the container can be attached now (404, 409 as dockerd answers
+ * before it looks at the request's upgrade). */
+int berth_container_attach_check(berth_container_store *s, berth_api_req *req, const char *name,
+				 berth_error **err);
 /* POST /containers/{id}/attach: hijacks the connection to the shim. */
 int berth_container_attach(berth_container_store *s, berth_api_req *req, const char *name,
 			   berth_error **err);

@@ -87,7 +87,7 @@ close: 1000" ]
 	[ "$("$BERTH" inspect -f '{{.State.Running}}' w6)" = true ]
 }
 
-@test "errors: no such container is a 404, a plain GET a 400, a stopped container a 409" {
+@test "errors: no such container is a 404, a plain GET a 400, a stopped container a 409 (before the handshake)" {
 	run timeout 60 "$WS" "$BERTH_SOCK" "/containers/nope/attach/ws?stream=1"
 	[ "${lines[0]}" = "status: HTTP/1.1 404 Not Found" ]
 	[ "${lines[1]}" = '{"message":"No such container: nope"}' ]
@@ -98,6 +98,9 @@ close: 1000" ]
 	"$BERTH" wait w7 >/dev/null
 	run timeout 60 "$WS" "$BERTH_SOCK" "/containers/w7/attach/ws?stream=1"
 	[ "${lines[0]}" = "status: HTTP/1.1 409 Conflict" ]
+	# as in dockerd, the container's state is looked at before the handshake
+	run curl -sS --unix-socket "$BERTH_SOCK" -w ' %{http_code}' "http://x/containers/w7/attach/ws"
+	[ "$output" = $'{"message":"You cannot attach to a stopped container, start it first"}\n 409' ]
 }
 
 @test "a large output arrives whole and in order through the frames" {
