@@ -37,49 +37,6 @@ static void go_quote_list(berth_buf *b, const json_t *list)
 	berth_buf_puts(b, "]");
 }
 
-/* Go's time.Duration.String(): "0s", "1.5s", "2m0s", "1h0m0s", "500ms". */
-static void go_duration(berth_buf *b, int64_t ns)
-{
-	static const struct {
-		int64_t unit;
-		const char *name;
-	} small[] = {{1, "ns"}, {1000, "µs"}, {1000000, "ms"}};
-	uint64_t u = ns < 0 ? (uint64_t)-ns : (uint64_t)ns;
-	const char *sign = ns < 0 ? "-" : "";
-	if (u == 0) {
-		berth_buf_puts(b, "0s");
-		return;
-	}
-	char frac[16] = "";
-	uint64_t unit = 1000000000ULL;
-	const char *name = "s";
-	for (size_t i = 0; i < BERTH_ARRAY_SIZE(small) && u < 1000000000ULL; i++) {
-		if (u < (uint64_t)small[i].unit * 1000) {
-			unit = (uint64_t)small[i].unit;
-			name = small[i].name;
-			break;
-		}
-	}
-	uint64_t whole = u / unit, rest = u % unit;
-	if (rest) {
-		int digits = unit == 1000000000ULL ? 9 : unit == 1000000 ? 6 : 3;
-		snprintf(frac, sizeof(frac), ".%0*llu", digits, (unsigned long long)rest);
-		for (size_t l = strlen(frac); l > 1 && frac[l - 1] == '0'; l--)
-			frac[l - 1] = '\0';
-	}
-	if (unit != 1000000000ULL) {
-		berth_buf_printf(b, "%s%llu%s%s", sign, (unsigned long long)whole, frac, name);
-		return;
-	}
-	uint64_t h = whole / 3600, m = whole / 60 % 60, sec = whole % 60;
-	berth_buf_puts(b, sign);
-	if (h)
-		berth_buf_printf(b, "%lluh", (unsigned long long)h);
-	if (h || m)
-		berth_buf_printf(b, "%llum", (unsigned long long)m);
-	berth_buf_printf(b, "%llu%ss", (unsigned long long)sec, frac);
-}
-
 /* Go's %q of an int: a quoted rune literal ('\x02', 'A'). */
 static void go_rune(berth_buf *b, int64_t r)
 {
@@ -292,7 +249,7 @@ static char *health_comment(const json_t *hc)
 		if (i == 3 && v == NULL)
 			continue;
 		berth_buf_puts(&msg, " \"");
-		go_duration(&msg, json_integer_value(v));
+		berth_go_duration(&msg, json_integer_value(v));
 		berth_buf_puts(&msg, "\"");
 	}
 	berth_buf_puts(&msg, " ");

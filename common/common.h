@@ -206,6 +206,8 @@ char *berth_time_go_string_rfc3339(const char *rfc3339);
 int berth_time_parse(const char *s, int64_t now_ns, int64_t *out_ns, berth_error **err);
 /* Go-style duration "1h2m3.5s", "300ms" to nanoseconds. */
 int berth_duration_parse(const char *s, int64_t *out_ns, berth_error **err);
+/* Go's time.Duration.String(): "0s", "1.5s", "1m30s", "1h0m0s", "300ms", "2µs". */
+void berth_go_duration(berth_buf *b, int64_t ns);
 
 /* 64 random hex characters (a Docker object ID). */
 void berth_random_id(char out[65]);

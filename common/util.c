@@ -31,6 +31,41 @@ void berth_time_format_rfc3339(int64_t ns, char *out, size_t outlen)
 	snprintf(out, outlen, "%s.%09ldZ", base, frac);
 }
 
+/* "V[.frac]UNIT": frac is rest in `digits` digits, trailing zeros off. */
+static void go_fixed(berth_buf *b, uint64_t v, uint64_t rest, int digits, const char *unit)
+{
+	char frac[32];
+	snprintf(frac, sizeof(frac), "%0*llu", digits, (unsigned long long)rest);
+	size_t n = digits ? strlen(frac) : 0;
+	while (n > 0 && frac[n - 1] == '0')
+		n--;
+	berth_buf_printf(b, "%llu%s%.*s%s", (unsigned long long)v, n ? "." : "", (int)n, frac,
+			 unit);
+}
+
+void berth_go_duration(berth_buf *b, int64_t ns)
+{
+	uint64_t u = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+	if (ns < 0)
+		berth_buf_puts(b, "-");
+	if (u == 0) {
+		berth_buf_puts(b, "0s");
+	} else if (u < 1000) {
+		go_fixed(b, u, 0, 0, "ns");
+	} else if (u < 1000000) {
+		go_fixed(b, u / 1000, u % 1000, 3, "µs");
+	} else if (u < 1000000000) {
+		go_fixed(b, u / 1000000, u % 1000000, 6, "ms");
+	} else {
+		uint64_t h = u / 3600000000000ULL, m = u / 60000000000ULL % 60;
+		if (h)
+			berth_buf_printf(b, "%lluh", (unsigned long long)h);
+		if (h || m)
+			berth_buf_printf(b, "%llum", (unsigned long long)m);
+		go_fixed(b, u / 1000000000 % 60, u % 1000000000, 9, "s");
+	}
+}
+
 /* Go's time.ParseDuration. */
 int berth_duration_parse(const char *s, int64_t *out_ns, berth_error **err)
 {

@@ -208,42 +208,6 @@ static void go_float32(berth_buf *b, float f)
 	}
 }
 
-/* time.Duration.String(): "0s", "1.5s", "1m30s", "1h0m0s", "300ms", "2µs". */
-/* "V[.frac]UNIT": frac is rest in `digits` digits, trailing zeros off. */
-static void go_fixed(berth_buf *b, uint64_t v, uint64_t rest, int digits, const char *unit)
-{
-	char frac[32];
-	snprintf(frac, sizeof(frac), "%0*llu", digits, (unsigned long long)rest);
-	size_t n = digits ? strlen(frac) : 0;
-	while (n > 0 && frac[n - 1] == '0')
-		n--;
-	berth_buf_printf(b, "%llu%s%.*s%s", (unsigned long long)v, n ? "." : "", (int)n, frac,
-			 unit);
-}
-
-void compose_go_duration(berth_buf *b, int64_t ns)
-{
-	uint64_t u = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
-	if (ns < 0)
-		berth_buf_puts(b, "-");
-	if (u == 0) {
-		berth_buf_puts(b, "0s");
-	} else if (u < 1000) {
-		go_fixed(b, u, 0, 0, "ns");
-	} else if (u < 1000000) {
-		go_fixed(b, u / 1000, u % 1000, 3, "µs");
-	} else if (u < 1000000000) {
-		go_fixed(b, u / 1000000, u % 1000000, 6, "ms");
-	} else {
-		uint64_t h = u / 3600000000000ULL, m = u / 60000000000ULL % 60;
-		if (h)
-			berth_buf_printf(b, "%lluh", (unsigned long long)h);
-		if (h || m)
-			berth_buf_printf(b, "%llum", (unsigned long long)m);
-		go_fixed(b, u / 1000000000 % 60, u % 1000000000, 9, "s");
-	}
-}
-
 /* The model keeps some numbers as text ("1024" for sizes, "2" after
  * interpolation): their value, or 0 for what is not a number. */
 static long long number_of(const json_t *v)
@@ -362,7 +326,7 @@ static bool emit_duration(berth_buf *b, const json_t *v, bool omit_zero)
 	if (omit_zero && ns == 0)
 		return false;
 	berth_buf_puts(b, "\"");
-	compose_go_duration(b, ns);
+	berth_go_duration(b, ns);
 	berth_buf_puts(b, "\"");
 	return true;
 }

@@ -59,7 +59,6 @@ int compose_parse_size(const char *s, long long *out);
 char *compose_service_hash_json(const json_t *service);
 
 /* Go's time.Duration.String(): "1m30s", "1.5s", "300ms". */
-void compose_go_duration(berth_buf *b, int64_t ns);
 
 /* Resolves a possibly relative path against dir ("~" is $HOME). */
 char *compose_abs_path(const char *dir, const char *path);

@@ -162,7 +162,7 @@ static int wait_healthy(berth_compose_ctx *c, berth_client *cl, const char *id,
 	for (;; usleep(100 * 1000)) {
 		if (deadline && berth_time_now_ns() > deadline) {
 			berth_buf d cleanup_buf = {0};
-			compose_go_duration(&d, (int64_t)timeout * 1000000000);
+			berth_go_duration(&d, (int64_t)timeout * 1000000000);
 			return berth_error_set(err, 500, "application not healthy after %s", d.data);
 		}
 		json_t *info cleanup_json = NULL;

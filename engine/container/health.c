@@ -44,18 +44,6 @@ struct container_health {
 	int64_t start_ns, end_ns;
 };
 
-/* Go's time.Duration.String for the durations healthchecks use. */
-static void go_duration(int64_t ns, char *out, size_t len)
-{
-	if (ns < 1000 * NS_PER_MS)
-		snprintf(out, len, "%lldms", (long long)(ns / NS_PER_MS));
-	else if (ns < 60000 * NS_PER_MS)
-		snprintf(out, len, "%gs", (double)ns / 1e9);
-	else
-		snprintf(out, len, "%lldm%gs", (long long)(ns / (60000 * NS_PER_MS)),
-			 (double)(ns % (60000 * NS_PER_MS)) / 1e9);
-}
-
 static int64_t hc_duration(const json_t *hc, const char *key, int64_t def)
 {
 	json_int_t v = json_integer_value(json_object_get(hc, key));
@@ -142,10 +130,10 @@ static int probe_run(container_health *h, const char *exec_id, berth_error **err
 		json_t *kill cleanup_json = json_pack("{s:s, s:s, s:i}", "cmd", "kill", "exec_id", exec_id,
 						      "signal", 9);
 		container_shim_call(h->shim_dir, kill, NULL, NULL);
-		char d[32];
-		go_duration(h->timeout_ns, d, sizeof(d));
 		h->output.len = 0;
-		berth_buf_printf(&h->output, "Health check exceeded timeout (%s)", d);
+		berth_buf_puts(&h->output, "Health check exceeded timeout (");
+		berth_go_duration(&h->output, h->timeout_ns);
+		berth_buf_puts(&h->output, ")");
 		h->exit_code = -1;
 		return 0;
 	}

@@ -164,7 +164,7 @@ static void test_go_duration(void **state)
 		     {-2000000000, "-2s"}, {INT64_MIN, "-2562047h47m16.854775808s"}};
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(cases); i++) {
 		berth_buf b cleanup_buf = {0};
-		compose_go_duration(&b, cases[i].ns);
+		berth_go_duration(&b, cases[i].ns);
 		assert_string_equal(b.data, cases[i].want);
 	}
 }
