@@ -131,8 +131,9 @@ static int read_options(berth_api_req *req, build_job *j, berth_error **err)
 	j->tags = berth_api_query_all(req, "t");
 	j->platform = dup_query(req, "platform");
 	o->platform = j->platform;
-	const char *eh = berth_api_query(req, "extrahosts");
-	j->extra_hosts = eh && *eh ? berth_str_split(eh, ',') : NULL;
+	/* one "host:ip" a parameter, repeated, as the docker CLI sends them and
+	 * dockerd reads them (r.Form["extrahosts"]) */
+	j->extra_hosts = berth_api_query_all(req, "extrahosts");
 	o->dockerfile = j->dockerfile;
 	o->target = j->target;
 	o->network_mode = j->network_mode && strcmp(j->network_mode, "default") ? j->network_mode : NULL;

@@ -492,3 +492,19 @@ ADD http://127.0.0.1:$port/missing.txt /x"
 	[ "$(docker run --rm adds stat -c %Y /fetched/remote.txt)" = 1577934245 ]
 	no_leftovers
 }
+
+# the docker CLI sends one extrahosts parameter a host, as dockerd reads them;
+# berth build does the same
+@test "--add-host twice puts both hosts in a RUN step's /etc/hosts (docker and berth build)" {
+	printf 'FROM busybox\nRUN grep -E "[[:space:]](a|b)$" /etc/hosts >/hosts.txt\n' >"$CTX/Dockerfile"
+	docker build -q --add-host a:1.2.3.4 --add-host b:5.6.7.8 -t hosts-docker "$CTX" >/dev/null
+	"$BERTH" build -q --add-host a:1.2.3.4 --add-host b:5.6.7.8 -t hosts-berth "$CTX" >/dev/null
+	for img in hosts-docker hosts-berth; do
+		run docker run --rm "$img" cat /hosts.txt
+		[ "$status" -eq 0 ]
+		[ "${#lines[@]}" -eq 2 ]
+		[[ "${lines[0]}" =~ ^1\.2\.3\.4[[:space:]]+a$ ]]
+		[[ "${lines[1]}" =~ ^5\.6\.7\.8[[:space:]]+b$ ]]
+	done
+	docker rmi hosts-docker hosts-berth >/dev/null
+}
