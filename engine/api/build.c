@@ -24,8 +24,7 @@ typedef struct build_job {
 	berth_builder_env env;
 	berth_build_opts opts;
 	char *state_dir, *api_host, *context;
-	char *body;
-	size_t body_len;
+	berth_api_kept_body body;  /* the context tar, until it is extracted */
 	char *dockerfile, *target, *network_mode, *cpuset_cpus, *remote, *platform;
 	char **tags, **extra_hosts, **cache_from;
 	berth_registry_config reg_cfg;
@@ -43,7 +42,7 @@ static void job_free(build_job *j)
 	free(j->state_dir);
 	free(j->api_host);
 	free(j->context);
-	free(j->body);
+	berth_api_body_release(&j->body);
 	free(j->dockerfile);
 	free(j->target);
 	free(j->network_mode);
@@ -300,12 +299,11 @@ static int prepare_work(void *ud, berth_error **err)
 	if (j->remote) {
 		if (berth_builder_context_remote(j->remote, j->context, j->dockerfile, &subdir, err) < 0)
 			return -1;
-	} else if (berth_builder_context_extract(j->body, j->body_len, j->context, j->dockerfile,
+	} else if (berth_builder_context_extract(j->body.data, j->body.len, j->context, j->dockerfile,
 						 err) < 0) {
 		return -1;
 	}
-	free(j->body);
-	j->body = NULL;
+	berth_api_body_release(&j->body); /* unmapping a large context: not on the loop */
 	char *dir cleanup_free = subdir ? berth_xasprintf("%s/%s", j->context, subdir)
 					: berth_xstrdup(j->context);
 	return berth_build_prepare(&j->env, dir, &j->opts, &j->build, err);
@@ -349,11 +347,7 @@ static int build_post(berth_daemon *d, berth_api_req *req, berth_error **err)
 	char *certs cleanup_free = berth_xasprintf("%s/certs.d", dirname(cfg_dir));
 	berth_registry_config_init(&j->reg_cfg, c->file, certs, c->max_concurrent_downloads,
 				   c->max_concurrent_uploads);
-	size_t len;
-	const char *body = berth_api_body(req, &len);
-	j->body = berth_xmalloc(len + 1);
-	memcpy(j->body, body, len);
-	j->body_len = len;
+	berth_api_body_keep(req, &j->body);
 	if (berth_api_defer(d, req, prepare_work, prepare_done, j) == 0)
 		return 0;
 	job_free(j);

@@ -944,8 +944,7 @@ typedef struct fs_job {
 	char *base;                 /* the target's name there ("." for itself) */
 	char *arcname;              /* the target's name in the archive */
 	char *stat_header;          /* X-Docker-Container-Path-Stat */
-	char *body;                 /* PUT: the archive (a copy) */
-	size_t body_len;
+	berth_api_kept_body body;   /* PUT: the archive */
 	bool no_overwrite_dir_non_dir, copy_uid_gid;
 
 	/* changes */
@@ -987,7 +986,7 @@ static void job_free(fs_job *j)
 	free(j->base);
 	free(j->arcname);
 	free(j->stat_header);
-	free(j->body);
+	berth_api_body_release(&j->body);
 	json_decref(j->result);
 	json_decref(j->config);
 	free(j->image);
@@ -1645,9 +1644,8 @@ static int ex_user(extractor *x, const char *user, berth_error **err)
 	return 0;
 }
 
-static int extract_work(void *ud, berth_error **err)
+static int extract_into(fs_job *j, berth_error **err)
 {
-	fs_job *j = ud;
 	char *abs cleanup_free = berth_xasprintf("/%s", j->path);
 	char *inner cleanup_free = NULL, *seen cleanup_free = NULL, *mnt cleanup_free = NULL;
 	if (root_for_path(&j->spec, abs, true, &j->rootfd, &inner, &j->live, &seen, &mnt, err) < 0)
@@ -1682,13 +1680,13 @@ static int extract_work(void *ud, berth_error **err)
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	rc = 0;
-	if (archive_read_open_memory(a, j->body, j->body_len) != ARCHIVE_OK)
+	if (archive_read_open_memory(a, j->body.data, j->body.len) != ARCHIVE_OK)
 		rc = berth_error_set(err, 400, "%s", archive_error_string(a));
 	struct archive_entry *e;
 	int r = ARCHIVE_OK;
 	while (rc == 0 && ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN))
 		rc = ex_entry(&x, a, e, err);
-	if (rc == 0 && r != ARCHIVE_EOF && j->body_len > 0)
+	if (rc == 0 && r != ARCHIVE_EOF && j->body.len > 0)
 		rc = berth_error_set(err, 500, "%s", archive_error_string(a));
 	archive_read_free(a);
 	for (size_t i = 0; i < x.ndirs; i++) {
@@ -1703,6 +1701,14 @@ static int extract_work(void *ud, berth_error **err)
 	free(x.dirs);
 	ex_uncache(&x);
 	close_fd(&j->rootfd);
+	return rc;
+}
+
+static int extract_work(void *ud, berth_error **err)
+{
+	fs_job *j = ud;
+	int rc = extract_into(j, err);
+	berth_api_body_release(&j->body); /* unmapping a large archive: not on the loop */
 	return rc;
 }
 
@@ -1756,10 +1762,8 @@ int berth_container_api_archive(berth_daemon *d, berth_api_req *req, berth_error
 	}
 	j->no_overwrite_dir_non_dir = berth_api_query_bool(req, "noOverwriteDirNonDir", false);
 	j->copy_uid_gid = berth_api_query_bool(req, "copyUIDGID", false);
-	/* a copy: the request may go before the work ends */
-	const char *body = berth_api_body(req, &j->body_len);
-	j->body = berth_xmalloc(j->body_len + 1);
-	memcpy(j->body, body, j->body_len);
+	/* kept: the request may go before the work ends */
+	berth_api_body_keep(req, &j->body);
 	if (j->spec.pid > 0)
 		return job_defer(j, req, extract_work, extract_done, err);
 	/* a stopped container's upper dir is written through a mount of its

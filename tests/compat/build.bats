@@ -508,3 +508,13 @@ ADD http://127.0.0.1:$port/missing.txt /x"
 	done
 	docker rmi hosts-docker hosts-berth >/dev/null
 }
+
+# a context past h2o's 32 MiB mmap threshold reaches the builder whole
+@test "a 40 MiB build context arrives whole" {
+	head -c $((40 << 20)) /dev/urandom >"$CTX/big"
+	want=$(sha256sum <"$CTX/big" | cut -d' ' -f1)
+	printf 'FROM busybox\nCOPY big /big\nRUN sha256sum /big >/sum\n' >"$CTX/Dockerfile"
+	docker build -q -t bigctx "$CTX" >/dev/null
+	[ "$(docker run --rm bigctx cat /sum | cut -d' ' -f1)" = "$want" ]
+	docker rmi bigctx >/dev/null
+}

@@ -433,3 +433,18 @@ EOF
 	run awk -v r="$BERTH_ROOT/data/containers/" 'index($2, r) == 1' /proc/mounts
 	[ -z "$output" ]
 }
+
+# 40 MiB is past h2o's 32 MiB mmap threshold: the archive is kept through
+# the request's temp file (berth_api_body_keep) rather than copied
+@test "docker cp of a file larger than the body buffer's threshold, into a running and a stopped container" {
+	head -c $((40 << 20)) /dev/urandom >"$WORK/big"
+	want=$(sha256sum <"$WORK/big" | cut -d' ' -f1)
+	docker run -d --name cpbig busybox sleep 1000 >/dev/null
+	docker cp "$WORK/big" cpbig:/big
+	[ "$(docker exec cpbig sha256sum /big | cut -d' ' -f1)" = "$want" ]
+	docker create --name cpbig2 busybox sha256sum /big >/dev/null
+	docker cp "$WORK/big" cpbig2:/big
+	docker start -a cpbig2 >"$WORK/sum"
+	[ "$(cut -d' ' -f1 "$WORK/sum")" = "$want" ]
+	docker rm -f cpbig cpbig2 >/dev/null
+}
