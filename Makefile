@@ -95,7 +95,7 @@ $(BUILD)/tests/test_shim_%: tests/unit/test_shim_%.c $(BUILD)/libshim.a $(BUILD)
 
 $(BUILD)/tests/%: tests/unit/%.c $(CLI_OBJS) $(BUILD)/libcompose.a $(BUILD)/libengine.a $(BUILD)/libshim.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS_ALL) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o %.a,$^) $(LDLIBS_ALL) -lcmocka
 
 $(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libengine.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
