@@ -145,6 +145,22 @@ static void test_time_parse(void **state)
 	assert_string_equal(out, "2023-11-14T22:13:20.000000005Z");
 }
 
+static void test_go_duration(void **state)
+{
+	/* time.Duration.String() */
+	static const struct {
+		int64_t ns;
+		const char *want;
+	} cases[] = {{0, "0s"}, {1, "1ns"}, {1500, "1.5µs"}, {300000000, "300ms"},
+		     {1500000000, "1.5s"}, {90000000000LL, "1m30s"}, {3600000000000LL, "1h0m0s"},
+		     {-2000000000, "-2s"}, {INT64_MIN, "-2562047h47m16.854775808s"}};
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(cases); i++) {
+		berth_buf b cleanup_buf = {0};
+		berth_go_duration(&b, cases[i].ns);
+		assert_string_equal(b.data, cases[i].want);
+	}
+}
+
 static void test_human(void **state)
 {
 	char out[32];
@@ -262,7 +278,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_errors),	  cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_files),	  cmocka_unit_test(test_json_getters),
-		cmocka_unit_test(test_time_parse), cmocka_unit_test(test_human),
+		cmocka_unit_test(test_time_parse), cmocka_unit_test(test_go_duration),
+		cmocka_unit_test(test_human),
 		cmocka_unit_test(test_versions_strings_urls), cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_paths),
 	};

@@ -153,22 +153,6 @@ static void test_refs_and_flags(void **state)
 	      "426521a348aa68cc86b0a3adda6482c3c53e1903f93a6448100b3d479bd656e5");
 }
 
-static void test_go_duration(void **state)
-{
-	/* time.Duration.String() */
-	static const struct {
-		int64_t ns;
-		const char *want;
-	} cases[] = {{0, "0s"}, {1, "1ns"}, {1500, "1.5µs"}, {300000000, "300ms"},
-		     {1500000000, "1.5s"}, {90000000000LL, "1m30s"}, {3600000000000LL, "1h0m0s"},
-		     {-2000000000, "-2s"}, {INT64_MIN, "-2562047h47m16.854775808s"}};
-	for (size_t i = 0; i < BERTH_ARRAY_SIZE(cases); i++) {
-		berth_buf b cleanup_buf = {0};
-		berth_go_duration(&b, cases[i].ns);
-		assert_string_equal(b.data, cases[i].want);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,7 +162,6 @@ int main(void)
 		cmocka_unit_test(test_deploy_hosts_duration),
 		cmocka_unit_test(test_maps_and_pointers),
 		cmocka_unit_test(test_refs_and_flags),
-		cmocka_unit_test(test_go_duration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
