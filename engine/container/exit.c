@@ -317,16 +317,21 @@ static void teardown_job_free(teardown_job *j)
 
 static void cleanup_done(berth_container *c, void *data, berth_error *work_err)
 {
+	teardown_job *j = data;
 	if (work_err)
 		berth_warn("container %s cleanup: %s", c->id, work_err->msg);
-	teardown_job_free(data);
+	if (j->net && !j->dir)
+		c->net_teardowns--;
+	teardown_job_free(j);
 }
 
 static void cleanup_queue(berth_container *c)
 {
 	teardown_job *j = teardown_job_new(c, false);
-	if (j->net)
+	if (j->net) {
 		container_save(c, NULL);
+		c->net_teardowns++; /* a removal waits for it (lifecycle.c) */
+	}
 	container_op_queue(c, teardown_work_fn, cleanup_done, j);
 }
 

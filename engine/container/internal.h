@@ -70,6 +70,7 @@ struct berth_container {
 	bool remove_volumes;        /* rm -v: anonymous volumes go too */
 	bool removing;
 	bool starting;              /* a start is queued or running */
+	int net_teardowns;          /* exit cleanups still to take its network down */
 	bool stop_requested;        /* by the user: no restart policy */
 	uv_timer_t *restart_timer;
 	container_health *health;   /* probes of a running container's healthcheck */

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "engine/image/image.h"
+#include "engine/network/network.h"
 #include "engine/volume/volume.h"
 #include "internal.h"
 #include "shim/shim.h"
@@ -255,6 +256,7 @@ typedef struct remove_job {
 	berth_api_hold *hold;
 	prune_batch *batch;         /* a prune waiting for this removal */
 	int64_t size_rw;            /* measured for prune before removal */
+	bool failed;
 } remove_job;
 
 static void prune_removed(prune_batch *b, const char *id, bool ok, int64_t size);
@@ -307,31 +309,82 @@ static int remove_work(void *data, berth_error **err)
 	return 0;
 }
 
+static void remove_job_free(remove_job *j)
+{
+	if (j->batch)
+		prune_removed(j->batch, j->id, !j->failed, j->size_rw);
+	berth_api_hold_free(j->hold);
+	free(j->dir);
+	free(j->shim_dir);
+	free(j);
+}
+
+/* What a finished removal tells: the destroy event, the waiters, the answer.
+ * Unmounting the root and deleting the files come after it. */
+static void remove_finish(berth_container *c, remove_job *j)
+{
+	berth_api_req *req = j->hold ? berth_api_hold_req(j->hold) : NULL;
+	container_event(c, "destroy", NULL);
+	int code = (int)json_integer_value(json_object_get(container_state(c), "ExitCode"));
+	container_wake_waiters(c, WAIT_REMOVED, code);
+	if (req)
+		berth_api_reply_empty(req, 204);
+	container_teardown_detached(c);
+	container_unlink(c);
+}
+
+/* A container's network goes before the removal is answered, as with
+ * dockerd: `docker rm -f web && docker run -p 80:80 ...` must find the
+ * port's rules and the namespace gone. */
+typedef struct net_teardown_job {
+	berth_network_sandbox *net;
+	remove_job *removal;
+} net_teardown_job;
+
+static int net_teardown_work(void *data, berth_error **err)
+{
+	berth_network_teardown(((net_teardown_job *)data)->net);
+	return 0;
+}
+
+static void net_teardown_done(berth_container *c, void *data, berth_error *work_err)
+{
+	net_teardown_job *n = data;
+	berth_network_sandbox_free(n->net);
+	remove_finish(c, n->removal);
+	remove_job_free(n->removal);
+	free(n);
+}
+
+static void net_teardown_queue(berth_container *c, berth_network_sandbox *net, remove_job *j)
+{
+	net_teardown_job *n = berth_xcalloc(1, sizeof(*n));
+	n->net = net;
+	n->removal = j;
+	container_op_run_now(c, net_teardown_work, net_teardown_done, n);
+}
+
 static void remove_done(berth_container *c, void *data, berth_error *work_err)
 {
 	remove_job *j = data;
 	berth_api_req *req = j->hold ? berth_api_hold_req(j->hold) : NULL;
 	if (work_err) {
+		j->failed = true;
 		c->removing = false;
 		container_set_state(c, "dead");
 		container_save(c, NULL);
 		if (req)
 			berth_api_reply_error(req, work_err);
 	} else {
-		container_event(c, "destroy", NULL);
-		int code = (int)json_integer_value(json_object_get(container_state(c), "ExitCode"));
-		container_wake_waiters(c, WAIT_REMOVED, code);
-		if (req)
-			berth_api_reply_empty(req, 204);
-		container_teardown_detached(c);
-		container_unlink(c);
+		berth_network_sandbox *net =
+			berth_network_release(c->store->daemon->networks, c->record);
+		if (net) {
+			net_teardown_queue(c, net, j);
+			return;
+		}
+		remove_finish(c, j);
 	}
-	if (j->batch)
-		prune_removed(j->batch, j->id, work_err == NULL, j->size_rw);
-	berth_api_hold_free(j->hold);
-	free(j->dir);
-	free(j->shim_dir);
-	free(j);
+	remove_job_free(j);
 }
 
 static void remove_queue_for(berth_container *c, berth_api_req *req, bool volumes,
@@ -347,8 +400,9 @@ static void remove_queue_for(berth_container *c, berth_api_req *req, bool volume
 	j->batch = batch; /* before the queue: the work may start at once */
 	/* Nothing to stop: the removal need not wait for the exit's cleanup
 	 * (unmounting, runc delete) still in the queue; its own teardown
-	 * queues behind that. A start in flight goes first. */
-	if (!container_running(c) && !c->starting)
+	 * queues behind that. A start in flight goes first, and so does an
+	 * exit's network teardown: rm answers with the ports released. */
+	if (!container_running(c) && !c->starting && c->net_teardowns == 0)
 		container_op_run_now(c, remove_work, remove_done, j);
 	else
 		container_op_queue(c, remove_work, remove_done, j);

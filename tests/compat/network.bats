@@ -143,6 +143,28 @@ host_fetch() {
 	[ "$status" -ne 0 ]
 }
 
+@test "a removal answers with the ports released: rm -f, stop then rm, run --rm; the port is free at once" {
+	local round
+	for round in 1 2 3; do
+		web gone -p 127.0.0.1:8090:80
+		docker rm -f gone >/dev/null
+		run berth_netns nft list map ip berth tcp_any
+		[[ "$output" != *8090* ]]
+		web gone -p 127.0.0.1:8090:80
+		docker stop -t 0 gone >/dev/null
+		docker rm gone >/dev/null
+		run berth_netns nft list map ip berth tcp_any
+		[[ "$output" != *8090* ]]
+		docker run --rm -p 127.0.0.1:8090:80 busybox true
+		run berth_netns nft list map ip berth tcp_any
+		[[ "$output" != *8090* ]]
+	done
+	# and the port is at once free for the next container
+	web again -p 127.0.0.1:8090:80
+	run host_fetch http://127.0.0.1:8090/hostname
+	[ "$status" -eq 0 ]
+}
+
 @test "-P publishes exposed ports on ephemeral host ports; a host range; udp" {
 	docker run -d --name eph --expose 80 -P busybox httpd -f -p 80 -h /etc
 	port=$(docker port eph 80/tcp | head -1 | sed 's/.*://')
