@@ -523,43 +523,6 @@ static json_t *typed_elem(const json_t *container, json_t *child)
 	return typed_note(child, te->type->elem, false);
 }
 
-/* Go's Duration.String(): "1h2m3.5s", "1.5ms", "0s". */
-static void put_duration(berth_buf *b, json_int_t ns)
-{
-	if (ns == 0) {
-		berth_buf_puts(b, "0s");
-		return;
-	}
-	if (ns < 0) {
-		berth_buf_puts(b, "-");
-		ns = -ns;
-	}
-	static const struct { json_int_t unit; const char *name; } small[] = {
-		{1000000, "ms"}, {1000, "\xc2\xb5s"}, {1, "ns"}};
-	for (size_t i = 0; ns < 1000000000 && i < BERTH_ARRAY_SIZE(small); i++) {
-		if (ns < small[i].unit)
-			continue;
-		char frac[16];
-		int w = snprintf(frac, sizeof(frac), "%0*" JSON_INTEGER_FORMAT, i == 2 ? 1 : (int)(3 * (2 - i)),
-				 ns % small[i].unit);
-		while (w > 0 && frac[w - 1] == '0')
-			frac[--w] = '\0';
-		berth_buf_printf(b, "%" JSON_INTEGER_FORMAT "%s%s%s", ns / small[i].unit,
-				 *frac && i < 2 ? "." : "", i < 2 ? frac : "", small[i].name);
-		return;
-	}
-	json_int_t secs = ns / 1000000000, h = secs / 3600, m = secs / 60 % 60;
-	char frac[16];
-	int w = snprintf(frac, sizeof(frac), "%09" JSON_INTEGER_FORMAT, ns % 1000000000);
-	while (w > 0 && frac[w - 1] == '0')
-		frac[--w] = '\0';
-	if (h)
-		berth_buf_printf(b, "%" JSON_INTEGER_FORMAT "h", h);
-	if (h || m)
-		berth_buf_printf(b, "%" JSON_INTEGER_FORMAT "m", m);
-	berth_buf_printf(b, "%" JSON_INTEGER_FORMAT "%s%ss", secs % 60, *frac ? "." : "", frac);
-}
-
 static int print_raw(berth_buf *b, const json_t *v, int depth);
 
 /* fmt's %v of a Go value of type t held in v (NULL or null: its zero value). */
@@ -623,7 +586,7 @@ static int print_typed(berth_buf *b, const json_t *v, const berth_go_type *t, in
 		return 0;
 	}
 	case 'd':
-		put_duration(b, none ? 0 : json_integer_value(v));
+		berth_go_duration(b, none ? 0 : (int64_t)json_integer_value(v));
 		return 0;
 	default:
 		if (!none)
