@@ -121,22 +121,22 @@ asan:
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
+# A fuzz target links its own .c and the sources it lists as prerequisites.
+FUZZ_LINK = clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	-o $@ $(filter %.c,$^) $(LDLIBS_ALL)
 build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS) $(SHIM_SRCS) $(COMPOSE_SRCS)
 	@mkdir -p build/fuzz
-	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
-		$(COMMON_SRCS) $(ENGINE_SRCS) $(CLI_SRCS) $(SHIM_SRCS) $(COMPOSE_SRCS) $(LDLIBS_ALL)
+	$(FUZZ_LINK)
 
 # The Compose loader needs only common/ and compose/.
 build/fuzz/fuzz_compose: tests/fuzz/fuzz_compose.c $(COMMON_SRCS) $(COMPOSE_SRCS)
 	@mkdir -p build/fuzz
-	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
-		$(COMMON_SRCS) $(COMPOSE_SRCS) $(LDLIBS_ALL)
+	$(FUZZ_LINK)
 
 # The websocket codec needs only common/.
 build/fuzz/fuzz_websocket: tests/fuzz/fuzz_websocket.c $(COMMON_SRCS) engine/api/websocket.c
 	@mkdir -p build/fuzz
-	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
-		$(COMMON_SRCS) engine/api/websocket.c $(LDLIBS_ALL)
+	$(FUZZ_LINK)
 
 fuzz: deps $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
