@@ -274,6 +274,15 @@ pids_named() {
 	done
 }
 
+# apt_install PKG...: Debian's packages without their recommends, the package
+# lists refreshed once if the first try fails; the output goes to $TMP/apt.log.
+apt_install() {
+	local -x DEBIAN_FRONTEND=noninteractive
+	apt-get install -y --no-install-recommends "$@" >>"$TMP/apt.log" 2>&1 && return 0
+	apt-get update >>"$TMP/apt.log" 2>&1
+	apt-get install -y --no-install-recommends "$@" >>"$TMP/apt.log" 2>&1
+}
+
 ensure_peer() {
 	[ "$PEER" = none ] && return 0
 	if [ "$PEER" != dockerd ]; then die "PEER must be dockerd or none (got $PEER)"; fi
@@ -296,12 +305,7 @@ ensure_peer() {
 		chmod 0755 /usr/sbin/policy-rc.d
 		CREATED_POLICY_RC=/usr/sbin/policy-rc.d
 	fi
-	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io \
-		>"$TMP/apt.log" 2>&1; then
-		DEBIAN_FRONTEND=noninteractive apt-get update >>"$TMP/apt.log" 2>&1
-		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io \
-			>>"$TMP/apt.log" 2>&1
-	fi
+	apt_install docker.io
 	if [ -n "$CREATED_POLICY_RC" ]; then
 		rm -f "$CREATED_POLICY_RC"
 		CREATED_POLICY_RC=""
@@ -1330,12 +1334,7 @@ ensure_compose_peer() {
 	done
 	[ -n "$need" ] && [ -z "$(compose_peer)" ] || return 0
 	log "installing Debian's docker-compose (Compose v1 1.29) for dockerd's compose column"
-	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-compose \
-		>>"$TMP/apt.log" 2>&1; then
-		DEBIAN_FRONTEND=noninteractive apt-get update >>"$TMP/apt.log" 2>&1
-		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-compose \
-			>>"$TMP/apt.log" 2>&1
-	fi
+	apt_install docker-compose
 	if [ -z "$(compose_peer)" ]; then
 		tail -n 20 "$TMP/apt.log" >&2
 		log "could not install docker-compose: the compose workloads measure berthd alone"
