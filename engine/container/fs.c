@@ -91,36 +91,18 @@ static bool ends_with_slash(const char *p)
 }
 
 /* An archive entry's name made relative to the extraction point: "a/b",
- * or "" for the point itself. -1 when it climbs out of it. */
+ * or "" for the point itself. -1 when it climbs out of it (a leading "/"
+ * is the extraction point too, so "/../a" climbs out). */
 static int entry_clean(const char *name, char **out)
 {
-	char **parts = berth_str_split(name, '/');
-	size_t n = 0;
-	int rc = 0;
-	for (char **c = parts; *c; c++) {
-		if (**c == '\0' || strcmp(*c, ".") == 0) {
-			free(*c);
-		} else if (strcmp(*c, "..") == 0) {
-			free(*c);
-			if (n == 0)
-				rc = -1;
-			else
-				free(parts[--n]);
-		} else {
-			char *keep = *c;
-			*c = NULL;
-			parts[n++] = keep;
-			continue;
-		}
-		*c = NULL;
-	}
-	berth_buf b = {0};
-	for (size_t i = 0; i < n; i++) {
-		berth_buf_printf(&b, "%s%s", i ? "/" : "", parts[i]);
-		free(parts[i]);
-	}
-	free(parts);
-	*out = berth_buf_steal(&b);
+	while (*name == '/')
+		name++;
+	char *clean = berth_path_clean(name);
+	/* Go's Clean keeps the ".." it cannot take back, and only in front */
+	int rc = strcmp(clean, "..") == 0 || berth_str_has_prefix(clean, "../") ? -1 : 0;
+	if (strcmp(clean, ".") == 0)
+		clean[0] = '\0';
+	*out = clean;
 	return rc;
 }
 
