@@ -6,22 +6,7 @@
 load ../helpers.bash
 load compose_lib.bash
 
-setup_file() {
-	berth_start
-	busybox_image
-}
-
-teardown_file() {
-	berth_stop
-}
-
-setup() {
-	compose_setup
-}
-
-teardown() {
-	compose_teardown
-}
+compose_berthd_hooks
 
 @test "compose config: interpolation from .env, override file, canonical YAML and JSON" {
 	cat >compose.yaml <<-'EOF'

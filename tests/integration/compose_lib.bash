@@ -66,3 +66,23 @@ check_anon_volume_inherited() {
 	[ "$status" -ne 0 ]
 	"$BERTH" volume rm "$vol" >/dev/null
 }
+
+# The hooks of a file whose tests all run against one private berthd with
+# busybox loaded, each test in its own project directory. Called at the top
+# level of the file, after load: bats sources the file for setup_file and for
+# every test, so the hooks are defined in each.
+compose_berthd_hooks() {
+	setup_file() {
+		berth_start
+		busybox_image
+	}
+	teardown_file() {
+		berth_stop
+	}
+	setup() {
+		compose_setup
+	}
+	teardown() {
+		compose_teardown
+	}
+}

@@ -5,22 +5,7 @@
 load ../helpers.bash
 load compose_lib.bash
 
-setup_file() {
-	berth_start
-	busybox_image
-}
-
-teardown_file() {
-	berth_stop
-}
-
-setup() {
-	compose_setup
-}
-
-teardown() {
-	compose_teardown
-}
+compose_berthd_hooks
 
 @test "compose up: a recreated container keeps its anonymous volumes, -V renews them" {
 	check_anon_volume_inherited
