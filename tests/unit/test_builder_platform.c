@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "builder/internal.h"
+#include "unit_json.h"
 
 static char *parsed(const char *spec)
 {
@@ -82,12 +83,9 @@ static void test_args(void **state)
 	assert_int_equal(build_platform_parse("linux/amd64", &build, NULL), 0);
 	assert_int_equal(build_platform_parse("linux/arm/v7", &target, NULL), 0);
 	json_t *args = build_platform_args(&build, &target);
-	assert_string_equal(berth_json_string(args, "BUILDPLATFORM"), "linux/amd64");
-	assert_string_equal(berth_json_string(args, "BUILDVARIANT"), "");
-	assert_string_equal(berth_json_string(args, "TARGETPLATFORM"), "linux/arm/v7");
-	assert_string_equal(berth_json_string(args, "TARGETOS"), "linux");
-	assert_string_equal(berth_json_string(args, "TARGETARCH"), "arm");
-	assert_string_equal(berth_json_string(args, "TARGETVARIANT"), "v7");
+	check_json_strings(args, "BUILDPLATFORM", "linux/amd64", "BUILDVARIANT", "",
+			   "TARGETPLATFORM", "linux/arm/v7", "TARGETOS", "linux", "TARGETARCH", "arm",
+			   "TARGETVARIANT", "v7", NULL);
 	json_decref(args);
 	build_platform_reset(&build);
 	build_platform_reset(&target);

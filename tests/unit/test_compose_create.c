@@ -75,16 +75,14 @@ static void test_body(void **state)
 	check_json(json_object_get(b, "NetworkingConfig"),
 		   "{\"EndpointsConfig\":{\"shop_back\":{\"Aliases\":[\"web\",\"www\"]}}}");
 	const json_t *l = json_object_get(b, "Labels");
-	assert_string_equal(berth_json_string(l, "tier"), "front");
-	assert_string_equal(berth_json_string(l, "com.docker.compose.project"), "shop");
-	assert_string_equal(berth_json_string(l, "com.docker.compose.service"), "web");
-	assert_string_equal(berth_json_string(l, "com.docker.compose.container-number"), "2");
-	assert_string_equal(berth_json_string(l, "com.docker.compose.oneoff"), "False");
-	assert_string_equal(berth_json_string(l, "com.docker.compose.project.working_dir"), "/srv/shop");
-	assert_string_equal(berth_json_string(l, "com.docker.compose.depends_on"), "db:service_healthy:false");
 	char hash[65];
 	berth_compose_config_hash(svc, hash);
-	assert_string_equal(berth_json_string(l, "com.docker.compose.config-hash"), hash);
+	check_json_strings(l, "tier", "front", "com.docker.compose.project", "shop",
+			   "com.docker.compose.service", "web", "com.docker.compose.container-number", "2",
+			   "com.docker.compose.oneoff", "False",
+			   "com.docker.compose.project.working_dir", "/srv/shop",
+			   "com.docker.compose.depends_on", "db:service_healthy:false",
+			   "com.docker.compose.config-hash", hash, NULL);
 	/* without networks (an engine without /networks): the engine's default */
 	json_t *nb cleanup_json = berth_compose_create_body(p, "web", svc, 1, false, false);
 	assert_null(json_object_get(json_object_get(nb, "HostConfig"), "NetworkMode"));
