@@ -35,6 +35,17 @@ files() {
 
 cfg() { docker image inspect --format "$2" "$1"; }
 
+# build_fails DOCKERFILE WANT [FLAGS...]: a build (tagged bad) of DOCKERFILE,
+# its \n expanded, fails and says WANT
+build_fails() {
+	local dockerfile=$1 want=$2
+	shift 2
+	printf '%b' "$dockerfile" >"$CTX/Dockerfile"
+	run docker build "$@" -t bad "$CTX"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$want"* ]]
+}
+
 # no image is tagged NAME (name:latest, never an ID prefix)
 no_tag() {
 	run docker image inspect "$1:latest"
@@ -189,32 +200,16 @@ EOF
 }
 
 @test "bad input: the error, its line, the exit code, no tagged image, nothing left behind" {
-	printf 'FROM busybox\nFOO bar\n' >"$CTX/Dockerfile"
-	run docker build -t bad "$CTX"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"dockerfile parse error on line 2: unknown instruction: FOO"* ]]
-	printf 'FROM busybox\nCOPY --nope=1 a b\n' >"$CTX/Dockerfile"
-	run docker build -t bad "$CTX"
-	[[ "$output" == *"dockerfile parse error on line 2: unknown flag: nope"* ]]
-	printf 'FROM busybox\nCOPY missing.txt /\n' >"$CTX/Dockerfile"
-	run docker build -t bad "$CTX"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist"* ]]
-	printf 'FROM busybox\nCOPY ../outside /\n' >"$CTX/Dockerfile"
-	run docker build -t bad "$CTX"
-	[[ "$output" == *"forbidden path outside the build context: ../outside ()"* ]]
+	build_fails 'FROM busybox\nFOO bar\n' "dockerfile parse error on line 2: unknown instruction: FOO"
+	build_fails 'FROM busybox\nCOPY --nope=1 a b\n' "dockerfile parse error on line 2: unknown flag: nope"
+	build_fails 'FROM busybox\nCOPY missing.txt /\n' "COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist"
+	build_fails 'FROM busybox\nCOPY ../outside /\n' "forbidden path outside the build context: ../outside ()"
 	# a symlink out of the context resolves inside it: nothing there
 	ln -s /etc/passwd "$CTX/escape"
-	printf 'FROM busybox\nCOPY escape /\n' >"$CTX/Dockerfile"
-	run docker build -t bad "$CTX"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"file not found in build context"* ]]
+	build_fails 'FROM busybox\nCOPY escape /\n' "file not found in build context"
 	# neither a stage nor a local image: the registry is asked (a closed port
 	# on the daemon's own loopback, nothing leaves the test)
-	printf 'FROM busybox\nFROM 127.0.0.1:1/nosuchstage AS x\n' >"$CTX/Dockerfile"
-	run docker build -t bad "$CTX"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *'Get "http://127.0.0.1:1/v2/": '* ]]
+	build_fails 'FROM busybox\nFROM 127.0.0.1:1/nosuchstage AS x\n' 'Get "http://127.0.0.1:1/v2/": '
 	printf 'FROM busybox\nRUN echo before && exit 3\nRUN echo never\n' >"$CTX/Dockerfile"
 	run docker build --force-rm -t bad "$CTX"
 	[ "$status" -eq 3 ]
@@ -278,28 +273,15 @@ EOF
 	# busybox here is linux/amd64: no registry has the other one (a closed
 	# port on the daemon's loopback), so dockerd's error
 	docker tag busybox 127.0.0.1:1/busybox
-	printf 'FROM --platform=linux/arm64 127.0.0.1:1/busybox\nRUN echo never\n' >"$CTX/Dockerfile"
-	run docker build --force-rm -t bad "$CTX"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"image with reference 127.0.0.1:1/busybox was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64"* ]]
+	build_fails 'FROM --platform=linux/arm64 127.0.0.1:1/busybox\nRUN echo never\n' "image with reference 127.0.0.1:1/busybox was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64" --force-rm
 	[[ "$output" != *never* ]]
-	printf 'ARG P\nFROM --platform=$P 127.0.0.1:1/busybox\n' >"$CTX/Dockerfile"
-	run docker build --build-arg P=linux/arm64 -t bad "$CTX"
-	[[ "$output" == *"wanted linux/arm64, actual: linux/amd64"* ]]
-	printf 'FROM 127.0.0.1:1/busybox\n' >"$CTX/Dockerfile"
-	run docker build --platform linux/arm/v7 -t bad "$CTX"
-	[[ "$output" == *"wanted linux/arm/v7, actual: linux/amd64"* ]]
+	build_fails 'ARG P\nFROM --platform=$P 127.0.0.1:1/busybox\n' "wanted linux/arm64, actual: linux/amd64" --build-arg P=linux/arm64
+	build_fails 'FROM 127.0.0.1:1/busybox\n' "wanted linux/arm/v7, actual: linux/amd64" --platform linux/arm/v7
 	docker rmi 127.0.0.1:1/busybox >/dev/null
 	# specifiers containerd refuses, with its wording
-	printf 'FROM --platform=linux/amd64/v2/x busybox\n' >"$CTX/Dockerfile"
-	run docker build -t bad "$CTX"
-	[[ "$output" == *'failed to parse platform linux/amd64/v2/x: "linux/amd64/v2/x": cannot parse platform specifier: invalid argument'* ]]
-	printf 'FROM --platform=$NOPE busybox\n' >"$CTX/Dockerfile"
-	run docker build -t bad "$CTX"
-	[[ "$output" == *'failed to parse platform : "" is an invalid component of "": platform specifier component must match "^[A-Za-z0-9_-]+$": invalid argument'* ]]
-	printf 'FROM --platform=plan10 busybox\n' >"$CTX/Dockerfile"
-	run docker build -t bad "$CTX"
-	[[ "$output" == *'failed to parse platform plan10: "plan10": unknown operating system or architecture: invalid argument'* ]]
+	build_fails 'FROM --platform=linux/amd64/v2/x busybox\n' 'failed to parse platform linux/amd64/v2/x: "linux/amd64/v2/x": cannot parse platform specifier: invalid argument'
+	build_fails 'FROM --platform=$NOPE busybox\n' 'failed to parse platform : "" is an invalid component of "": platform specifier component must match "^[A-Za-z0-9_-]+$": invalid argument'
+	build_fails 'FROM --platform=plan10 busybox\n' 'failed to parse platform plan10: "plan10": unknown operating system or architecture: invalid argument'
 	no_tag bad
 	no_leftovers
 }
