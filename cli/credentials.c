@@ -11,6 +11,7 @@
  * helper keeps an empty entry in "auths" (logout looks there), and the
  * helper's answer wins over what the file says.
  */
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,30 +70,20 @@ char *berth_cli_server_key(const char *host)
 
 /* ---------------------------------------------------------------- base64 */
 
-static char *base64url(const char *s)
-{
-	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t n = strlen(s);
-	berth_buf b = {0};
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)s[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned char)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)s[i + 2];
-		char out[5] = {tbl[v >> 18 & 63], tbl[v >> 12 & 63],
-			       i + 1 < n ? tbl[v >> 6 & 63] : '=', i + 2 < n ? tbl[v & 63] : '=', 0};
-		berth_buf_puts(&b, out);
-	}
-	return berth_buf_steal(&b);
-}
-
 static char *base64_std(const char *s)
 {
-	char *u = base64url(s);
+	size_t n = strlen(s);
+	char *out = berth_xmalloc(4 * ((n + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
+	return out;
+}
+
+/* Go's base64.URLEncoding (padded), as the docker CLI sends X-Registry-Auth */
+static char *base64url(const char *s)
+{
+	char *u = base64_std(s);
 	for (char *p = u; *p; p++)
-		*p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
 	return u;
 }
 
