@@ -58,8 +58,6 @@ int compose_parse_size(const char *s, long long *out);
  * as encoding/json writes it, without what ServiceHash clears). */
 char *compose_service_hash_json(const json_t *service);
 
-/* Go's time.Duration.String(): "1m30s", "1.5s", "300ms". */
-
 /* Resolves a possibly relative path against dir ("~" is $HOME). */
 char *compose_abs_path(const char *dir, const char *path);
 
