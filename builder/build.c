@@ -532,7 +532,7 @@ static int find_stages(berth_build *b, berth_error **err)
 static int read_dockerfile(const char *context, const char *name, char **data, size_t *len,
 			   berth_error **err)
 {
-	char *clean cleanup_free = df_clean_path(name && *name ? name : "Dockerfile");
+	char *clean cleanup_free = berth_path_clean(name && *name ? name : "Dockerfile");
 	if (strcmp(clean, "..") == 0 || strncmp(clean, "../", 3) == 0 || clean[0] == '/')
 		return berth_error_set(err, 400, "Cannot locate specified Dockerfile: %s", name);
 	char *path cleanup_free = berth_xasprintf("%s/%s", context, clean);
@@ -560,7 +560,7 @@ static void drop_build_files(const char *context, const char *dockerfile)
 	if (berth_file_read_all(path, &data, &len, NULL) < 0 ||
 	    berth_dockerignore_parse(data, len, &di, NULL) < 0)
 		return;
-	char *df cleanup_free = df_clean_path(dockerfile && *dockerfile ? dockerfile : "Dockerfile");
+	char *df cleanup_free = berth_path_clean(dockerfile && *dockerfile ? dockerfile : "Dockerfile");
 	const char *names[] = {df, ".dockerignore"};
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++) {
 		if (!berth_dockerignore_excluded(di, names[i]))

@@ -40,7 +40,7 @@ static int read_ignore(const void *data, size_t len, berth_dockerignore **out, b
 	struct archive_entry *e;
 	int rc = 0;
 	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-		char *name cleanup_free = df_clean_path(archive_entry_pathname(e));
+		char *name cleanup_free = berth_path_clean(archive_entry_pathname(e));
 		if (strcmp(name, ".dockerignore") != 0)
 			continue;
 		berth_buf content cleanup_buf = {0};
@@ -108,7 +108,7 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int root, c
 	mode_t mode = archive_entry_mode(e);
 	int rc = 0;
 	if (archive_entry_hardlink(e)) {
-		char *target cleanup_free = df_clean_path(archive_entry_hardlink(e));
+		char *target cleanup_free = berth_path_clean(archive_entry_hardlink(e));
 		int tfd cleanup_close = copy_open_in(root, target, O_PATH | O_NOFOLLOW, err);
 		if (tfd < 0)
 			return -1;
@@ -148,14 +148,14 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int root, c
  * the directory they are unpacked in. */
 static char *entry_path(struct archive_entry *e, const char *prefix)
 {
-	char *path = df_clean_path(archive_entry_pathname(e) ?: "");
+	char *path = berth_path_clean(archive_entry_pathname(e) ?: "");
 	if (strcmp(path, "..") == 0 || berth_str_has_prefix(path, "../") || path[0] == '/' ||
 	    strcmp(path, ".") == 0) {
 		free(path);
 		return NULL;
 	}
 	if (archive_entry_hardlink(e)) {
-		char *t = df_clean_path(archive_entry_hardlink(e));
+		char *t = berth_path_clean(archive_entry_hardlink(e));
 		char *full = berth_xasprintf("%s/%s", prefix, t);
 		archive_entry_copy_hardlink(e, full);
 		free(full);
@@ -219,11 +219,11 @@ int berth_builder_context_extract(const void *data, size_t len, const char *dir,
 		berth_dockerignore_free(di);
 		return root < 0 ? berth_error_set_errno(err, errno, "open %s", dir) : -1;
 	}
-	char *df cleanup_free = df_clean_path(dockerfile && *dockerfile ? dockerfile : "Dockerfile");
+	char *df cleanup_free = berth_path_clean(dockerfile && *dockerfile ? dockerfile : "Dockerfile");
 	struct archive_entry *e;
 	int rc = 0, r;
 	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		char *path cleanup_free = df_clean_path(archive_entry_pathname(e));
+		char *path cleanup_free = berth_path_clean(archive_entry_pathname(e));
 		if (strcmp(path, ".") == 0 || strcmp(path, "..") == 0 || berth_str_has_prefix(path, "../") ||
 		    path[0] == '/')
 			continue;

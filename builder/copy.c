@@ -38,7 +38,7 @@ int copy_open_in(int root, const char *path, int flags, berth_error **err)
 /* mkdir -p below root; new directories get mode 0755 and uid:gid. */
 int copy_mkdir_in(int root, const char *path, uid_t uid, gid_t gid, berth_error **err)
 {
-	char *clean cleanup_free = df_clean_path(path);
+	char *clean cleanup_free = berth_path_clean(path);
 	berth_buf prefix cleanup_buf = {0};
 	berth_buf_puts(&prefix, "");
 	char **parts = berth_str_split(clean, '/');
@@ -607,7 +607,7 @@ static int plan_copy(berth_build *b, build_state *st, const berth_df_instr *in, 
 	const char *wd = berth_json_string(st->config, "WorkingDir");
 	char *abs cleanup_free = dest[0] == '/' ? berth_xstrdup(dest)
 						: berth_xasprintf("%s/%s", wd && *wd ? wd : "/", dest);
-	char *target cleanup_free = df_clean_path(abs);
+	char *target cleanup_free = berth_path_clean(abs);
 	if (in->nargs > 2 && !dest_dir)
 		return berth_error_set(err, 400, "When using %s with more than one source file, the "
 						 "destination must be a directory and end with a /",
@@ -623,7 +623,7 @@ static int plan_copy(berth_build *b, build_state *st, const berth_df_instr *in, 
 				return -1;
 			continue;
 		}
-		char *clean cleanup_free = df_clean_path(src[0] == '/' ? src + 1 : src);
+		char *clean cleanup_free = berth_path_clean(src[0] == '/' ? src + 1 : src);
 		if (cs->from == NULL && (strcmp(clean, "..") == 0 || berth_str_has_prefix(clean, "../")))
 			return berth_error_set(err, 400, "forbidden path outside the build context: %s ()", src);
 		char **matches = glob_sources(cs->root, clean, err);

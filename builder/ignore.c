@@ -21,37 +21,6 @@ struct berth_dockerignore {
 	size_t n;
 };
 
-/* filepath.Clean for slash-separated paths. */
-char *df_clean_path(const char *path)
-{
-	bool rooted = path[0] == '/';
-	char **parts = berth_str_split(path, '/');
-	size_t n = berth_strv_len(parts), out = 0;
-	char **keep = berth_xcalloc(n + 1, sizeof(char *));
-	for (size_t i = 0; i < n; i++) {
-		if (parts[i][0] == '\0' || strcmp(parts[i], ".") == 0)
-			continue;
-		if (strcmp(parts[i], "..") == 0) {
-			if (out && strcmp(keep[out - 1], "..") != 0) {
-				out--;
-				continue;
-			}
-			if (rooted)
-				continue;
-		}
-		keep[out++] = parts[i];
-	}
-	berth_buf b = {0};
-	berth_buf_puts(&b, rooted ? "/" : "");
-	for (size_t i = 0; i < out; i++)
-		berth_buf_printf(&b, "%s%s", i ? "/" : "", keep[i]);
-	if (b.len == 0)
-		berth_buf_puts(&b, ".");
-	free(keep);
-	berth_strv_free(parts);
-	return berth_buf_steal(&b);
-}
-
 static int compile(ignore_pattern *p, berth_error **err)
 {
 	berth_buf re cleanup_buf = {0};
@@ -114,7 +83,7 @@ int berth_dockerignore_parse(const char *data, size_t len, berth_dockerignore **
 			while (*s && df_space(*s))
 				s++;
 		}
-		char *text = *s ? df_clean_path(s) : berth_xstrdup("");
+		char *text = *s ? berth_path_clean(s) : berth_xstrdup("");
 		if (text[0] == '/' && text[1]) {
 			char *t = berth_xstrdup(text + 1);
 			free(text);
@@ -167,7 +136,7 @@ bool berth_dockerignore_excluded(const berth_dockerignore *di, const char *path)
 {
 	if (di == NULL)
 		return false;
-	char *clean cleanup_free = df_clean_path(path);
+	char *clean cleanup_free = berth_path_clean(path);
 	bool excluded = false;
 	for (size_t i = 0; i < di->n; i++)
 		if (matches(&di->p[i], clean))

@@ -19,9 +19,6 @@ int df_validate_order(const berth_dockerfile *df, berth_error **err);
 bool df_stage_name_valid(const char *name);
 int df_health_duration(const berth_df_instr *in, const char *name, int64_t *ns, berth_error **err);
 
-/* ignore.c */
-char *df_clean_path(const char *path);
-
 /* ------------------------------------------------------------ evaluation */
 
 typedef struct berth_client berth_client;

@@ -162,7 +162,7 @@ static int clone_git(const char *remote, const char *dir, char **subdir, berth_e
 	const char *frag = hash ? hash + 1 : "";
 	const char *colon = strchr(frag, ':');
 	char *ref cleanup_free = berth_xstrndup(frag, colon ? (size_t)(colon - frag) : strlen(frag));
-	char *sub = df_clean_path(colon ? colon + 1 : ".");
+	char *sub = berth_path_clean(colon ? colon + 1 : ".");
 	if (strcmp(sub, "..") == 0 || berth_str_has_prefix(sub, "../") || sub[0] == '/') {
 		free(sub);
 		return berth_error_set(err, 400, "subdir path out of the repository: %s", colon + 1);

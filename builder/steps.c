@@ -328,7 +328,7 @@ static int workdir(berth_build *b, build_state *st, const berth_df_instr *in, be
 	const char *cur = berth_json_string(st->config, "WorkingDir");
 	char *joined cleanup_free = v[0] == '/' ? berth_xstrdup(v)
 						: berth_xasprintf("%s/%s", cur && *cur ? cur : "/", v);
-	char *dir cleanup_free = df_clean_path(joined);
+	char *dir cleanup_free = berth_path_clean(joined);
 	json_object_set_new(st->config, "WorkingDir", json_string(dir));
 	char *comment cleanup_free = berth_xasprintf("WORKDIR %s", dir);
 	json_t *cmd cleanup_json = build_nop_cmd_joined(st, comment);

@@ -211,33 +211,15 @@ static int do_volume(change_state *st, const char *args, berth_error **err)
 									 "an empty string");
 }
 
-/* WORKDIR relative to the current one, cleaned like Go's filepath.Clean. */
+/* WORKDIR relative to the current one, as dockerd's normalizeWorkdir:
+ * filepath.Join("/", current, requested). */
 static int do_workdir(change_state *st, const char *args, berth_error **err)
 {
 	const char *cur = berth_json_string(st->config, "WorkingDir");
 	char *joined cleanup_free = args[0] == '/' ? berth_xstrdup(args)
-				  : berth_xasprintf("%s/%s", cur && *cur ? cur : "/", args);
-	char **parts = berth_str_split(joined, '/');
-	berth_buf b = {0};
-	size_t *stack = berth_xcalloc(berth_strv_len(parts) + 1, sizeof(*stack));
-	size_t depth = 0;
-	for (char **p = parts; *p; p++) {
-		if (**p == '\0' || strcmp(*p, ".") == 0)
-			continue;
-		if (strcmp(*p, "..") == 0) {
-			b.len = depth ? stack[--depth] : 0;
-			continue;
-		}
-		stack[depth++] = b.len;
-		berth_buf_printf(&b, "/%s", *p);
-	}
-	if (b.len == 0)
-		berth_buf_puts(&b, "/");
-	b.data[b.len] = '\0';
-	json_object_set_new(st->config, "WorkingDir", json_string(b.data));
-	berth_buf_reset(&b);
-	free(stack);
-	berth_strv_free(parts);
+				  : berth_xasprintf("/%s/%s", cur ? cur : "", args);
+	char *clean cleanup_free = berth_path_clean(joined);
+	json_object_set_new(st->config, "WorkingDir", json_string(clean));
 	return 0;
 }
 

@@ -4,31 +4,6 @@
 
 #include "internal.h"
 
-/* filepath.Clean for an absolute path. */
-static char *clean_path(const char *p)
-{
-	char **parts = berth_str_split(p, '/');
-	const char *stack[256];
-	size_t n = 0;
-	for (char **s = parts; s && *s; s++) {
-		if (**s == '\0' || strcmp(*s, ".") == 0)
-			continue;
-		if (strcmp(*s, "..") == 0) {
-			if (n > 0)
-				n--;
-		} else if (n < BERTH_ARRAY_SIZE(stack)) {
-			stack[n++] = *s;
-		}
-	}
-	berth_buf b = {0};
-	for (size_t i = 0; i < n; i++)
-		berth_buf_printf(&b, "/%s", stack[i]);
-	if (n == 0)
-		berth_buf_puts(&b, "/");
-	berth_strv_free(parts);
-	return berth_buf_steal(&b);
-}
-
 /* --init (HostConfig.Init, else the daemon's --init) runs docker-init as
  * pid 1, but only in a PID namespace of the container's own. */
 static int init_wanted(oci_ctx *c, bool *out, berth_error **err)
@@ -73,7 +48,7 @@ int oci_process(oci_ctx *c, berth_error **err)
 	if (*cwd != '\0' && *cwd != '/')
 		return berth_error_set(err, 400, "the working directory '%s' is invalid, it needs "
 						 "to be an absolute path", cwd);
-	char *clean = clean_path(*cwd ? cwd : "/");
+	char *clean = berth_path_clean(*cwd ? cwd : "/");
 	json_object_set_new(c->process, "cwd", json_string(clean));
 	free(clean);
 	json_object_set_new(c->process, "env", berth_oci_env(c->cfg, c->hostname, tty));

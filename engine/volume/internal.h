@@ -151,8 +151,6 @@ int volume_parse_volumes_from(const char *spec, char **name, char **mode, berth_
  * writable. */
 bool volume_mode_valid(const char *mode);
 bool volume_mode_rw(const char *mode);
-/* Go's path.Clean. */
-char *volume_path_clean(const char *p);
 
 /* ------------------------------------------------------------ mount points */
 

@@ -142,7 +142,7 @@ static int parse_image(plan *p, const json_t *image_volumes)
 	const char *dest;
 	json_t *v;
 	json_object_foreach((json_t *)image_volumes, dest, v) {
-		char *clean cleanup_free = volume_path_clean(dest);
+		char *clean cleanup_free = berth_path_clean(dest);
 		json_array_append_new(p->image, json_string(clean));
 	}
 	return 0;

@@ -121,33 +121,6 @@ bool volume_mode_rw(const char *mode)
 
 /* ------------------------------------------------------------------ paths */
 
-char *volume_path_clean(const char *p)
-{
-	bool abs = p[0] == '/';
-	char **parts = berth_str_split(p, '/');
-	const char **out = berth_xcalloc(berth_strv_len(parts) + 1, sizeof(*out));
-	size_t n = 0, up = 0; /* up: leading ".." kept in a relative path */
-	for (char **c = parts; *c; c++) {
-		if (**c == '\0' || strcmp(*c, ".") == 0)
-			continue;
-		if (strcmp(*c, "..") != 0)
-			out[n++] = *c;
-		else if (n > up)
-			n--;
-		else if (!abs)
-			out[n++] = *c, up++;
-	}
-	berth_buf b = {0};
-	berth_buf_puts(&b, abs ? "/" : "");
-	for (size_t i = 0; i < n; i++)
-		berth_buf_printf(&b, "%s%s", i ? "/" : "", out[i]);
-	if (b.len == 0)
-		berth_buf_puts(&b, ".");
-	free(out);
-	berth_strv_free(parts);
-	return berth_buf_steal(&b);
-}
-
 /* dockerd replaces '\' by '/' before judging a Linux path. */
 static char *slashes(const char *p)
 {
@@ -169,7 +142,7 @@ static int check_absolute(const char *p, berth_error **err)
 static int check_not_root(const char *p, berth_error **err)
 {
 	char *s cleanup_free = slashes(p);
-	char *clean cleanup_free = volume_path_clean(s);
+	char *clean cleanup_free = berth_path_clean(s);
 	if (strcmp(clean, "/") != 0)
 		return 0;
 	return berth_error_set(err, 400, "invalid specification: destination can't be '/'");
@@ -217,7 +190,7 @@ static int check_subpath(const mount_spec *m, bool anonymous, berth_error **err)
 		return 0;
 	if (anonymous)
 		return fail(m, err, "%s", "must not set Subpath when using anonymous volumes");
-	char *clean cleanup_free = volume_path_clean(m->subpath);
+	char *clean cleanup_free = berth_path_clean(m->subpath);
 	if (m->subpath[0] == '/' || strcmp(clean, "..") == 0 || berth_str_has_prefix(clean, "../"))
 		return fail(m, err, "%s", "subpath must be a relative path within the volume");
 	return 0;
@@ -272,7 +245,7 @@ static int validate_spec(const mount_spec *m, bool check_source, berth_error **e
 
 static json_t *mount_point_new(const char *type, const char *dest, bool rw)
 {
-	char *clean cleanup_free = volume_path_clean(dest);
+	char *clean cleanup_free = berth_path_clean(dest);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "Type", type, "Name", "",
 			 "Source", "", "Destination", clean, "Driver", "", "Mode", "", "RW", rw,
 			 "Propagation", "");
@@ -332,7 +305,7 @@ static json_t *spec_to_mount_point(const mount_spec *m)
 		if (m->driver_opts)
 			json_object_set_new(mp, "DriverOpts", json_deep_copy(m->driver_opts));
 	} else if (strcmp(m->type, "bind") == 0) {
-		char *src cleanup_free = volume_path_clean(m->source);
+		char *src cleanup_free = berth_path_clean(m->source);
 		set_str(mp, "Source", src);
 		bool given = m->propagation && *m->propagation;
 		set_str(mp, "Propagation", given ? m->propagation : "rprivate");

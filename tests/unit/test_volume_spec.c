@@ -387,7 +387,7 @@ static void test_path_clean(void **state)
 		{"./", "."},	   {"/a/b/../../..", "/"},
 	};
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(cases); i++) {
-		char *c = volume_path_clean(cases[i][0]);
+		char *c = berth_path_clean(cases[i][0]);
 		if (strcmp(c, cases[i][1]) != 0)
 			fail_msg("clean(%s) = %s, want %s", cases[i][0], c, cases[i][1]);
 		free(c);
