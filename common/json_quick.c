@@ -154,77 +154,55 @@ static json_t *literal(quick *q, const char *word, json_t *v)
 	return v;
 }
 
-static json_t *array(quick *q)
+static int array_item(quick *q, json_t *a)
 {
-	json_t *a = json_array();
-	q->p++;
-	skip_space(q);
-	if (q->p < q->end && *q->p == ']') {
-		q->p++;
-		return a;
-	}
-	for (;;) {
-		json_t *v = value(q);
-		if (v == NULL || json_array_append_new(a, v) < 0)
-			break;
-		skip_space(q);
-		if (q->p < q->end && *q->p == ',') {
-			q->p++;
-			continue;
-		}
-		if (q->p < q->end && *q->p == ']') {
-			q->p++;
-			return a;
-		}
-		break;
-	}
-	json_decref(a);
-	return NULL;
+	json_t *v = value(q);
+	return v ? json_array_append_new(a, v) : -1;
 }
 
-static json_t *object(quick *q)
+static int object_member(quick *q, json_t *o)
 {
-	json_t *o = json_object();
+	const char *k;
+	size_t klen;
+	if (q->p >= q->end || *q->p != '"' || string(q, &k, &klen) < 0)
+		return -1;
+	/* a key decoded into scratch leaves it before the value reuses it */
+	char *copy cleanup_free = k == q->scratch.data ? berth_xstrndup(k, klen) : NULL;
+	skip_space(q);
+	if (q->p >= q->end || *q->p != ':')
+		return -1;
 	q->p++;
 	skip_space(q);
-	if (q->p < q->end && *q->p == '}') {
+	json_t *v = value(q);
+	size_t before = json_object_size(o);
+	/* a duplicate key is an error to jansson (JSON_REJECT_DUPLICATES) */
+	if (v == NULL || json_object_setn_new_nocheck(o, copy ? copy : k, klen, v) < 0 ||
+	    json_object_size(o) == before)
+		return -1;
+	return 0;
+}
+
+/* The array or object c opening at q->p, its items read by item until close;
+ * NULL (c released) for anything that is jansson's to judge. */
+static json_t *container(quick *q, json_t *c, char close, int (*item)(quick *, json_t *))
+{
+	q->p++;
+	skip_space(q);
+	if (q->p < q->end && *q->p == close) {
 		q->p++;
-		return o;
+		return c;
 	}
 	for (;;) {
-		const char *k;
-		size_t klen;
-		if (q->p >= q->end || *q->p != '"' || string(q, &k, &klen) < 0)
-			break;
-		/* a key decoded into scratch leaves it before the value reuses it */
-		char *copy = k == q->scratch.data ? berth_xstrndup(k, klen) : NULL;
-		const char *key = copy ? copy : k;
-		skip_space(q);
-		json_t *v = NULL;
-		if (q->p < q->end && *q->p == ':') {
-			q->p++;
-			skip_space(q);
-			v = value(q);
-		}
-		size_t before = json_object_size(o);
-		/* a duplicate key is an error to jansson (JSON_REJECT_DUPLICATES) */
-		int r = v ? json_object_setn_new_nocheck(o, key, klen, v) : -1;
-		free(copy);
-		if (r < 0 || json_object_size(o) == before)
+		if (item(q, c) < 0)
 			break;
 		skip_space(q);
-		if (q->p < q->end && *q->p == ',') {
-			q->p++;
-			skip_space(q);
-			continue;
-		}
-		if (q->p < q->end && *q->p == '}') {
-			q->p++;
-			return o;
-		}
-		break;
+		if (q->p >= q->end || (*q->p != ',' && *q->p != close))
+			break;
+		if (*q->p++ == close)
+			return c;
+		skip_space(q);
 	}
-	json_decref(o);
+	json_decref(c);
 	return NULL;
 }
 
@@ -240,7 +218,8 @@ static json_t *value(quick *q)
 	case '[':
 		if (++q->depth > QUICK_MAX_DEPTH)
 			return NULL;
-		v = *q->p == '{' ? object(q) : array(q);
+		v = *q->p == '{' ? container(q, json_object(), '}', object_member)
+				 : container(q, json_array(), ']', array_item);
 		q->depth--;
 		return v;
 	case '"':
