@@ -27,70 +27,19 @@ static void skip_space(quick *q)
 		q->p++;
 }
 
-static int hex4(const char *s, unsigned *out)
-{
-	unsigned v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static void put_utf8(berth_buf *b, unsigned cp)
-{
-	char u[4];
-	size_t n;
-	if (cp < 0x80) {
-		u[0] = (char)cp, n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-	} else {
-		u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-		u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-	}
-	berth_buf_append(b, u, n);
-}
-
-/* One escape after the backslash at q->p; -1: jansson's to judge (\u0000,
- * lone surrogates, bad escapes). */
+/* One escape after the backslash at q->p; -1 for \u, which berthd (jansson
+ * without JSON_ENSURE_ASCII) writes only for rare control bytes: jansson's to
+ * decode and judge, like bad escapes. */
 static int unescape(quick *q)
 {
 	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	if (q->end - q->p < 2)
+	if (q->end - q->p < 2 || q->p[1] == '\0')
 		return -1;
 	const char *e = strchr(from, q->p[1]);
-	if (q->p[1] != 'u') {
-		if (e == NULL || q->p[1] == '\0')
-			return -1;
-		berth_buf_append(&q->scratch, &to[e - from], 1);
-		q->p += 2;
-		return 0;
-	}
-	unsigned cp, lo;
-	if (q->end - q->p < 6 || hex4(q->p + 2, &cp) < 0 || cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
+	if (e == NULL)
 		return -1;
-	q->p += 6;
-	if (cp >= 0xD800 && cp <= 0xDBFF) {
-		if (q->end - q->p < 6 || q->p[0] != '\\' || q->p[1] != 'u' ||
-		    hex4(q->p + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
-			return -1;
-		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-		q->p += 6;
-	}
-	put_utf8(&q->scratch, cp);
+	berth_buf_append(&q->scratch, &to[e - from], 1);
+	q->p += 2;
 	return 0;
 }
 
