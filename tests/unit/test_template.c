@@ -10,9 +10,9 @@
 
 #include "common.h"
 
-/* Parses and executes tpl against json; returns the output, or the error
- * message prefixed with "ERR: ". */
-static char *run(const char *tpl, const char *json)
+/* Parses and executes tpl against json in env (NULL: untyped); returns the
+ * output, or the error message prefixed with "ERR: ". */
+static char *run(const char *tpl, const char *json, const berth_template_env *env)
 {
 	berth_error *err cleanup_error = NULL;
 	berth_template *t cleanup_template = NULL;
@@ -28,7 +28,7 @@ static char *run(const char *tpl, const char *json)
 		return berth_xasprintf("ERR: %s", err->msg);
 	}
 	berth_buf out = {0};
-	if (berth_template_execute(t, data, &out, &err) < 0) {
+	if (berth_template_execute_env(t, data, env, &out, &err) < 0) {
 		assert_int_equal(err->status, 400);
 		assert_int_equal(out.len, 0);
 		return berth_xasprintf("ERR: %s", err->msg);
@@ -36,12 +36,13 @@ static char *run(const char *tpl, const char *json)
 	return berth_buf_steal(&out);
 }
 
-#define check(tpl, json, want)                                                                    \
+#define check_in(env, tpl, json, want)                                                           \
 	do {                                                                                       \
-		char *got_ cleanup_free = run(tpl, json);                                           \
+		char *got_ cleanup_free = run(tpl, json, env);                                      \
 		if (strcmp(got_, want) != 0)                                                       \
 			fail_msg("template %s\n  want [%s]\n  got  [%s]", tpl, want, got_);        \
 	} while (0)
+#define check(tpl, json, want) check_in(NULL, tpl, json, want)
 
 #define check_err(tpl, json, want) check(tpl, json, "ERR: " want)
 
@@ -563,13 +564,13 @@ static void test_limits(void **state)
 	berth_buf deep cleanup_buf = {0};
 	for (int i = 0; i < 150; i++)
 		berth_buf_puts(&deep, "{{if 1}}");
-	char *got cleanup_free = run(deep.data, NULL);
+	char *got cleanup_free = run(deep.data, NULL, NULL);
 	assert_string_equal(got, "ERR: template: :1: max nesting depth exceeded");
 	berth_buf parens cleanup_buf = {0};
 	berth_buf_puts(&parens, "{{");
 	for (int i = 0; i < 150; i++)
 		berth_buf_puts(&parens, "(");
-	char *got2 cleanup_free = run(parens.data, NULL);
+	char *got2 cleanup_free = run(parens.data, NULL, NULL);
 	assert_string_equal(got2, "ERR: template: :1: max expression depth exceeded");
 
 	/* a value nested deeper than the printers go is an error, not a crash */
@@ -587,9 +588,9 @@ static void test_limits(void **state)
 
 	check("{{range 100000000000}}{{end}}", NULL,
 	      "ERR: template: :1:8: executing \"\" at <100000000000>: template execution exceeded 1000000 steps");
-	char *big cleanup_free = run("{{range 300}}{{$x := pad \"x\" 1000000 0}}{{end}}", NULL);
+	char *big cleanup_free = run("{{range 300}}{{$x := pad \"x\" 1000000 0}}{{end}}", NULL, NULL);
 	assert_non_null(strstr(big, "error calling pad: template execution exceeded its memory budget"));
-	char *wide cleanup_free = run("{{range 100000}}{{printf \"%1000d\" 1}}{{end}}", NULL);
+	char *wide cleanup_free = run("{{range 100000}}{{printf \"%1000d\" 1}}{{end}}", NULL, NULL);
 	assert_non_null(strstr(wide, "template output exceeds"));
 }
 
@@ -702,26 +703,8 @@ static const berth_go_field obj_fields[] = {
 };
 static const berth_go_type t_obj = {'S', "main.Obj", NULL, obj_fields, 9};
 
-static char *run_typed(const char *tpl, const char *json)
-{
-	berth_error *err cleanup_error = NULL;
-	berth_template *t cleanup_template = NULL;
-	json_t *data cleanup_json = json_loads(json, 0, NULL);
-	assert_non_null(data);
-	assert_int_equal(berth_template_parse(tpl, &t, &err), 0);
-	berth_template_env env = {.go_type = &t_obj};
-	berth_buf out = {0};
-	if (berth_template_execute_env(t, data, &env, &out, &err) < 0)
-		return berth_xasprintf("ERR: %s", err->msg);
-	return berth_buf_steal(&out);
-}
-
 #define check_typed(tpl, json, want)                                                             \
-	do {                                                                                       \
-		char *got_ cleanup_free = run_typed(tpl, json);                                     \
-		if (strcmp(got_, want) != 0)                                                       \
-			fail_msg("template %s\n  want [%s]\n  got  [%s]", tpl, want, got_);        \
-	} while (0)
+	check_in(&(berth_template_env){.go_type = &t_obj}, tpl, json, want)
 
 static void test_go_types(void **state)
 {
