@@ -197,23 +197,7 @@ compose_berthd_hooks
 
 @test "compose up: depends_on service_healthy waits for the healthcheck" {
 	engine_has_health || skip "this berthd runs no healthchecks yet (State.Health missing)"
-	cat >compose.yaml <<-'EOF'
-	services:
-	  db:
-	    image: busybox
-	    command: [sh, -c, "sleep 1; touch /tmp/ready; exec sleep 1000"]
-	    healthcheck: {test: [CMD, test, -f, /tmp/ready], interval: 200ms, retries: 50}
-	  api:
-	    image: busybox
-	    command: [sleep, "1000"]
-	    depends_on: {db: {condition: service_healthy}}
-	EOF
-	run_berth compose up -d
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"Container $PROJECT-db-1  Healthy"* ]]
-	healthy=$(grep -n "db-1  Healthy" <<<"$output" | cut -d: -f1)
-	created=$(grep -n "api-1  Creating" <<<"$output" | cut -d: -f1)
-	[ "$healthy" -lt "$created" ]
+	check_healthy_dependency
 }
 
 @test "compose: start, stop, restart, pause, unpause, kill, rm, exec, run, logs, top, images, ls" {

@@ -91,23 +91,7 @@ teardown() {
 }
 
 @test "compose against dockerd: depends_on service_healthy waits for the healthcheck" {
-	cat >compose.yaml <<-'EOF2'
-	services:
-	  db:
-	    image: busybox
-	    command: [sh, -c, "sleep 1; touch /tmp/ready; exec sleep 1000"]
-	    healthcheck: {test: [CMD, test, -f, /tmp/ready], interval: 200ms, retries: 50}
-	  api:
-	    image: busybox
-	    command: [sleep, "1000"]
-	    depends_on: {db: {condition: service_healthy}}
-	EOF2
-	run_berth compose up -d
-	[ "$status" -eq 0 ]
-	healthy=$(grep -n "Container $PROJECT-db-1  Healthy" <<<"$output" | cut -d: -f1)
-	created=$(grep -n "Container $PROJECT-api-1  Creating" <<<"$output" | cut -d: -f1)
-	[ -n "$healthy" ] && [ "$healthy" -lt "$created" ]
-	[ "$("$BERTH" inspect -f '{{.State.Health.Status}}' "$PROJECT-db-1")" = healthy ]
+	check_healthy_dependency
 }
 
 @test "compose against dockerd: a recreated container keeps its anonymous volume (dockerd's names), -V renews it" {

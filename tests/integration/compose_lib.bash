@@ -67,6 +67,32 @@ check_anon_volume_inherited() {
 	"$BERTH" volume rm "$vol" >/dev/null
 }
 
+# up with depends_on service_healthy: the dependency is Healthy (its
+# healthcheck passes) before the dependent is created. Shared by the berthd
+# and dockerd files.
+check_healthy_dependency() {
+	local healthy created
+	cat >compose.yaml <<-'EOF'
+	services:
+	  db:
+	    image: busybox
+	    command: [sh, -c, "sleep 1; touch /tmp/ready; exec sleep 1000"]
+	    healthcheck: {test: [CMD, test, -f, /tmp/ready], interval: 200ms, retries: 50}
+	  api:
+	    image: busybox
+	    command: [sleep, "1000"]
+	    depends_on: {db: {condition: service_healthy}}
+	EOF
+	run_berth compose up -d
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Container $PROJECT-db-1  Healthy"* ]]
+	healthy=$(grep -n "Container $PROJECT-db-1  Healthy" <<<"$output" | cut -d: -f1)
+	created=$(grep -n "Container $PROJECT-api-1  Creating" <<<"$output" | cut -d: -f1)
+	[ -n "$healthy" ]
+	[ "$healthy" -lt "$created" ]
+	[ "$("$BERTH" inspect -f '{{.State.Health.Status}}' "$PROJECT-db-1")" = healthy ]
+}
+
 # The hooks of a file whose tests all run against one private berthd with
 # busybox loaded, each test in its own project directory. Called at the top
 # level of the file, after load: bats sources the file for setup_file and for
