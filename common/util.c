@@ -259,7 +259,7 @@ static void crypto_load(void)
 {
 	static const char *const names[] = {"EVP_Digest", "EVP_sha256"};
 	berth_error *err = NULL;
-	if (berth_lazylib_load("libcrypto.so.3", names, (void **)&crypto, 2, &err) < 0) {
+	if (berth_lazylib_load("libcrypto.so.3", names, (void **)&crypto, BERTH_ARRAY_SIZE(names), &err) < 0) {
 		fprintf(stderr, "berth: %s\n", err->msg);
 		exit(1);
 	}
