@@ -114,16 +114,23 @@ int container_shim_wait(uv_loop_t *loop, const char *shim_dir, const char *exec_
 	return 0;
 }
 
+json_t *container_shim_status(const char *shim_dir)
+{
+	char *path cleanup_free = berth_xasprintf("%s/%s", shim_dir, BERTH_SHIM_STATUS_FILE);
+	char *data cleanup_free = NULL;
+	size_t len;
+	json_t *st = NULL;
+	if (berth_file_read_all(path, &data, &len, NULL) < 0)
+		return NULL;
+	/* one that does not parse tells no status */
+	return berth_json_parse_object(data, len, &st, NULL) == 0 ? st : json_object();
+}
+
 /* The shim went away without answering: its status file says how far the
  * container got. */
 static json_t *read_status_file(berth_container *c)
 {
-	char *path cleanup_free = berth_xasprintf("%s/%s", c->shim_dir, BERTH_SHIM_STATUS_FILE);
-	char *data cleanup_free = NULL;
-	size_t len;
-	json_t *st = NULL;
-	if (berth_file_read_all(path, &data, &len, NULL) == 0)
-		berth_json_parse_object(data, len, &st, NULL);
+	json_t *st = container_shim_status(c->shim_dir);
 	if (st == NULL || strcmp(berth_json_string(st, "status") ?: "", "exited") != 0) {
 		json_decref(st);
 		st = json_pack("{s:i, s:s}", "exit_code", 255, "error", "berth-shim died");

@@ -194,6 +194,9 @@ int container_shim_wait(uv_loop_t *loop, const char *shim_dir, const char *exec_
 			shim_wait_cb cb, void *userdata, berth_error **err);
 /* Sends a control command to the shim; blocking (pool threads). */
 int container_shim_call(const char *shim_dir, json_t *req, json_t **reply, berth_error **err);
+/* The shim's status file as it last wrote it (an empty object when it does
+ * not parse); NULL when there is none (never started, or cleaned up). */
+json_t *container_shim_status(const char *shim_dir);
 void container_exited(berth_container *c, json_t *status);
 /* berthd's exit: closes every open wait without answering it. */
 void container_shim_waits_close(void);

@@ -9,7 +9,6 @@
 #include "engine/network/network.h"
 #include "engine/volume/volume.h"
 #include "internal.h"
-#include "shim/shim.h"
 
 int berth_container_signal_parse(const char *s, int *signum, berth_error **err)
 {
@@ -265,13 +264,9 @@ static void prune_removed(prune_batch *b, const char *id, bool ok, int64_t size)
  * before the removal (a restart policy) may have brought it up again. */
 static bool shim_may_run(const char *shim_dir)
 {
-	char *path cleanup_free = berth_xasprintf("%s/%s", shim_dir, BERTH_SHIM_STATUS_FILE);
-	char *data cleanup_free = NULL;
-	size_t len;
-	json_t *st cleanup_json = NULL;
-	if (berth_file_read_all(path, &data, &len, NULL) < 0)
+	json_t *st cleanup_json = container_shim_status(shim_dir);
+	if (st == NULL)
 		return false; /* never started, or cleaned up */
-	berth_json_parse_object(data, len, &st, NULL);
 	return strcmp(berth_json_string(st, "status") ?: "", "exited") != 0;
 }
 
