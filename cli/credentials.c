@@ -29,15 +29,12 @@ static char *config_path(berth_cli *cli)
 	return berth_xasprintf("%s/config.json", cli->config_dir);
 }
 
+/* The config.json the command read at its start (borrowed), not the file
+ * parsed once more for each lookup. */
 static json_t *config_load(berth_cli *cli)
 {
-	char *path cleanup_free = config_path(cli);
-	json_t *cfg = json_load_file(path, 0, NULL);
-	if (!json_is_object(cfg)) {
-		json_decref(cfg);
-		cfg = json_object();
-	}
-	return cfg;
+	berth_cli_load_config(cli);
+	return cli->config;
 }
 
 static int config_save(berth_cli *cli, json_t *cfg, berth_error **err)
@@ -187,7 +184,7 @@ int berth_cli_creds_get(berth_cli *cli, const char *server, berth_cli_creds *out
 			berth_error **err)
 {
 	memset(out, 0, sizeof(*out));
-	json_t *cfg cleanup_json = config_load(cli);
+	json_t *cfg = config_load(cli);
 	const char *helper = helper_for(cfg, server);
 	if (helper)
 		return helper_get(helper, server, out, err);
@@ -211,10 +208,10 @@ int berth_cli_creds_get(berth_cli *cli, const char *server, berth_cli_creds *out
 int berth_cli_creds_store(berth_cli *cli, const char *server, const berth_cli_creds *c,
 			  berth_error **err)
 {
-	json_t *cfg cleanup_json = config_load(cli);
+	json_t *cfg = config_load(cli);
 	const char *helper = helper_for(cfg, server);
-	json_t *entry = json_object();
-	json_object_set_new(config_auths(cfg), server, entry);
+	/* into the shared config only once the helper took the secret */
+	json_t *entry cleanup_json = json_object();
 	if (helper) {
 		bool token = c->identitytoken && *c->identitytoken;
 		json_t *in cleanup_json = json_pack("{s:s, s:s, s:s}", "ServerURL", server, "Username",
@@ -233,6 +230,7 @@ int berth_cli_creds_store(berth_cli *cli, const char *server, const berth_cli_cr
 		if (token)
 			json_object_set_new(entry, "identitytoken", json_string(c->identitytoken));
 	}
+	json_object_set(config_auths(cfg), server, entry);
 	if (config_save(cli, cfg, err) < 0)
 		return -1;
 	if (helper == NULL) {
@@ -246,7 +244,7 @@ int berth_cli_creds_store(berth_cli *cli, const char *server, const berth_cli_cr
 
 int berth_cli_creds_erase(berth_cli *cli, const char *server, berth_error **err)
 {
-	json_t *cfg cleanup_json = config_load(cli);
+	json_t *cfg = config_load(cli);
 	json_t *auths = json_object_get(cfg, "auths");
 	const char *helper = helper_for(cfg, server);
 	berth_buf out cleanup_buf = {0};
