@@ -1297,22 +1297,23 @@ compose_cli() {
 	if [ "$e" = berth ]; then
 		bcli compose -p berthbench -f "$dir/compose.yaml" "$@"
 	else
-		# shellcheck disable=SC2046 # "docker compose" is two words
-		DOCKER_HOST="unix://${SOCK[$e]}" $(compose_peer) -p berthbench -f "$dir/compose.yaml" "$@"
+		# shellcheck disable=SC2086 # "docker compose" is two words
+		DOCKER_HOST="unix://${SOCK[$e]}" $COMPOSE_PEER -p berthbench -f "$dir/compose.yaml" "$@"
 	fi
 }
 # What measures dockerd's column, said in the report: docker-compose is Compose v1.
 compose_peer_label() {
-	case $(compose_peer) in
+	case $COMPOSE_PEER in
 	"docker compose") echo "Docker Compose $(docker compose version --short 2>/dev/null)" ;;
 	docker-compose) echo "docker-compose $(docker-compose version --short 2>/dev/null) (Compose v1, Python: not Docker Compose v2)" ;;
 	esac
 }
 COMPOSE_NOTED=""
+COMPOSE_PEER="" # set by ensure_compose_peer
 compose_ready() {
 	if [ "$1" = berth ]; then
 		berth_cli_has compose || { log "the berth CLI has no \`compose\`: skipped"; return 2; }
-	elif [ -z "$(compose_peer)" ]; then
+	elif [ -z "$COMPOSE_PEER" ]; then
 		log "no Docker Compose (docker compose / docker-compose) on this machine: dockerd column skipped"
 		return 2
 	elif [ -z "$COMPOSE_NOTED" ]; then
@@ -1325,17 +1326,21 @@ compose_ready() {
 # dockerd's compose column needs a Compose client: where neither \`docker compose\` nor
 # docker-compose is installed and a compose workload is to run, Debian's docker-compose
 # (1.29, Compose v1) is installed, as ensure_peer installs docker.io. It starts no service.
+# COMPOSE_PEER is the client, probed here once: a probe starts the docker CLI, which
+# compose_cli would otherwise time with every dockerd compose command.
 ensure_compose_peer() {
 	local w need=""
+	COMPOSE_PEER=$(compose_peer)
 	[ "$PEER" = dockerd ] || return 0
 	for w in "${WL_NAMES[@]}"; do
 		[[ $w == compose_* ]] || continue
 		if [ -z "$ONLY" ] || [[ " $ONLY " == *" $w "* ]]; then need=1; fi
 	done
-	[ -n "$need" ] && [ -z "$(compose_peer)" ] || return 0
+	[ -n "$need" ] && [ -z "$COMPOSE_PEER" ] || return 0
 	log "installing Debian's docker-compose (Compose v1 1.29) for dockerd's compose column"
 	apt_install docker-compose
-	if [ -z "$(compose_peer)" ]; then
+	COMPOSE_PEER=$(compose_peer)
+	if [ -z "$COMPOSE_PEER" ]; then
 		tail -n 20 "$TMP/apt.log" >&2
 		log "could not install docker-compose: the compose workloads measure berthd alone"
 	fi
