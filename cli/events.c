@@ -33,11 +33,6 @@ static void format_local_time(int64_t ns, char *out, size_t outlen)
 	snprintf(out, outlen, "%s.%09ld%s", base, frac, zone);
 }
 
-static int by_key(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* docker's prettyPrintEvent: time type action id (k=v, ...), keys sorted. */
 static void print_event(const json_t *ev, berth_buf *out)
 {
@@ -53,19 +48,14 @@ static void print_event(const json_t *ev, berth_buf *out)
 	berth_buf_printf(out, "%s %s %s", berth_cli_str(ev, "Type"), berth_cli_str(ev, "Action"),
 			 berth_cli_str(actor, "ID"));
 	const json_t *attrs = json_object_get(actor, "Attributes");
-	size_t n = json_is_object(attrs) ? json_object_size(attrs) : 0, i = 0;
+	size_t n;
+	const char **keys cleanup_free = berth_json_sorted_keys(attrs, &n);
 	if (n > 0) {
-		const char **keys = berth_xcalloc(n, sizeof(*keys));
-		const char *key;
-		json_t *v;
-		json_object_foreach((json_t *)attrs, key, v) keys[i++] = key;
-		qsort(keys, n, sizeof(*keys), by_key);
 		berth_buf_puts(out, " (");
-		for (i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++)
 			berth_buf_printf(out, "%s%s=%s", i ? ", " : "", keys[i],
 					 berth_cli_str(attrs, keys[i]));
 		berth_buf_puts(out, ")");
-		free(keys);
 	}
 	berth_buf_puts(out, "\n");
 }
@@ -83,16 +73,11 @@ static json_t *go_message(const json_t *ev)
 			continue;
 		if (strcmp(order[i], "Actor") == 0) {
 			const json_t *attrs = json_object_get(v, "Attributes");
-			size_t n = json_is_object(attrs) ? json_object_size(attrs) : 0, k = 0;
-			const char **keys = berth_xcalloc(n + 1, sizeof(*keys));
-			const char *key;
-			json_t *a;
-			json_object_foreach((json_t *)attrs, key, a) keys[k++] = key;
-			qsort(keys, n, sizeof(*keys), by_key);
+			size_t n;
+			const char **keys cleanup_free = berth_json_sorted_keys(attrs, &n);
 			json_t *sorted = json_object();
-			for (k = 0; k < n; k++)
+			for (size_t k = 0; k < n; k++)
 				json_object_set(sorted, keys[k], json_object_get(attrs, keys[k]));
-			free(keys);
 			json_object_set_new(m, "Actor", json_pack("{s:s, s:o}", "ID",
 								   berth_cli_str(v, "ID"), "Attributes",
 								   sorted));

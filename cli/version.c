@@ -72,27 +72,15 @@ static void print_engine(const json_t *comp, berth_buf *b)
 	berth_buf_printf(b, "\n  Experimental:\t%s", berth_cli_str(d, "Experimental"));
 }
 
-static int by_key(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Other components: Version, then their details sorted by key. */
 static void print_component(const json_t *comp, berth_buf *b)
 {
 	const json_t *d = json_object_get(comp, "Details");
 	berth_buf_printf(b, "\n  Version:\t%s", berth_cli_str(comp, "Version"));
-	size_t n = json_is_object(d) ? json_object_size(d) : 0, i = 0;
-	if (n == 0)
-		return;
-	const char **keys = berth_xcalloc(n, sizeof(*keys));
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)d, key, v) keys[i++] = key;
-	qsort(keys, n, sizeof(*keys), by_key);
-	for (i = 0; i < n; i++)
+	size_t n;
+	const char **keys cleanup_free = berth_json_sorted_keys(d, &n);
+	for (size_t i = 0; i < n; i++)
 		berth_buf_printf(b, "\n  %s:\t%s", keys[i], berth_cli_str(d, keys[i]));
-	free(keys);
 }
 
 static void print_server(const json_t *server, berth_buf *b)
