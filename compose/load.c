@@ -260,19 +260,23 @@ static int extends_one(loader *l, json_t *services, const char *name, const char
 
 /* ---------------------------------------------------------------- include */
 
-/* A string or a list of strings, as a list (NULL: neither). */
-static json_t *string_list(const json_t *v)
+/* A path or a list of paths, as a new list of them resolved against dir
+ * (NULL: neither). */
+static json_t *path_list(const json_t *v, const char *dir)
 {
-	if (json_is_string(v))
-		return json_pack("[O]", v);
-	if (!json_is_array(v))
+	if (!json_is_string(v) && !json_is_array(v))
 		return NULL;
-	size_t i;
-	json_t *item;
-	json_array_foreach(v, i, item)
+	json_t *list cleanup_json = json_array();
+	size_t n = json_is_string(v) ? 1 : json_array_size(v);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *item = json_is_string(v) ? v : json_array_get(v, i);
 		if (!json_is_string(item))
 			return NULL;
-	return json_incref((json_t *)v);
+		char *abs = compose_abs_path(dir, json_string_value(item));
+		json_array_append_new(list, json_string(abs));
+		free(abs);
+	}
+	return berth_steal_ptr(&list);
 }
 
 /* The environment of an included project: the including one's, and what
@@ -353,21 +357,17 @@ static int include_import(json_t *doc, const json_t *inc, berth_error **err)
 static int include_one(loader *l, const json_t *entry, size_t idx, const char *dir, json_t *doc,
 		       berth_error **err)
 {
-	json_t *paths cleanup_json = string_list(json_is_object(entry)
-							 ? json_object_get(entry, "path") : entry);
+	json_t *paths cleanup_json = path_list(json_is_object(entry)
+						       ? json_object_get(entry, "path") : entry, dir);
 	const json_t *pd = json_object_get(entry, "project_directory");
 	const json_t *ef = json_object_get(entry, "env_file");
-	json_t *env_files cleanup_json = ef ? string_list(ef) : json_array();
+	json_t *env_files cleanup_json = ef ? path_list(ef, dir) : json_array();
 	if (paths == NULL || json_array_size(paths) == 0 || env_files == NULL ||
 	    (pd && !json_is_string(pd)))
 		return berth_error_set(err, 400, "include[%zu]: path must be a string or a list of "
 					 "strings", idx);
 	size_t i;
 	json_t *p;
-	json_array_foreach(paths, i, p) {
-		char *abs cleanup_free = compose_abs_path(dir, json_string_value(p));
-		json_array_set_new(paths, i, json_string(abs));
-	}
 	const char *first = json_string_value(json_array_get(paths, 0));
 	json_array_foreach(l->including, i, p)
 		if (strcmp(json_string_value(p), first) == 0)
@@ -377,10 +377,6 @@ static int include_one(loader *l, const json_t *entry, size_t idx, const char *d
 	bool explicit = json_array_size(env_files) > 0;
 	if (!explicit)
 		json_array_append_new(env_files, json_sprintf("%s/.env", pdir));
-	json_array_foreach(env_files, i, p) {
-		char *abs cleanup_free = compose_abs_path(dir, json_string_value(p));
-		json_array_set_new(env_files, i, json_string(abs));
-	}
 	json_t *env cleanup_json = NULL;
 	json_t *inc cleanup_json = NULL;
 	if (include_env(l, env_files, explicit, &env, err) < 0)
