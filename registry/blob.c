@@ -134,15 +134,21 @@ static int verification_failed(reg_blob_reader *r, berth_error **err)
 			       r->digest);
 }
 
-static int check_end(reg_blob_reader *r, berth_error **err)
+void reg_sha256_final(EVP_MD_CTX *c, char out[DIGEST_LEN + 1])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	EVP_DigestFinal_ex(r->sha, md, &mdlen);
-	char hex[65];
+	EVP_DigestFinal_ex(c, md, &mdlen);
+	char *p = out + snprintf(out, DIGEST_LEN + 1, "sha256:");
 	for (unsigned i = 0; i < mdlen && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if ((r->size >= 0 && r->received != r->size) || strcmp(hex, r->digest + 7) != 0)
+		p += snprintf(p, 3, "%02x", md[i]);
+}
+
+static int check_end(reg_blob_reader *r, berth_error **err)
+{
+	char got[DIGEST_LEN + 1];
+	reg_sha256_final(r->sha, got);
+	if ((r->size >= 0 && r->received != r->size) || strcmp(got + 7, r->digest + 7) != 0)
 		return verification_failed(r, err);
 	return 0;
 }

@@ -267,12 +267,7 @@ int reg_gzip_finish(reg_gzip *gz, char digest[DIGEST_LEN + 1], int64_t *size, be
 	pthread_join(gz->producer, NULL);
 	for (size_t i = 0; i < gz->ncompressors; i++)
 		pthread_join(gz->compressors[i], NULL);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_DigestFinal_ex(gz->sha, md, &mdlen);
-	char *p = digest + snprintf(digest, DIGEST_LEN + 1, "sha256:");
-	for (unsigned i = 0; i < mdlen && i < 32; i++)
-		p += snprintf(p, 3, "%02x", md[i]);
+	reg_sha256_final(gz->sha, digest);
 	*size = gz->sent;
 	berth_error_free(&gz->err);
 	int rc = cause ? berth_error_propagate(&cause, err) : 0;

@@ -12,6 +12,7 @@
 #ifndef BERTH_REGISTRY_INTERNAL_H
 #define BERTH_REGISTRY_INTERNAL_H
 
+#include <openssl/evp.h>
 #include <pthread.h>
 
 #include "lazy_curl.h"
@@ -108,6 +109,9 @@ int reg_auth_header(reg_session *s, const char *actions, char **header, berth_er
 bool reg_auth_challenge(reg_session *s, const char *www_auth, const char *actions);
 /* Fetches a token (no scope) with the credentials, for login. */
 int reg_auth_login(reg_session *s, char **identity_token, berth_error **err);
+
+/* "sha256:<hex>" of what c hashed (blob reads and gzipped uploads). */
+void reg_sha256_final(EVP_MD_CTX *c, char out[DIGEST_LEN + 1]);
 
 /* Streams a blob: a berth_image_read_fn reading GET /v2/<repo>/blobs/<digest>,
  * resumed with Range after a dropped connection, checked against digest
