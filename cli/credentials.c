@@ -11,7 +11,6 @@
  * helper keeps an empty entry in "auths" (logout looks there), and the
  * helper's answer wins over what the file says.
  */
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,10 +68,7 @@ char *berth_cli_server_key(const char *host)
 
 static char *base64_std(const char *s)
 {
-	size_t n = strlen(s);
-	char *out = berth_xmalloc(4 * ((n + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
-	return out;
+	return berth_base64(s, strlen(s));
 }
 
 /* Go's base64.URLEncoding (padded), as the docker CLI sends X-Registry-Auth */

@@ -209,6 +209,9 @@ int berth_duration_parse(const char *s, int64_t *out_ns, berth_error **err);
 /* Go's time.Duration.String(): "0s", "1.5s", "1m30s", "1h0m0s", "300ms", "2µs". */
 void berth_go_duration(berth_buf *b, int64_t ns);
 
+/* Standard base64 with padding, NUL-terminated (malloc'd). */
+char *berth_base64(const void *data, size_t len);
+
 /* 64 random hex characters (a Docker object ID). */
 void berth_random_id(char out[65]);
 /* Lowercase hex of the SHA-256 of data. */

@@ -248,21 +248,31 @@ void berth_random_id(char out[65])
 
 /* libcrypto is opened on first use rather than linked: relocating it costs
  * every short berth command (`berth ps`) a third of its start-up, and the CLI
- * only hashes for compose. berthd has it loaded already. */
+ * only hashes for compose and encodes credentials. berthd has it loaded
+ * already. */
 static struct {
 	__typeof__(EVP_Digest) *digest;
 	__typeof__(EVP_sha256) *sha256;
+	__typeof__(EVP_EncodeBlock) *encode_block;
 } crypto;
 static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
 
 static void crypto_load(void)
 {
-	static const char *const names[] = {"EVP_Digest", "EVP_sha256"};
+	static const char *const names[] = {"EVP_Digest", "EVP_sha256", "EVP_EncodeBlock"};
 	berth_error *err = NULL;
 	if (berth_lazylib_load("libcrypto.so.3", names, (void **)&crypto, BERTH_ARRAY_SIZE(names), &err) < 0) {
 		fprintf(stderr, "berth: %s\n", err->msg);
 		exit(1);
 	}
+}
+
+char *berth_base64(const void *data, size_t len)
+{
+	char *out = berth_xmalloc(4 * ((len + 2) / 3) + 1);
+	pthread_once(&crypto_once, crypto_load);
+	crypto.encode_block((unsigned char *)out, data, (int)len);
+	return out;
 }
 
 void berth_sha256_hex(const void *data, size_t len, char out[65])
