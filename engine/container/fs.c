@@ -38,7 +38,6 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -1158,14 +1157,6 @@ static void go_time(const struct timespec *ts, char *out, size_t outlen)
 	snprintf(out, outlen, "%s%sZ", base, frac);
 }
 
-static char *base64(const char *s)
-{
-	size_t len = strlen(s);
-	char *out = berth_xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
-	return out;
-}
-
 /* Go's wording of an errno ("not a directory"). */
 static char *go_strerror(int e)
 {
@@ -1230,7 +1221,7 @@ static int target_resolve(fs_job *j, const char *inner, const char *mount_dst, b
 				 "mtime", mtime, "linkTarget", link ? link : "");
 	char *text cleanup_free = berth_json_dump(stat);
 	json_decref(stat);
-	j->stat_header = base64(text);
+	j->stat_header = berth_base64(text, strlen(text));
 	return 0;
 }
 
