@@ -495,6 +495,16 @@ static void splice_ws_end(splice_t *sp, bool drain)
 		splice_ws_closed_by_us(sp);
 }
 
+/* Our side ends a websocket splice: a normal close, whose answer is awaited. */
+static void splice_ws_close(splice_t *sp)
+{
+	if (sp->ws->closing)
+		return;
+	berth_ws_encode_close(&sp->out, BERTH_WS_CLOSE_NORMAL, NULL);
+	sp->ws->await_close = true;
+	splice_ws_end(sp, false);
+}
+
 static void splice_client_written(h2o_socket_t *sock, const char *err)
 {
 	splice_t *sp = sock->data;
@@ -530,9 +540,7 @@ static void splice_pipe_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		/* the process's output ended: so does the client's connection */
 		free(buf->base);
 		if (sp->ws && sp->sock) {
-			berth_ws_encode_close(&sp->out, BERTH_WS_CLOSE_NORMAL, NULL);
-			sp->ws->await_close = true;
-			splice_ws_end(sp, false);
+			splice_ws_close(sp);
 			return;
 		}
 		splice_close_pipe(sp);
@@ -708,11 +716,7 @@ void berth_api_splice_prefix(berth_api_splice *sp, const void *data, size_t len)
 void berth_api_splice_close(berth_api_splice *sp)
 {
 	if (sp->ws && sp->sock) {
-		if (!sp->ws->closing) {
-			berth_ws_encode_close(&sp->out, BERTH_WS_CLOSE_NORMAL, NULL);
-			sp->ws->await_close = true;
-		}
-		splice_ws_end(sp, false);
+		splice_ws_close(sp);
 		return;
 	}
 	splice_close_pipe(sp);
