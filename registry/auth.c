@@ -4,7 +4,6 @@
  * scope, as distribution's token auth specifies them.
  */
 #include <ctype.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -90,13 +89,6 @@ static char *b64_decode(const char *s, size_t *len)
 	return out;
 }
 
-char *reg_base64(const void *data, size_t len)
-{
-	char *out = berth_xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	return out;
-}
-
 void berth_registry_auth_decode(const char *header, berth_registry_auth *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -171,7 +163,7 @@ bool reg_auth_challenge(reg_session *s, const char *www_auth, const char *action
 static char *basic_header(const berth_registry_auth *a)
 {
 	char *plain cleanup_free = berth_xasprintf("%s:%s", a->username, a->password ? a->password : "");
-	char *b64 cleanup_free = reg_base64(plain, strlen(plain));
+	char *b64 cleanup_free = berth_base64(plain, strlen(plain));
 	return berth_xasprintf("Basic %s", b64);
 }
 

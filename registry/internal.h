@@ -164,7 +164,4 @@ json_t *reg_status(const char *id, const char *status);
 json_t *reg_progress(const char *id, const char *status, int64_t current, int64_t total);
 void reg_emit(const berth_registry_op *op, json_t *msg);
 
-/* Base64 (standard alphabet, padded). */
-char *reg_base64(const void *data, size_t len);
-
 #endif
